@@ -1,0 +1,206 @@
+"""Composition root: Settings -> http client -> cache -> registries -> SessionService -> app.
+
+The lifespan owns start and stop of everything, in dependency order. Nothing else in the
+package builds long-lived objects; everything is passed down from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from importlib import resources
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from dossier import __version__
+from dossier.cache.layers import build_cache
+from dossier.cache.store import ResearchCache
+from dossier.collectors.base import CollectorDeps, build_registry
+from dossier.collectors.http import SourceHttp, build_client
+from dossier.collectors.replay import ReplayTransport
+from dossier.core.events import Event
+from dossier.core.feed import FeedHub
+from dossier.core.live import LiveStates
+from dossier.core.ports import EventLog, WorkflowEngine
+from dossier.core.sessions import SessionService
+from dossier.core.types import DataType, Vendor
+from dossier.eventlog.sqlite import SqliteEventLog
+from dossier.providers.base import ProviderDeps, load_provider
+from dossier.settings import Settings
+from dossier.transport import api, bench, errors
+from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
+from dossier.transport.deps import Services
+from dossier.workflows import engine as dbos_engine
+from dossier.workflows import runtime
+
+log = logging.getLogger(__name__)
+
+
+class InsecureBind(RuntimeError):
+    """Refusing to listen beyond loopback without an API token."""
+
+
+def check_bind(settings: Settings) -> None:
+    if not settings.loopback and not settings.api_tokens:
+        raise InsecureBind(
+            f"refusing to listen on {settings.host} without DOSSIER_API_TOKEN: anyone who can "
+            "reach this port could read every dossier. Set a token, or bind 127.0.0.1."
+        )
+
+
+@dataclass
+class Overrides:
+    """Seams for tests: swap the source transport, the engine or the event log."""
+
+    source_transport: httpx.AsyncBaseTransport | None = None
+    engine: WorkflowEngine | None = None
+    event_log: EventLog | None = None
+    collector_table: dict[str, str] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def default_vendor(settings: Settings) -> Vendor:
+    return Vendor(
+        name=settings.vendor_name,
+        domain=settings.vendor_domain,
+        description=settings.vendor_description,
+    )
+
+
+def _event_log(settings: Settings) -> EventLog:
+    if settings.database_url:
+        from dossier.eventlog.postgres import PostgresEventLog
+
+        return PostgresEventLog(settings.database_url)
+    return SqliteEventLog(settings.state_db_path)
+
+
+def _source_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
+    if settings.sources == "replay":
+        return ReplayTransport(latency_ms=settings.replay_latency_ms)
+    return None
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    settings = settings or Settings()
+    overrides = overrides or Overrides()
+    check_bind(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        event_log = overrides.event_log or _event_log(settings)
+        await event_log.start()
+        hub = FeedHub(
+            event_log, window=settings.live_window_events, heartbeat_s=settings.sse_heartbeat_s
+        )
+        bus = None
+        if settings.redis_url:
+            from dossier.eventlog.redis_bus import RedisBus
+
+            bus = RedisBus(settings.redis_url, hub=hub, executor_id=settings.executor_id)
+
+        def on_logged(events: list[Event]) -> None:
+            hub.deliver(events)
+            if bus is not None:
+                bus.publish_nowait(events)
+
+        event_log.set_on_logged(on_logged)  # type: ignore[attr-defined]
+        cache_layers = build_cache(settings.cache_dir, settings.redis_url)
+        transport = overrides.source_transport or _source_transport(settings)
+        client = build_client(
+            user_agent=settings.user_agent, timeout_s=settings.http_timeout_s, transport=transport
+        )
+        source_http = SourceHttp(
+            client,
+            retries=settings.http_retries,
+            max_response_bytes=settings.http_max_response_bytes,
+        )
+        collectors = build_registry(
+            CollectorDeps(http=source_http, settings=settings), overrides.collector_table
+        )
+        provider = load_provider(settings.provider, ProviderDeps(settings=settings))
+        runtime.bind(
+            runtime.Runtime(
+                settings=settings,
+                log=event_log,
+                cache=ResearchCache(cache_layers),
+                collectors=collectors,
+                provider=provider,
+                http=source_http,
+            )
+        )
+        engine = overrides.engine
+        if engine is None:
+            dbos_engine.launch(settings)
+            engine = dbos_engine.DbosEngine(settings)
+        states = LiveStates(hub, event_log)
+        steer_targets = frozenset({t.value for t in DataType} | set(collectors.names))
+        sessions = SessionService(
+            event_log,
+            engine,
+            states,
+            default_vendor=default_vendor(settings),
+            auth_enabled=bool(settings.api_tokens),
+            steer_targets=steer_targets,
+        )
+        services = Services(
+            settings=settings,
+            log=event_log,
+            hub=hub,
+            sessions=sessions,
+            session_limiter=RateLimiter(settings.session_rate_per_min),
+            question_limiter=RateLimiter(settings.question_rate_per_min),
+        )
+        app.state.services = services
+        background = [asyncio.create_task(hub.run(), name="feed-hub")]
+        if bus is not None:
+            background.append(asyncio.create_task(bus.run(), name="redis-bus"))
+        services.ready = True
+        log.info("dossier ready (sources=%s, provider=%s)", settings.sources, settings.provider)
+        try:
+            yield
+        finally:
+            services.ready = False
+            for task in [*background, *services.extras.get("bench_tasks", set())]:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            states.close()
+            if overrides.engine is None:
+                await asyncio.to_thread(dbos_engine.shutdown)
+            runtime.bind(None)
+            await client.aclose()
+            await cache_layers.close()
+            if bus is not None:
+                await bus.close()
+            await event_log.close()
+
+    app = FastAPI(
+        title="dossier",
+        version=__version__,
+        summary="Live account research you can talk to while it runs.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(api.router)
+    if settings.bench:
+        app.include_router(bench.router)
+    app.router.routes.extend(api.stream_routes())
+    web = resources.files("dossier") / "web"
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse((web / "index.html").read_text(encoding="utf-8"))
+
+    app.mount("/static", StaticFiles(packages=[("dossier", "web")]), name="static")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthMiddleware, tokens=settings.api_tokens)
+    return app

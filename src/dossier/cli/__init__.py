@@ -1,0 +1,1 @@
+"""The ``dossier`` command line (typer + rich)."""

@@ -1,0 +1,1 @@
+"""Collectors: one public source each, turned into typed findings."""

@@ -1,0 +1,232 @@
+"""Live fan-out: a bounded window of recent events per session, read by cursor.
+
+A subscriber holds no buffer of its own; it keeps a cursor (the last seq it sent) into
+its session's shared window, like the raw benchmark baseline. That bounds memory no
+matter how many subscribers there are or how slow they read: the window keeps at most
+``window`` events per session. A subscriber whose cursor falls out of the window is
+*lagged*: it is detached from the live window and continues from the durable log by id
+(the same path as a ``Last-Event-ID`` resume), so it neither loses events nor holds
+memory. Events reach the window in seq order; a gap (an event from another process
+arrived first, or events were committed while the feed was being set up) is filled from
+the log before anything after it is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+
+from dossier.core.events import Event
+from dossier.core.ports import EventLog
+
+log = logging.getLogger(__name__)
+
+
+class Lagged(Exception):
+    """The cursor is behind the live window: read from the log instead."""
+
+
+class LiveFeed:
+    """Recent events of one session; any number of readers by cursor."""
+
+    __slots__ = (
+        "_changed",
+        "_filling",
+        "_pending",
+        "events",
+        "frames",
+        "last_seq",
+        "readers",
+        "session_id",
+        "window",
+    )
+
+    def __init__(self, session_id: str, last_seq: int, window: int) -> None:
+        self.session_id = session_id
+        self.window = window
+        self.events: deque[Event] = deque()
+        self.frames: deque[bytes] = deque()
+        self.last_seq = last_seq  # highest seq this feed has released
+        self.readers = 0
+        self._changed = asyncio.Event()
+        self._pending: list[Event] = []
+        self._filling = False
+
+    @property
+    def first_seq(self) -> int:
+        """Seq of the oldest event in the window (``last_seq + 1`` when empty)."""
+        return self.events[0].seq if self.events else self.last_seq + 1
+
+    def wake(self) -> None:
+        old, self._changed = self._changed, asyncio.Event()
+        old.set()
+
+    async def wait(self) -> None:
+        """Until new events are released or the hub's heartbeat tick."""
+        await self._changed.wait()
+
+    def release(self, events: Iterable[Event]) -> bool:
+        """Append events that continue the sequence; False if a gap is detected."""
+        added = False
+        for event in events:
+            if event.seq <= self.last_seq:
+                continue  # already have it (or it is older than this feed)
+            if event.seq != self.last_seq + 1:
+                return self._finish(added, gap=True)
+            self.events.append(event)
+            self.frames.append(event.frame)
+            self.last_seq = event.seq
+            added = True
+            if len(self.events) > self.window:
+                self.events.popleft()
+                self.frames.popleft()
+        return self._finish(added, gap=False)
+
+    def _finish(self, added: bool, *, gap: bool) -> bool:
+        if added:
+            self.wake()
+        return not gap
+
+    def events_after(self, after_seq: int, max_events: int = 1000) -> list[Event]:
+        """Like :meth:`read` without the frames (for in-process consumers)."""
+        if after_seq >= self.last_seq:
+            return []
+        first = self.first_seq
+        if after_seq + 1 < first:
+            raise Lagged(after_seq)
+        start = after_seq + 1 - first
+        stop = min(len(self.events), start + max_events)
+        return [self.events[i] for i in range(start, stop)]
+
+    def read(self, after_seq: int, max_events: int = 256) -> tuple[list[Event], bytes]:
+        """Events with seq > ``after_seq`` from the window, and their frames joined.
+
+        Raises Lagged if the window no longer holds ``after_seq + 1``.
+        """
+        if after_seq >= self.last_seq:
+            return [], b""
+        first = self.first_seq
+        if after_seq + 1 < first:
+            raise Lagged(after_seq)
+        start = after_seq + 1 - first
+        stop = min(len(self.events), start + max_events)
+        events = [self.events[i] for i in range(start, stop)]
+        frames = b"".join(self.frames[i] for i in range(start, stop))
+        return events, frames
+
+
+class FeedHub:
+    """The live feeds of this process, fed by the event log (and a cross-process bus)."""
+
+    def __init__(self, log: EventLog, *, window: int, heartbeat_s: float) -> None:
+        self._log = log
+        self._window = window
+        self._heartbeat_s = heartbeat_s
+        self._feeds: dict[str, LiveFeed] = {}
+        self._fills: asyncio.Queue[str] = asyncio.Queue()
+        self.on_open: Callable[[str], None] | None = None
+        self.on_close: Callable[[str], None] | None = None
+
+    @property
+    def feeds(self) -> dict[str, LiveFeed]:
+        return self._feeds
+
+    def deliver(self, events: Sequence[Event]) -> None:
+        """Offer logged events (any sessions, seq order within each) to open feeds."""
+        if not events:
+            return
+        if len(events) == 1 or all(e.session == events[0].session for e in events):
+            self._offer(events[0].session, events)
+            return
+        by_session: dict[str, list[Event]] = {}
+        for event in events:
+            by_session.setdefault(event.session, []).append(event)
+        for session_id, session_events in by_session.items():
+            self._offer(session_id, session_events)
+
+    def _offer(self, session_id: str, events: Sequence[Event]) -> None:
+        feed = self._feeds.get(session_id)
+        if feed is None:
+            return
+        if feed._filling:
+            feed._pending.extend(events)
+            return
+        if not feed.release(events):
+            feed._pending.extend(e for e in events if e.seq > feed.last_seq)
+            self._request_fill(feed)
+
+    def _request_fill(self, feed: LiveFeed) -> None:
+        if not feed._filling:
+            feed._filling = True
+            self._fills.put_nowait(feed.session_id)
+
+    async def open(self, session_id: str) -> LiveFeed:
+        """The session's feed, created on first use; call :meth:`close` when done."""
+        feed = self._feeds.get(session_id)
+        if feed is None:
+            last = await self._log.last_seq(session_id)
+            feed = self._feeds.get(session_id)  # another opener may have won the race
+            if feed is None:
+                feed = LiveFeed(session_id, last, self._window)
+                self._feeds[session_id] = feed
+                if self.on_open is not None:
+                    self.on_open(session_id)
+                # Close the window between reading last_seq and registering the feed:
+                # anything committed meanwhile is visible now and is filled in before the
+                # feed is handed out (deliveries meanwhile wait in ``_pending``).
+                feed._filling = True
+                try:
+                    await self._fill(session_id)
+                except BaseException:
+                    del self._feeds[session_id]
+                    raise
+        feed.readers += 1
+        return feed
+
+    def close(self, feed: LiveFeed) -> None:
+        feed.readers -= 1
+        if feed.readers <= 0 and self._feeds.get(feed.session_id) is feed:
+            del self._feeds[feed.session_id]
+            if self.on_close is not None:
+                self.on_close(feed.session_id)
+
+    async def _fill(self, session_id: str) -> None:
+        feed = self._feeds.get(session_id)
+        if feed is None:
+            return
+        try:
+            while True:
+                missing = await self._log.read_after(session_id, feed.last_seq, limit=1000)
+                if not missing:
+                    break
+                feed.release(missing)
+                if len(missing) < 1000:
+                    break
+        finally:
+            pending, feed._pending = feed._pending, []
+            feed._filling = False
+        if pending and not feed.release(sorted(pending, key=lambda e: e.seq)):
+            feed._pending.extend(e for e in pending if e.seq > feed.last_seq)
+            self._request_fill(feed)
+
+    async def run(self) -> None:
+        """Heartbeat ticks and gap fills; runs for the life of the app."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._tick())
+            while True:
+                session_id = await self._fills.get()
+                try:
+                    await self._fill(session_id)
+                except Exception:
+                    log.exception("filling feed %s failed", session_id)
+                    feed = self._feeds.get(session_id)
+                    if feed is not None:
+                        feed._filling = False
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            for feed in list(self._feeds.values()):
+                feed.wake()

@@ -1,0 +1,45 @@
+"""Session registry records (what the event log keeps beside the events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dossier.core.states import SessionStatus
+from dossier.core.types import Account, Vendor
+
+WORKFLOW_KINDS = ("vendor_context", "customer_intelligence")
+
+
+def workflow_id(session_id: str, kind: str) -> str:
+    """Durable workflow ids derive from the session id: recovery and lookups need no table."""
+    return f"{session_id}.{kind}"
+
+
+def split_workflow_id(wf_id: str) -> tuple[str, str] | None:
+    session_id, _, kind = wf_id.rpartition(".")
+    if not session_id or kind not in WORKFLOW_KINDS:
+        return None
+    return session_id, kind
+
+
+@dataclass
+class SessionRecord:
+    session_id: str
+    account: Account
+    vendor: Vendor
+    status: SessionStatus
+    created_at: str
+    cached: bool = False
+    owners: set[str] = field(default_factory=set)
+
+    @property
+    def account_key(self) -> str:
+        return self.account.key
+
+    @property
+    def vendor_hash(self) -> str:
+        return self.vendor.hash
+
+    @property
+    def workflow_ids(self) -> dict[str, str]:
+        return {kind: workflow_id(self.session_id, kind) for kind in WORKFLOW_KINDS}

@@ -1,0 +1,289 @@
+"""Session state folded from its event log (``GET /api/sessions/{id}``).
+
+The fold is the only reader of event payloads that builds state: a client (or the chat)
+renders the snapshot, then streams from ``last_seq``. It trusts the log: an out-of-order
+or unknown event is tolerated (logged data cannot be refused after the fact), but the
+emitters that write the log use checked transitions (``core/states.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import JsonValue, ValidationError
+
+from dossier.core.events import Event, EventType
+from dossier.core.states import (
+    TERMINAL_STEP,
+    SessionStatus,
+    StepStatus,
+    WorkflowStatus,
+)
+from dossier.core.types import Finding
+
+_STEP_STATUS_OF: dict[str, StepStatus] = {
+    EventType.STEP_STARTED: StepStatus.RUNNING,
+    EventType.STEP_PROGRESS: StepStatus.RUNNING,
+    EventType.STEP_RETRYING: StepStatus.RETRYING,
+    EventType.STEP_COMPLETED: StepStatus.COMPLETED,
+    EventType.STEP_FAILED: StepStatus.FAILED,
+    EventType.STEP_SKIPPED: StepStatus.SKIPPED,
+}
+_WORKFLOW_STATUS_OF: dict[str, WorkflowStatus] = {
+    EventType.WORKFLOW_STARTED: WorkflowStatus.RUNNING,
+    EventType.WORKFLOW_COMPLETED: WorkflowStatus.COMPLETED,
+    EventType.WORKFLOW_FAILED: WorkflowStatus.FAILED,
+    EventType.WORKFLOW_CANCELLED: WorkflowStatus.CANCELLED,
+}
+_STEP_FIELDS = ("done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached")
+
+
+@dataclass
+class StepState:
+    name: str
+    status: StepStatus = StepStatus.PENDING
+    data: dict[str, JsonValue] = field(default_factory=dict)
+    started_at: str | None = None
+    last_beat_at: str | None = None
+    ended_at: str | None = None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        out: dict[str, JsonValue] = {"name": self.name, "status": self.status.value}
+        out.update(self.data)
+        out["started_at"] = self.started_at
+        out["last_beat_at"] = self.last_beat_at
+        out["ended_at"] = self.ended_at
+        return out
+
+
+@dataclass
+class WorkflowState:
+    kind: str
+    workflow_id: str | None = None
+    status: WorkflowStatus = WorkflowStatus.PENDING
+    steps: dict[str, StepState] = field(default_factory=dict)
+    started_at: str | None = None
+    ended_at: str | None = None
+    result: dict[str, JsonValue] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "id": self.workflow_id,
+            "kind": self.kind,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "steps": [s.to_json() for s in self.steps.values()],
+            **self.result,
+        }
+
+
+@dataclass
+class AnalysisState:
+    status: str = "pending"
+    parts: list[str] = field(default_factory=list)
+    citations: list[dict[str, JsonValue]] = field(default_factory=list)
+    final: dict[str, JsonValue] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        final = self.final.get("text")
+        return final if isinstance(final, str) else "".join(self.parts)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        out: dict[str, JsonValue] = {
+            "status": self.status,
+            "text": self.text,
+            "citations": list(self.citations),
+        }
+        for key in ("provider", "partial", "error"):
+            if key in self.final:
+                out[key] = self.final[key]
+        return out
+
+
+@dataclass
+class ChatTurn:
+    id: str
+    question: str
+    asked_at: str
+    answer: dict[str, JsonValue] | None = None
+    revisions: list[dict[str, JsonValue]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "asked_at": self.asked_at,
+            "answer": self.answer,
+            "revisions": list(self.revisions),
+        }
+
+
+class SnapshotBuilder:
+    """Folds a session's events, in seq order, into its current state."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.status = SessionStatus.RUNNING
+        self.last_seq = 0
+        self.created: dict[str, JsonValue] = {}
+        self.completed: dict[str, JsonValue] = {}
+        self.workflows: dict[str, WorkflowState] = {}
+        self.findings: dict[str, Finding] = {}
+        self.analysis: dict[str, AnalysisState] = {}
+        self.chat: dict[str, ChatTurn] = {}
+        self.errors: list[dict[str, JsonValue]] = []
+        self.steering: list[dict[str, JsonValue]] = []
+        self.data_version = 0  # bumps when findings or analyses change
+
+    def apply_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        if event.seq <= self.last_seq:
+            return
+        self.last_seq = event.seq
+        etype, data = event.type, event.data
+        if etype == EventType.SESSION_CREATED:
+            self.created = dict(data)
+        elif etype == EventType.SESSION_COMPLETED:
+            self.completed = dict(data)
+            self.status = _session_status(data.get("status"))
+        elif etype == EventType.SESSION_ERROR:
+            self.errors.append(dict(data))
+        elif etype in _WORKFLOW_STATUS_OF:
+            self._apply_workflow(event, _WORKFLOW_STATUS_OF[etype])
+        elif etype in _STEP_STATUS_OF:
+            self._apply_step(event, _STEP_STATUS_OF[etype])
+        elif etype == EventType.FINDING:
+            self._apply_finding(data)
+        elif etype.startswith("analysis."):
+            self._apply_analysis(event)
+        elif etype == EventType.CHAT_QUESTION:
+            qid = str(data.get("id"))
+            self.chat[qid] = ChatTurn(qid, str(data.get("content", "")), event.ts)
+        elif etype in (EventType.ANSWER_END, EventType.ANSWER_REVISED):
+            turn = self.chat.get(str(data.get("id")))
+            if turn is not None:
+                if etype == EventType.ANSWER_END:
+                    turn.answer = dict(data)
+                else:
+                    turn.revisions.append(dict(data))
+        elif etype == EventType.STEER_ACK:
+            self.steering.append(dict(data))
+
+    def _workflow(self, kind: str | None) -> WorkflowState:
+        name = kind or "session"
+        state = self.workflows.get(name)
+        if state is None:
+            state = self.workflows[name] = WorkflowState(kind=name)
+        return state
+
+    def _apply_workflow(self, event: Event, status: WorkflowStatus) -> None:
+        workflow = self._workflow(event.workflow)
+        workflow.status = status
+        data = event.data
+        if isinstance(data.get("workflow_id"), str):
+            workflow.workflow_id = str(data["workflow_id"])
+        if status == WorkflowStatus.RUNNING:
+            workflow.started_at = workflow.started_at or event.ts
+        else:
+            workflow.ended_at = event.ts
+            workflow.result = {
+                k: v
+                for k, v in data.items()
+                if k in ("found", "coverage", "duration_ms", "cached", "error")
+            }
+
+    def _apply_step(self, event: Event, status: StepStatus) -> None:
+        workflow = self._workflow(event.workflow)
+        name = event.step or "?"
+        step = workflow.steps.get(name)
+        if step is None:
+            step = workflow.steps[name] = StepState(name=name)
+        if step.status in TERMINAL_STEP and status in (StepStatus.RUNNING, StepStatus.RETRYING):
+            return  # a late beat after the end: the end wins
+        step.status = status
+        for key in _STEP_FIELDS:
+            if key in event.data:
+                step.data[key] = event.data[key]
+        if event.type == EventType.STEP_RETRYING:
+            step.data["attempt"] = event.data.get("attempt")
+            step.data["error"] = event.data.get("error")
+        if event.type in (EventType.STEP_FAILED, EventType.STEP_SKIPPED):
+            step.data["error"] = event.data.get("error") or event.data.get("reason")
+        if status == StepStatus.RUNNING and step.started_at is None:
+            step.started_at = event.ts
+        step.last_beat_at = event.ts
+        if status in TERMINAL_STEP:
+            step.ended_at = event.ts
+
+    def _apply_finding(self, data: dict[str, JsonValue]) -> None:
+        try:
+            finding = Finding.model_validate(data)
+        except ValidationError:
+            return
+        self.findings[finding.id] = finding
+        self.data_version += 1
+
+    def _apply_analysis(self, event: Event) -> None:
+        kind = event.workflow or "session"
+        state = self.analysis.setdefault(kind, AnalysisState())
+        data = event.data
+        if event.type == EventType.ANALYSIS_STARTED:
+            state.status, state.parts, state.citations = "running", [], []
+        elif event.type == EventType.ANALYSIS_DELTA:
+            state.parts.append(str(data.get("text", "")))
+        elif event.type == EventType.ANALYSIS_CITATION:
+            state.citations.append(dict(data))
+        elif event.type == EventType.ANALYSIS_COMPLETED:
+            state.status = "partial" if data.get("partial") else "completed"
+            state.final = dict(data)
+            cites = data.get("citations")
+            if isinstance(cites, list):
+                state.citations = [c for c in cites if isinstance(c, dict)]
+            self.data_version += 1
+
+    # -- views
+    def findings_list(self) -> list[Finding]:
+        return list(self.findings.values())
+
+    def coverage(self) -> dict[str, JsonValue]:
+        final = self.completed.get("coverage")
+        if isinstance(final, dict):
+            return final
+        out: dict[str, JsonValue] = {}
+        for finding in self.findings.values():
+            entry = out.setdefault(finding.data_type.value, {"found": 0})
+            if isinstance(entry, dict):
+                found = entry.get("found")
+                entry["found"] = (found if isinstance(found, int) else 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "status": self.status.value,
+            "account": self.created.get("account"),
+            "vendor": self.created.get("vendor"),
+            "cached": bool(self.created.get("cached")),
+            "created_at": self.created.get("created_at"),
+            "workflows": {k: w.to_json() for k, w in self.workflows.items() if k != "session"},
+            "findings": [f.model_dump(mode="json") for f in self.findings.values()],
+            "analysis": {k: a.to_json() for k, a in self.analysis.items()},
+            "chat": [t.to_json() for t in self.chat.values()],
+            "coverage": self.coverage(),
+            "summary": {k: v for k, v in self.completed.items() if k != "coverage"},
+            "errors": list(self.errors),
+            "last_seq": self.last_seq,
+        }
+
+
+def _session_status(value: object) -> SessionStatus:
+    try:
+        return SessionStatus(str(value))
+    except ValueError:
+        return SessionStatus.COMPLETED

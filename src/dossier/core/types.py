@@ -1,0 +1,228 @@
+"""Domain value types: Account, Vendor, Finding and friends.
+
+Pydantic models here are the ones that cross a boundary (HTTP bodies, event payloads,
+cache entries); they validate what comes in and serialise what goes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+
+MAX_NAME_CHARS = 200
+BoardProvider = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable"]
+BOARD_PROVIDERS: tuple[BoardProvider, ...] = (
+    "greenhouse",
+    "lever",
+    "ashby",
+    "smartrecruiters",
+    "workable",
+)
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_SUFFIXES = frozenset(
+    [
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "llc",
+        "l.l.c",
+        "ltd",
+        "limited",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "spa",
+        "srl",
+        "pty",
+        "holdings",
+        "group",
+    ]
+)
+
+
+class FindingKind(StrEnum):
+    NEWS_ARTICLE = "news_article"
+    JOB_POSTING = "job_posting"
+    FUNDING_ROUND = "funding_round"
+    PERSON = "person"
+    TECHNOLOGY = "technology"
+    COMPANY_PROFILE = "company_profile"
+    FILING = "filing"
+
+
+class DataType(StrEnum):
+    """What a user asks about; the unit of cache TTL, coverage and steering targets."""
+
+    NEWS = "news"
+    JOBS = "jobs"
+    FUNDING = "funding"
+    PEOPLE = "people"
+    TECH = "tech"
+    PROFILE = "profile"
+
+
+DATA_TYPE_OF_KIND: dict[FindingKind, DataType] = {
+    FindingKind.NEWS_ARTICLE: DataType.NEWS,
+    FindingKind.JOB_POSTING: DataType.JOBS,
+    FindingKind.FUNDING_ROUND: DataType.FUNDING,
+    FindingKind.FILING: DataType.FUNDING,
+    FindingKind.PERSON: DataType.PEOPLE,
+    FindingKind.TECHNOLOGY: DataType.TECH,
+    FindingKind.COMPANY_PROFILE: DataType.PROFILE,
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_ms(moment: datetime) -> str:
+    """UTC ISO-8601 with millisecond precision and a ``Z``, as every event carries."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def normalize_name(name: str) -> str:
+    """Account key from a company name: case-, accent- and legal-suffix-insensitive.
+
+    ``"Acme Corp."``, ``"ACME, Inc"`` and ``"acme"`` all give ``"acme"``, so opening the
+    same company twice joins one session instead of starting new work.
+    """
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+(?:\.[a-z0-9]+)*", text)
+    while len(words) > 1 and words[-1].rstrip(".") in _SUFFIXES and words[-2] != "the":
+        words.pop()
+    key = " ".join(words)
+    return key or hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def slugify(name: str) -> str:
+    """``"Stripe, Inc."`` -> ``"stripe"``: the usual job-board token guess."""
+    return normalize_name(name).replace(" ", "").replace(".", "")
+
+
+NameStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)
+]
+
+
+class Account(BaseModel):
+    """The company researched, as the user named it, with any identifiers they know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: NameStr
+    domain: str | None = Field(default=None, max_length=253)
+    cik: str | None = Field(default=None, pattern=r"^\d{1,10}$")
+    ticker: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$")
+    boards: dict[BoardProvider, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+            raise ValueError("name must not contain control characters")
+        if not any(ch.isalnum() for ch in value):
+            raise ValueError("name must contain a letter or digit")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host = value.strip().lower()
+        host = re.sub(r"^https?://", "", host).split("/")[0].removeprefix("www.")
+        if not _DOMAIN_RE.match(host):
+            raise ValueError("domain must be a host name like example.com")
+        return host
+
+    @field_validator("boards")
+    @classmethod
+    def _boards(cls, value: dict[BoardProvider, str]) -> dict[BoardProvider, str]:
+        for provider, token in value.items():
+            if not _TOKEN_RE.match(token):
+                raise ValueError(f"boards.{provider} must be a board token like 'stripe'")
+        return value
+
+    @property
+    def key(self) -> str:
+        return normalize_name(self.name)
+
+
+class Vendor(BaseModel):
+    """The seller's own company (settings, or the request)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    domain: str | None = Field(default=None, max_length=253)
+    description: str | None = Field(default=None, max_length=4000)
+
+    @property
+    def hash(self) -> str:
+        """Stable short hash: analysis cache entries depend on who is selling."""
+        payload = json.dumps(
+            [normalize_name(self.name or ""), (self.domain or "").lower(), self.description or ""]
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    @property
+    def known(self) -> bool:
+        return bool(self.name or self.domain or self.description)
+
+
+class Finding(BaseModel):
+    """A typed, sourced fact. ``id`` is stable: the same fact found twice has one id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: FindingKind
+    title: str
+    source: str
+    url: str | None = None
+    observed_at: datetime
+    published_at: datetime | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    fields: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def data_type(self) -> DataType:
+        return DATA_TYPE_OF_KIND[self.kind]
+
+
+def finding_id(kind: FindingKind, *natural_key: str) -> str:
+    """A stable id from the kind and what makes the fact unique (url, name, ...)."""
+    text = "\x1f".join(part.strip().lower() for part in natural_key)
+    digest = hashlib.sha256(f"{kind.value}\x1e{text}".encode()).hexdigest()[:16]
+    return f"f_{digest}"
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    finding: str
+    url: str | None = None
+    title: str = ""
+
+
+Basis = Literal["cache", "partial", "complete"]

@@ -1,0 +1,63 @@
+"""What every EventLog implementation shares: seq assignment, dedup, delivery hook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+
+from dossier.core.events import Event, NewEvent
+from dossier.core.records import SessionRecord
+from dossier.core.states import SessionStatus
+from dossier.core.types import Account, Vendor
+
+# Called on the event loop, in seq order, after the events are committed.
+OnLogged = Callable[[list[Event]], None]
+
+
+def assign_seqs(
+    session_id: str,
+    last_seq: int,
+    new_events: Sequence[NewEvent],
+    already_logged: Iterable[str],
+) -> list[tuple[Event, str | None]]:
+    """Give each event not yet logged (by dedup key) the next seq, gap-free.
+
+    Returns (event, dedup key) pairs in seq order.
+    """
+    seen = set(already_logged)
+    events: list[tuple[Event, str | None]] = []
+    seq = last_seq
+    for new in new_events:
+        if new.dedup is not None:
+            if new.dedup in seen:
+                continue
+            seen.add(new.dedup)
+        seq += 1
+        events.append((Event.build(seq, session_id, new), new.dedup))
+    return events
+
+
+def record_to_row(record: SessionRecord) -> tuple[str, str, str, str, str, str, int, str]:
+    return (
+        record.session_id,
+        record.account_key,
+        record.vendor_hash,
+        record.account.model_dump_json(),
+        record.vendor.model_dump_json(),
+        record.status.value,
+        int(record.cached),
+        record.created_at,
+    )
+
+
+def row_to_record(row: Sequence[object], owners: Iterable[str] = ()) -> SessionRecord:
+    session_id, account_json, vendor_json, status, cached, created_at = row
+    return SessionRecord(
+        session_id=str(session_id),
+        account=Account.model_validate(json.loads(str(account_json))),
+        vendor=Vendor.model_validate(json.loads(str(vendor_json))),
+        status=SessionStatus(str(status)),
+        cached=bool(cached),
+        created_at=str(created_at),
+        owners=set(owners),
+    )

@@ -1,0 +1,1 @@
+"""Analysts: the builtin grounded one and LLM providers behind one Protocol."""

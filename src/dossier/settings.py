@@ -1,0 +1,153 @@
+"""Settings: the one typed, frozen object built at start and passed down.
+
+This module is the sole reader of the environment (``DOSSIER_`` prefix, plus a ``.env``
+file). It imports nothing of ours, so every layer may depend on it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Sources = Literal["live", "replay"]
+ProviderName = Literal["builtin", "openai", "anthropic"]
+LogFormat = Literal["console", "json"]
+
+
+def default_data_dir() -> Path:
+    """The user's data dir (XDG), where SQLite state, the disk cache and logs live."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dossier"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Every knob of dossier. Tests build ``Settings(...)`` directly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOSSIER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # -- serving
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token(s); comma-separated for several principals. "
+        "Required when not bound to loopback.",
+    )
+    allowed_origins: tuple[str, ...] = Field(
+        default=(), description="Extra Origins allowed on the WebSocket besides the server's own."
+    )
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    session_rate_per_min: int = Field(default=30, ge=1, description="Session creations per client")
+    question_rate_per_min: int = Field(default=120, ge=1)
+
+    # -- sources
+    sources: Sources = "live"
+    replay_latency_ms: int = Field(default=0, ge=0, le=60_000)
+    contact_email: str | None = None
+    allow_private_fetch: bool = Field(
+        default=False, description="Tests only: let the SSRF guard pass loopback/private hosts."
+    )
+    http_timeout_s: float = Field(default=10.0, gt=0)
+    http_retries: int = Field(default=3, ge=0, le=10)
+    http_max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    collector_timeout_s: float = Field(default=60.0, gt=0)
+
+    # -- the seller
+    vendor_name: str | None = None
+    vendor_domain: str | None = None
+    vendor_description: str | None = None
+
+    # -- analysis
+    provider: ProviderName = "builtin"
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    anthropic_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-3-5-haiku-latest"
+    provider_timeout_s: float = Field(default=60.0, gt=0)
+    stream_delay_ms: float = Field(
+        default=0.0, ge=0, description="Pause between streamed builtin tokens (demo pacing)."
+    )
+
+    # -- scale-out
+    database_url: str | None = None
+    redis_url: str | None = None
+    executor_id: str = Field(
+        default="local", description="Unique, stable per process; recovery is per executor."
+    )
+    app_version: str = "dossier-1"
+    takeover_after_s: float = Field(default=30.0, gt=0)
+
+    # -- streams
+    sse_heartbeat_s: float = Field(default=15.0, gt=0)
+    progress_beat_s: float = Field(default=4.0, gt=0, le=5.0)
+    live_window_events: int = Field(default=10_000, ge=16)
+    sse_stall_timeout_s: float = Field(default=60.0, gt=0)
+    ws_max_frame_bytes: int = Field(default=16 * 1024, ge=256)
+    ws_max_inflight: int = Field(default=8, ge=1)
+
+    # -- misc
+    bench: bool = False
+    log_level: str = "INFO"
+    log_format: LogFormat = "console"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.provider == "openai" and self.openai_model.strip() == "":
+            raise ValueError("DOSSIER_OPENAI_MODEL must not be empty")
+        return self
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+    @property
+    def api_tokens(self) -> tuple[str, ...]:
+        """The configured bearer tokens (empty: no auth on loopback)."""
+        if self.api_token is None:
+            return ()
+        raw = self.api_token.get_secret_value()
+        return tuple(t.strip() for t in raw.split(",") if t.strip())
+
+    @property
+    def state_db_path(self) -> Path:
+        return self.data_dir / "dossier.sqlite"
+
+    @property
+    def dbos_db_path(self) -> Path:
+        return self.data_dir / "dbos.sqlite"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def user_agent(self) -> str:
+        contact = self.contact_email or "dossier@localhost"
+        return f"dossier/0.1 (account research; {contact})"

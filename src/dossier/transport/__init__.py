@@ -1,0 +1,1 @@
+"""HTTP, SSE and WebSocket edges: they talk only to SessionService."""

@@ -1,0 +1,153 @@
+"""HTTP routes (JSON; OpenAPI at /docs). Errors are mapped in ``transport/errors.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from dossier import metrics
+from dossier.core.records import SessionRecord, workflow_id
+from dossier.core.sessions import CreateSession, SteerCommand
+from dossier.errors import Unavailable
+from dossier.transport.deps import client_key, principal_of_conn, services_of
+from dossier.transport.sse import EventStream
+
+router = APIRouter()
+
+
+def session_links(session_id: str) -> dict[str, Any]:
+    return {
+        "self": f"/api/sessions/{session_id}",
+        "events": f"/api/sessions/{session_id}/events",
+        "chat": f"/ws/sessions/{session_id}/chat",
+        "questions": f"/api/sessions/{session_id}/questions",
+        "steer": f"/api/sessions/{session_id}/steer",
+        "cancel": f"/api/sessions/{session_id}/cancel",
+        "workflows": {
+            kind: f"/api/workflows/{workflow_id(session_id, kind)}"
+            for kind in ("vendor_context", "customer_intelligence")
+        },
+    }
+
+
+def _summary(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "session_id": record.session_id,
+        "status": record.status.value,
+        "account": record.account.model_dump(mode="json"),
+        "vendor": record.vendor.model_dump(mode="json"),
+        "cached": record.cached,
+        "created_at": record.created_at,
+        "links": session_links(record.session_id),
+    }
+
+
+@router.post("/api/sessions", status_code=202, tags=["sessions"])
+async def create_session(body: CreateSession, request: Request) -> JSONResponse:
+    """Start (or join, or serve from cache) the research of an account."""
+    services = services_of(request)
+    services.session_limiter.hit(client_key(request))
+    opened = await services.sessions.open(body, principal_of_conn(request))
+    how = "joined" if opened.joined else "cached" if opened.cached else "new"
+    metrics.SESSIONS_OPENED.inc(how=how)
+    return JSONResponse(
+        {
+            "session_id": opened.session_id,
+            "status": opened.status.value,
+            "joined": opened.joined,
+            "cached": opened.cached,
+            "links": session_links(opened.session_id),
+        },
+        status_code=202,
+    )
+
+
+@router.get("/api/sessions", tags=["sessions"])
+async def list_sessions(
+    request: Request,
+    account: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> dict[str, Any]:
+    services = services_of(request)
+    records = await services.sessions.list(principal_of_conn(request), account=account, limit=limit)
+    return {"sessions": [_summary(r) for r in records]}
+
+
+@router.get("/api/sessions/{session_id}", tags=["sessions"])
+async def get_session(session_id: str, request: Request) -> dict[str, Any]:
+    """Snapshot: state folded from the log; stream from ``last_seq`` afterwards."""
+    services = services_of(request)
+    snapshot = await services.sessions.snapshot(session_id, principal_of_conn(request))
+    snapshot["links"] = session_links(session_id)
+    return snapshot
+
+
+@router.post("/api/sessions/{session_id}/cancel", status_code=202, tags=["sessions"])
+async def cancel_session(session_id: str, request: Request) -> JSONResponse:
+    services = services_of(request)
+    status = await services.sessions.cancel(session_id, principal_of_conn(request))
+    return JSONResponse({"session_id": session_id, "status": status.value}, status_code=202)
+
+
+@router.post("/api/sessions/{session_id}/steer", status_code=202, tags=["chat"])
+async def steer_session(session_id: str, body: SteerCommand, request: Request) -> JSONResponse:
+    """Focus, skip or stop-and-summarize the running workflows at their next step boundary."""
+    services = services_of(request)
+    ack = await services.sessions.steer(session_id, principal_of_conn(request), body)
+    return JSONResponse(ack, status_code=202)
+
+
+@router.get("/api/workflows/{wf_id}", tags=["workflows"])
+async def get_workflow(wf_id: str, request: Request) -> dict[str, Any]:
+    services = services_of(request)
+    record, kind = await services.sessions.record_of_workflow(wf_id, principal_of_conn(request))
+    state = await services.sessions.state(record.session_id)
+    workflow = state.workflows.get(kind)
+    if workflow is None:
+        body: dict[str, Any] = {"id": wf_id, "kind": kind, "status": "pending", "steps": []}
+    else:
+        body = workflow.to_json()
+        body["id"] = wf_id
+    analysis = state.analysis.get(kind)
+    body["session_id"] = record.session_id
+    body["analysis"] = analysis.to_json() if analysis else None
+    body["links"] = {
+        "progress": f"/api/workflows/{wf_id}/progress",
+        "session": f"/api/sessions/{record.session_id}",
+    }
+    return body
+
+
+@router.get("/healthz", tags=["ops"])
+async def healthz() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/readyz", tags=["ops"])
+async def readyz(request: Request) -> dict[str, Any]:
+    services = services_of(request)
+    if not services.ready:
+        raise Unavailable("starting up")
+    try:
+        await services.log.ping()
+    except Exception as exc:
+        raise Unavailable(f"event log unreachable: {exc}") from exc
+    return {"ok": True}
+
+
+@router.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+async def prometheus() -> PlainTextResponse:
+    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def stream_routes() -> list[Route]:
+    """The SSE endpoints, mounted as bare ASGI apps."""
+    return [
+        Route("/api/sessions/{session_id}/events", EventStream(by_workflow=False), methods=["GET"]),
+        Route(
+            "/api/workflows/{workflow_id}/progress", EventStream(by_workflow=True), methods=["GET"]
+        ),
+    ]

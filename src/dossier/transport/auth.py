@@ -1,0 +1,133 @@
+"""Bearer-token access and per-client rate limits (pure ASGI middleware + helpers).
+
+With no token configured (loopback only) every caller is the ``local`` principal. With
+tokens, every ``/api`` and ``/ws`` call and ``/metrics`` needs one: ``Authorization:
+Bearer …``, or ``?access_token=`` for clients that cannot set headers (browser
+EventSource, WebSocket). A WebSocket may instead send it in its first frame, so the chat
+route checks for itself. The principal (a hash of the token) lands in ``scope["state"]``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dossier.core.sessions import LOCAL_PRINCIPAL, principal_of
+from dossier.errors import PayloadTooLarge, RateLimited, Unauthorized
+from dossier.transport.errors import error_response
+
+_PROTECTED = ("/api/", "/ws/", "/metrics")
+
+
+def token_from_scope(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return str(token.strip())
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    values = query.get("access_token")
+    return values[0] if values else None
+
+
+def check_token(token: str | None, tokens: Iterable[str]) -> str:
+    """The principal of a valid token; Unauthorized otherwise (constant-time compare)."""
+    valid = list(tokens)
+    if not valid:
+        return LOCAL_PRINCIPAL
+    if token:
+        for candidate in valid:
+            if hmac.compare_digest(token.encode(), candidate.encode()):
+                return principal_of(token)
+    raise Unauthorized("missing or invalid bearer token")
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...]) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        path: str = scope.get("path", "")
+        if not self.tokens:
+            state["principal"] = LOCAL_PRINCIPAL
+        elif scope["type"] == "websocket":
+            # The chat accepts a token in the first frame too: it checks for itself.
+            state["token"] = token_from_scope(scope)
+        elif path.startswith(_PROTECTED):
+            try:
+                state["principal"] = check_token(token_from_scope(scope), self.tokens)
+            except Unauthorized as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """413 for request bodies over the limit (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                exc = PayloadTooLarge(f"request body over {self.max_bytes} bytes")
+                await error_response(exc)(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # Raised inside body parsing: the app's error handler answers 413.
+                    raise PayloadTooLarge(f"request body over {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    """Token bucket per client key: ``rate_per_min`` with a burst of a fifth of it."""
+
+    def __init__(self, rate_per_min: int, *, clock: object = time.monotonic) -> None:
+        self._rate_s = rate_per_min / 60.0
+        self._burst = max(3.0, rate_per_min / 5.0)
+        self._buckets: dict[str, _Bucket] = {}
+        self._clock = clock
+
+    def hit(self, key: str) -> None:
+        now = self._clock()  # type: ignore[operator]
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(self._burst, now)
+            if len(self._buckets) > 10_000:  # forget idle clients
+                self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < 600}
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.at) * self._rate_s)
+        bucket.at = now
+        if bucket.tokens < 1.0:
+            wait = (1.0 - bucket.tokens) / self._rate_s
+            raise RateLimited("too many requests; slow down", retry_after_s=wait)
+        bucket.tokens -= 1.0

@@ -1,0 +1,44 @@
+"""What the transports get from the composition root (``app.state.services``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from dossier.core.feed import FeedHub
+from dossier.core.ports import EventLog
+from dossier.core.sessions import SessionService
+from dossier.settings import Settings
+from dossier.transport.auth import RateLimiter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    log: EventLog
+    hub: FeedHub
+    sessions: SessionService
+    session_limiter: RateLimiter
+    question_limiter: RateLimiter
+    ready: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services_of(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+def principal_of_conn(conn: HTTPConnection) -> str:
+    state = conn.scope.get("state") or {}
+    principal = state.get("principal")
+    return str(principal) if principal else "local"
+
+
+def client_key(conn: HTTPConnection) -> str:
+    principal = principal_of_conn(conn)
+    if principal != "local":
+        return principal
+    return conn.client.host if conn.client else "unknown"

@@ -1,0 +1,207 @@
+"""SSE streams of a session's log (and of one workflow's share of it), as bare ASGI.
+
+Bare ASGI rather than a StreamingResponse: one coroutine and one disconnect watcher per
+connection, which keeps an idle stream near the measured floor (see bench/). Contract:
+
+* a comment line at once; heartbeat comments (every ``sse_heartbeat_s``) while idle;
+* ``id: <seq>`` / ``event: <type>`` / ``data: <envelope>`` frames, batched per write;
+* resume from ``Last-Event-ID`` (header) or ``?last_event_id=``: exactly the events after
+  it, in order, also across restarts (the log is durable, the window only a cache);
+* a non-numeric, negative or future id is a 400; a finished stream resumed at (or past)
+  its end is a 204, which tells EventSource to stop reconnecting;
+* the stream ends after the terminal event (``session.completed``, or the workflow's end
+  for ``/api/workflows/{id}/progress``) unless ``?follow=true``;
+* a reader that falls out of the live window continues from the log; one that stops
+  reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from urllib.parse import parse_qs
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from dossier import metrics
+from dossier.core.events import SESSION_TERMINAL, WORKFLOW_TERMINAL, Event, encode_sse_comment
+from dossier.core.feed import Lagged
+from dossier.errors import DossierError, InvalidInput
+from dossier.transport.deps import Services
+from dossier.transport.errors import error_response
+
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+_ID_RE = re.compile(r"^\d{1,18}$")
+_BATCH = 256
+_CONNECTED = b": connected\n\n"
+_HEARTBEAT = encode_sse_comment("heartbeat")
+
+
+def parse_last_event_id(scope: Scope) -> int:
+    raw: str | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"last-event-id":
+            raw = value.decode("latin-1").strip()
+    if raw is None:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        values = query.get("last_event_id")
+        raw = values[0].strip() if values else None
+    if raw is None or raw == "":
+        return 0
+    if not _ID_RE.match(raw):
+        raise InvalidInput(
+            "Last-Event-ID must be a non-negative integer", code="invalid_last_event_id"
+        )
+    return int(raw)
+
+
+def _flag(scope: Scope, name: str) -> bool:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return (query.get(name) or ["false"])[0].lower() in ("1", "true", "yes")
+
+
+class EventStream:
+    """``GET /api/sessions/{session_id}/events`` or ``/api/workflows/{workflow_id}/progress``."""
+
+    def __init__(self, *, by_workflow: bool) -> None:
+        self.by_workflow = by_workflow
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services: Services = scope["app"].state.services
+        try:
+            opened = await self._open(scope, services)
+        except DossierError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        if opened is None:
+            await Response(status_code=204)(scope, receive, send)
+            return
+        session_id, workflow, after, follow = opened
+        await self._stream(scope, receive, send, services, session_id, workflow, after, follow)
+
+    async def _open(
+        self, scope: Scope, services: Services
+    ) -> tuple[str, str | None, int, bool] | None:
+        principal = str((scope.get("state") or {}).get("principal") or "local")
+        params = scope.get("path_params", {})
+        workflow: str | None = None
+        if self.by_workflow:
+            record, workflow = await services.sessions.record_of_workflow(
+                str(params.get("workflow_id", "")), principal
+            )
+        else:
+            record = await services.sessions.record(str(params.get("session_id", "")), principal)
+        after = parse_last_event_id(scope)
+        last = await services.log.last_seq(record.session_id)
+        if after > last:
+            raise InvalidInput(
+                f"Last-Event-ID {after} is beyond the last event ({last})",
+                code="invalid_last_event_id",
+            )
+        follow = _flag(scope, "follow")
+        if not follow and after > 0:
+            end = await services.log.terminal_seq(record.session_id, workflow)
+            if end is not None and after >= end:
+                return None
+        return record.session_id, workflow, after, follow
+
+    async def _stream(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        services: Services,
+        session_id: str,
+        workflow: str | None,
+        after: int,
+        follow: bool,
+    ) -> None:
+        settings = services.settings
+        hub, log = services.hub, services.log
+        feed = await hub.open(session_id)
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            feed.wake()
+
+        watcher = asyncio.ensure_future(watch())
+        metrics.SSE_CONNECTIONS.inc()
+        pos = after
+        half_beat = settings.sse_heartbeat_s / 2
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+            await send({"type": "http.response.body", "body": _CONNECTED, "more_body": True})
+            last_write = time.monotonic()
+            while not gone:
+                try:
+                    events, frames = feed.read(pos, _BATCH)
+                except Lagged:
+                    metrics.SSE_LAGGED.inc()
+                    events = await log.read_after(session_id, pos, limit=_BATCH * 2)
+                    frames = b""
+                if not events:
+                    await feed.wait()
+                    if (
+                        not gone
+                        and feed.last_seq <= pos
+                        and time.monotonic() - last_write >= half_beat
+                    ):
+                        await self._write(send, _HEARTBEAT, settings.sse_stall_timeout_s)
+                        last_write = time.monotonic()
+                    continue
+                pos = events[-1].seq
+                body, ended = self._select(events, frames, workflow, follow)
+                if body:
+                    await self._write(send, body, settings.sse_stall_timeout_s)
+                    last_write = time.monotonic()
+                if ended:
+                    break
+            if not gone:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except TimeoutError:
+            metrics.SSE_DROPPED.inc()  # stopped reading: drop it, it resumes by id
+        except OSError:
+            pass  # the client went away mid-write
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            hub.close(feed)
+            metrics.SSE_CONNECTIONS.dec()
+
+    @staticmethod
+    def _select(
+        events: list[Event], frames: bytes, workflow: str | None, follow: bool
+    ) -> tuple[bytes, bool]:
+        """The bytes to send for this batch, and whether the stream ends with it."""
+        if workflow is None:
+            for i, event in enumerate(events):
+                if event.type == SESSION_TERMINAL and not follow:
+                    return b"".join(e.frame for e in events[: i + 1]), True
+            return (frames or b"".join(e.frame for e in events)), False
+        chosen: list[bytes] = []
+        for event in events:
+            if event.workflow == workflow or event.type == SESSION_TERMINAL:
+                chosen.append(event.frame)
+                if not follow and (
+                    (event.workflow == workflow and event.type in WORKFLOW_TERMINAL)
+                    or event.type == SESSION_TERMINAL
+                ):
+                    return b"".join(chosen), True
+        return b"".join(chosen), False
+
+    @staticmethod
+    async def _write(send: Send, body: bytes, stall_timeout_s: float) -> None:
+        async with asyncio.timeout(stall_timeout_s):
+            await send({"type": "http.response.body", "body": body, "more_body": True})

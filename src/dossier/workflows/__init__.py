@@ -1,0 +1,1 @@
+"""Durable research workflows on DBOS Transact (the only importer of dbos)."""

@@ -1,0 +1,141 @@
+"""Rendering cached results as the events a live run would have logged.
+
+Used by ``cache_check`` (a source fresh in cache becomes a completed, cached collect step)
+and by the engine's fast path: when every source and both analyses of an account are
+fresh, a new session is written in one batch and is complete at once (``cached: true``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import JsonValue
+
+from dossier.cache.store import Freshness, Hit, ResearchCache, findings_of
+from dossier.core.events import EventType, NewEvent
+from dossier.core.ports import Collector
+from dossier.core.types import Account, Finding, Vendor
+
+
+def found_by_type(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.data_type.value] = counts.get(finding.data_type.value, 0) + 1
+    return counts
+
+
+def cached_source_events(
+    workflow: str, name: str, hit: Hit, *, announce: bool
+) -> tuple[list[NewEvent], dict[str, Any]]:
+    """Events of one source served from cache, and its outcome for coverage/analysis.
+
+    ``announce``: a fresh hit is a whole (cached) step; a stale one only contributes its
+    findings now, the collector then revalidates under the same step name.
+    """
+    step = f"collect.{name}"
+    findings = findings_of(hit)
+    meta = hit.payload if isinstance(hit.payload, dict) else {}
+    events: list[NewEvent] = []
+    if announce:
+        events.append(
+            NewEvent(
+                type=EventType.STEP_STARTED,
+                data={"message": "from cache", "cached": True, "done": 0, "total": 0, "found": 0},
+                workflow=workflow,
+                step=step,
+                dedup=f"{workflow}:{step}:started",
+            )
+        )
+    for finding in findings:
+        events.append(
+            NewEvent(
+                type=EventType.FINDING,
+                data=finding.model_dump(mode="json"),
+                workflow=workflow,
+                step=step,
+                dedup=f"finding:{finding.id}",
+            )
+        )
+    by_type = found_by_type(findings)
+    saved_requests = meta.get("requests", 0)
+    saved_ms = meta.get("duration_ms", 0)
+    if announce:
+        done: dict[str, JsonValue] = {
+            "cached": True,
+            "duration_ms": 0,
+            "found": len(findings),
+            "age_s": round(hit.age_s, 1),
+            "negative": hit.negative,
+            "coverage": dict(by_type),
+            "saved_requests": saved_requests,
+            "saved_ms": saved_ms,
+        }
+        events.append(
+            NewEvent(
+                type=EventType.STEP_COMPLETED,
+                data=done,
+                workflow=workflow,
+                step=step,
+                dedup=f"{workflow}:{step}:end",
+            )
+        )
+    outcome: dict[str, Any] = {
+        "name": name,
+        "status": "cached",
+        "found": len(findings),
+        "found_by_type": by_type,
+        "findings": [f.model_dump(mode="json") for f in findings],
+        "negative": hit.negative,
+        "saved_requests": saved_requests if isinstance(saved_requests, int) else 0,
+        "saved_ms": saved_ms if isinstance(saved_ms, int) else 0,
+    }
+    return events, outcome
+
+
+def cached_analysis_events(workflow: str, analysis: dict[str, Any]) -> list[NewEvent]:
+    """A cached analysis, replayed as one delta (it needs no token-by-token drama)."""
+
+    def ev(etype: str, data: dict[str, JsonValue], key: str) -> NewEvent:
+        return NewEvent(
+            type=etype,
+            data=data,
+            workflow=workflow,
+            step="analyze",
+            dedup=f"{workflow}:analysis:{key}",
+        )
+
+    events = [
+        ev(
+            EventType.ANALYSIS_STARTED,
+            {"provider": analysis.get("provider"), "cached": True},
+            "started",
+        )
+    ]
+    if analysis.get("text"):
+        events.append(ev(EventType.ANALYSIS_DELTA, {"text": analysis["text"]}, "cached-text"))
+    for i, citation in enumerate(analysis.get("citations") or []):
+        events.append(ev(EventType.ANALYSIS_CITATION, citation, f"cached-cite-{i}"))
+    events.append(ev(EventType.ANALYSIS_COMPLETED, {**analysis, "cached": True}, "completed"))
+    return events
+
+
+async def fresh_hits(
+    cache: ResearchCache, collectors: list[Collector], account: Account
+) -> dict[str, Hit] | None:
+    """Every applicable source fresh in cache, or None."""
+    hits: dict[str, Hit] = {}
+    for collector in collectors:
+        hit = await cache.get_source(collector.data_types, account.key, collector.name)
+        if hit is None or hit.freshness != Freshness.FRESH:
+            return None
+        hits[collector.name] = hit
+    return hits
+
+
+async def fresh_analysis(
+    cache: ResearchCache, workflow: str, account: Account, vendor: Vendor
+) -> dict[str, Any] | None:
+    hit = await cache.get_analysis(workflow, account.key, vendor.hash)
+    if hit is None or hit.freshness != Freshness.FRESH or not isinstance(hit.payload, dict):
+        return None
+    return dict(hit.payload)

@@ -1,0 +1,213 @@
+"""DBOS Transact set-up and the WorkflowEngine the session service uses.
+
+Lessons baked in: ``application_version`` is pinned (a new build must recover the old
+build's workflows); every process has a unique, stable ``executor_id`` (recovery is per
+executor, and a dead worker's workflows are only taken over when recovery is called for
+its id: see :meth:`DbosEngine.take_over`); DBOS is launched from inside the running event
+loop, so recovered async workflows run on *our* loop; SQLite runs in WAL mode with
+``synchronous=NORMAL`` (safe against a process kill, and ~1.5 ms per durable step instead
+of ~3-4 ms); DBOS's INFO logs are quieted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+
+from dossier.core.events import EventType, NewEvent
+from dossier.core.records import WORKFLOW_KINDS, SessionRecord, workflow_id
+from dossier.core.types import Account
+from dossier.settings import Settings
+from dossier.workflows import runtime
+from dossier.workflows.cached import (
+    cached_analysis_events,
+    cached_source_events,
+    fresh_analysis,
+    fresh_hits,
+)
+from dossier.workflows.plan import coverage_of, identifiers_for
+from dossier.workflows.research import research_session
+from dossier.workflows.steps import wanted_types
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    engine = sa.create_engine(url, pool_size=8, max_overflow=8)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    return engine
+
+
+def dbos_config(settings: Settings) -> DBOSConfig:
+    config: DBOSConfig = {
+        "name": "dossier",
+        "application_version": settings.app_version,
+        "executor_id": settings.executor_id,
+        "log_level": "WARNING",
+    }
+    if settings.database_url:
+        config["system_database_url"] = settings.database_url
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{settings.dbos_db_path}"
+        config["system_database_url"] = url
+        config["system_database_engine"] = _sqlite_engine(url)
+    return config
+
+
+def launch(settings: Settings) -> None:
+    """Create and launch the DBOS singleton (call from inside the running loop)."""
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    DBOS(config=dbos_config(settings))
+    DBOS.launch()
+
+
+def shutdown() -> None:
+    DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+class DbosEngine:
+    """WorkflowEngine on DBOS."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def start(self, record: SessionRecord, *, refresh: bool) -> None:
+        with SetWorkflowID(record.session_id):
+            await DBOS.start_workflow_async(
+                research_session,
+                record.session_id,
+                record.account.model_dump_json(),
+                record.vendor.model_dump_json(),
+                refresh,
+            )
+
+    async def cancel(self, session_id: str) -> None:
+        runtime.current().steering.apply(session_id, "cancel", None)
+        for wf_id in (session_id, *(workflow_id(session_id, k) for k in WORKFLOW_KINDS)):
+            try:
+                await DBOS.cancel_workflow_async(wf_id)
+            except Exception:  # not started yet / already done: nothing to cancel
+                log.debug("cancel %s: nothing to cancel", wf_id, exc_info=True)
+
+    async def steer(self, session_id: str, action: str, target: str | None) -> None:
+        runtime.current().steering.apply(session_id, action, target)
+        for kind in WORKFLOW_KINDS:
+            try:
+                await DBOS.send_async(
+                    workflow_id(session_id, kind),
+                    {"action": action, "target": target},
+                    topic="steer",
+                )
+            except Exception:
+                log.debug("steer %s: workflow gone", session_id, exc_info=True)
+
+    async def cached_events(self, record: SessionRecord) -> list[NewEvent] | None:
+        events: list[NewEvent] = []
+        summaries: dict[str, dict[str, Any]] = {}
+        for kind in WORKFLOW_KINDS:
+            rendered = await self._cached_workflow(record, kind)
+            if rendered is None:
+                return None
+            workflow_events, summary = rendered
+            events += workflow_events
+            summaries[kind] = summary
+        coverage = summaries["customer_intelligence"]["coverage"]
+        events.append(
+            NewEvent(
+                type=EventType.SESSION_COMPLETED,
+                data={
+                    "status": "completed",
+                    "cached": True,
+                    "coverage": coverage,
+                    "missing": [
+                        t
+                        for t, e in coverage.items()
+                        if isinstance(e, dict) and e.get("status") == "missing"
+                    ],
+                    "found": sum(s["found"] for s in summaries.values()),
+                    "cache_hits": sum(s["cache_hits"] for s in summaries.values()),
+                    "requests": 0,
+                    "calls_saved": sum(s["saved_requests"] for s in summaries.values()),
+                    "time_saved_ms": sum(s["saved_ms"] for s in summaries.values()),
+                    "duration_ms": 0,
+                    "failed_workflows": [],
+                },
+                dedup="session:completed",
+            )
+        )
+        return events
+
+    async def _cached_workflow(
+        self, record: SessionRecord, kind: str
+    ) -> tuple[list[NewEvent], dict[str, Any]] | None:
+        rt = runtime.current()
+        account, vendor = record.account, record.vendor
+        lookup = True
+        subject = account
+        if kind == "vendor_context":
+            subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
+            lookup = bool(vendor.name or vendor.domain)
+        identifiers = identifiers_for(subject)
+        collectors = [
+            c
+            for c in rt.collectors.for_data_types(wanted_types(kind))
+            if lookup and c.applicable(identifiers)
+        ]
+        hits = await fresh_hits(rt.cache, collectors, subject)
+        analysis = await fresh_analysis(rt.cache, kind, subject, vendor)
+        if hits is None or analysis is None:
+            return None
+        events = [
+            NewEvent(
+                type=EventType.WORKFLOW_STARTED,
+                data={
+                    "workflow_id": workflow_id(record.session_id, kind),
+                    "account": subject.name,
+                    "cached": True,
+                },
+                workflow=kind,
+                dedup=f"{kind}:started",
+            )
+        ]
+        outcomes = []
+        for collector in collectors:
+            source_events, outcome = cached_source_events(
+                kind, collector.name, hits[collector.name], announce=True
+            )
+            outcome["data_types"] = sorted(
+                t.value for t in collector.data_types & wanted_types(kind)
+            )
+            events += source_events
+            outcomes.append(outcome)
+        events += cached_analysis_events(kind, analysis)
+        all_types = {t.value for t in wanted_types(kind)}
+        covered = {t for o in outcomes for t in o["data_types"]}
+        coverage = coverage_of(wanted_types(kind), outcomes, sorted(all_types - covered))
+        summary: dict[str, Any] = {
+            "found": len({f["id"] for o in outcomes for f in o["findings"]}),
+            "coverage": coverage,
+            "cached": True,
+            "cache_hits": len(outcomes),
+            "requests": 0,
+            "saved_requests": sum(o["saved_requests"] for o in outcomes),
+            "saved_ms": sum(o["saved_ms"] for o in outcomes),
+            "failed": [],
+            "skipped": [],
+        }
+        events.append(
+            NewEvent(
+                type=EventType.WORKFLOW_COMPLETED, data=summary, workflow=kind, dedup=f"{kind}:end"
+            )
+        )
+        return events, summary

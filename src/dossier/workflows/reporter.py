@@ -1,0 +1,196 @@
+"""Writes one step's life onto the session log, with checked transitions.
+
+``step.started`` and the step's end (``completed``/``failed``/``skipped``) carry dedup keys,
+as do findings (by finding id): a step re-run after a crash re-emits nothing the log
+already has. Progress and retry notices are not deduplicated: they are live status, and a
+re-run's progress is true. While a step runs, a liveness beat (``step.progress``) goes out
+whenever nothing else was said for ``progress_beat_s``, so a client can tell "working"
+from "stuck".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import JsonValue
+
+from dossier.core.events import EventType, NewEvent
+from dossier.core.ports import EventLog, ProgressReport, RetryNotice
+from dossier.core.states import StepStatus, transition
+from dossier.core.types import Finding
+
+_FLUSH_FINDINGS = 32
+
+
+class StepReporter:
+    """Event emitter for one (workflow, step)."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        session_id: str,
+        workflow: str,
+        step: str,
+        *,
+        beat_s: float = 4.0,
+        expected_s: float | None = None,
+    ) -> None:
+        self._log = log
+        self.session_id = session_id
+        self.workflow = workflow
+        self.step = step
+        self.status = StepStatus.PENDING
+        self.report = ProgressReport(done=0, total=0, found=0)
+        self._beat_s = beat_s
+        self._expected_s = expected_s
+        self._started = time.monotonic()
+        self._last_said = self._started
+        self._buffer: list[Finding] = []
+        self.findings: list[Finding] = []
+
+    # -- helpers
+    @property
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self._started) * 1000)
+
+    def _event(self, etype: str, data: dict[str, JsonValue], dedup: str | None = None) -> NewEvent:
+        return NewEvent(type=etype, data=data, workflow=self.workflow, step=self.step, dedup=dedup)
+
+    async def _append(self, *events: NewEvent) -> None:
+        pending = [self._finding_event(f) for f in self._buffer]
+        self._buffer.clear()
+        await self._log.append(self.session_id, [*pending, *events])
+        self._last_said = time.monotonic()
+
+    def _finding_event(self, finding: Finding) -> NewEvent:
+        return self._event(
+            EventType.FINDING, finding.model_dump(mode="json"), dedup=f"finding:{finding.id}"
+        )
+
+    def _move(self, target: StepStatus) -> None:
+        self.status = transition(self.status, target)
+
+    def eta_s(self) -> float | None:
+        done, total = self.report.done, self.report.total
+        elapsed = time.monotonic() - self._started
+        if total and 0 < done < total:
+            return round(elapsed / done * (total - done), 1)
+        if self._expected_s is not None and (not total or done < total):
+            return round(max(0.5, self._expected_s - elapsed), 1)
+        return None
+
+    def _progress_data(self, message: str) -> dict[str, JsonValue]:
+        return {
+            "done": self.report.done,
+            "total": self.report.total,
+            "found": self.report.found,
+            "eta_s": self.eta_s(),
+            "message": message,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+    # -- lifecycle
+    async def start(self, message: str = "", total: int = 0, **extra: JsonValue) -> None:
+        self._move(StepStatus.RUNNING)
+        self._started = time.monotonic()
+        self.report = ProgressReport(done=0, total=total, found=0, message=message)
+        data = self._progress_data(message)
+        data.update(extra)
+        await self._append(self._event(EventType.STEP_STARTED, data, dedup=self._key("started")))
+
+    async def emit(self, finding: Finding) -> None:
+        """Queue a finding; findings go out in small batches, before any other event."""
+        self.findings.append(finding)
+        self._buffer.append(finding)
+        self.report.found = len(self.findings)
+        if len(self._buffer) >= _FLUSH_FINDINGS:
+            await self._append()
+
+    async def flush(self) -> None:
+        """Send queued findings now."""
+        if self._buffer:
+            await self._append()
+
+    async def progress(self, report: ProgressReport) -> None:
+        if self.status == StepStatus.RETRYING:
+            self._move(StepStatus.RUNNING)
+        self.report = ProgressReport(
+            done=report.done,
+            total=report.total,
+            found=max(report.found, len(self.findings)),
+            message=report.message,
+        )
+        await self._append(
+            self._event(EventType.STEP_PROGRESS, self._progress_data(report.message))
+        )
+
+    async def retrying(self, notice: RetryNotice) -> None:
+        self._move(StepStatus.RETRYING)
+        data: dict[str, JsonValue] = {
+            "attempt": notice.attempt,
+            "error": notice.error,
+            "next_in_s": notice.next_in_s,
+        }
+        await self._append(self._event(EventType.STEP_RETRYING, data))
+
+    async def complete(self, *, cached: bool = False, **extra: Any) -> None:
+        self._move(StepStatus.COMPLETED)
+        data: dict[str, JsonValue] = {
+            "cached": cached,
+            "duration_ms": self.elapsed_ms,
+            "found": len(self.findings),
+        }
+        data.update(extra)
+        await self._append(self._event(EventType.STEP_COMPLETED, data, dedup=self._key("end")))
+
+    async def fail(self, error: str, **extra: Any) -> None:
+        self._move(StepStatus.FAILED)
+        data: dict[str, JsonValue] = {
+            "error": error,
+            "duration_ms": self.elapsed_ms,
+            "found": len(self.findings),
+            "partial": bool(self.findings),
+        }
+        data.update(extra)
+        await self._append(self._event(EventType.STEP_FAILED, data, dedup=self._key("end")))
+
+    async def skip(self, reason: str, **extra: Any) -> None:
+        self._move(StepStatus.SKIPPED)
+        data: dict[str, JsonValue] = {
+            "reason": reason,
+            "found": len(self.findings),
+            "duration_ms": self.elapsed_ms,
+        }
+        data.update(extra)
+        await self._append(self._event(EventType.STEP_SKIPPED, data, dedup=self._key("end")))
+
+    def _key(self, what: str) -> str:
+        return f"{self.workflow}:{self.step}:{what}"
+
+    @contextlib.asynccontextmanager
+    async def beating(self) -> AsyncIterator[None]:
+        """Send liveness beats while the body runs (stops with it, cancelled or not)."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(max(0.05, self._last_said + self._beat_s - time.monotonic()))
+                if time.monotonic() - self._last_said < self._beat_s * 0.95:
+                    continue
+                if self.status not in (StepStatus.RUNNING, StepStatus.RETRYING):
+                    return
+                message = self.report.message or "working"
+                data = self._progress_data(message)
+                data["beat"] = True
+                await self._append(self._event(EventType.STEP_PROGRESS, data))
+
+        task = asyncio.create_task(beat(), name=f"beat:{self.workflow}:{self.step}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,106 @@
+"""The workflows: one session runs ``vendor_context`` and ``customer_intelligence``.
+
+Bodies are deterministic (no clock, no I/O, no randomness): everything else happens in
+steps, so DBOS can replay a body after a crash and skip every completed step. Each
+research workflow is ``cache_check -> collect (one durable step per collector, run in
+parallel) -> analyze -> cache_store``. Workflow names are durable; renaming is a migration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+
+from dossier.core.records import workflow_id
+from dossier.core.types import Account, Vendor
+from dossier.workflows.steps import (
+    analyze,
+    cache_check,
+    cache_store,
+    collect,
+    finish_session,
+    vendor_summary,
+)
+
+SESSION_WORKFLOW = "dossier.research_session"
+VENDOR_CONTEXT = "dossier.vendor_context"
+CUSTOMER_INTELLIGENCE = "dossier.customer_intelligence"
+
+
+async def _research(
+    kind: str,
+    session_id: str,
+    account_json: str,
+    vendor_json: str,
+    refresh: bool,
+    lookup: bool = True,
+) -> dict[str, Any]:
+    wf_id = workflow_id(session_id, kind)
+    checked = await cache_check(session_id, kind, wf_id, account_json, refresh, lookup)
+    plan = checked["plan"]
+    expected = {s["name"]: s["expected_s"] for s in plan["sources"]}
+    to_run = [s["name"] for s in plan["sources"] if s["action"] in ("run", "revalidate")]
+    collected = await asyncio.gather(
+        *(collect(session_id, kind, name, plan["identifiers"], expected[name]) for name in to_run)
+    )
+    revalidated = {o["name"] for o in collected}
+    outcomes = [o for o in checked["cached"] if o["name"] not in revalidated] + list(collected)
+    vendor_text = None
+    if kind == "customer_intelligence":
+        vendor_text = await vendor_summary(session_id)
+    analysis = await analyze(session_id, kind, account_json, vendor_json, outcomes, vendor_text)
+    return await cache_store(
+        session_id, kind, account_json, vendor_json, outcomes, analysis, plan["uncovered"]
+    )
+
+
+@DBOS.workflow(name=VENDOR_CONTEXT)
+async def vendor_context(session_id: str, vendor_json: str, refresh: bool) -> dict[str, Any]:
+    """Who *we* are: the seller researched with the same collectors (profile, tech, news)."""
+    vendor = Vendor.model_validate_json(vendor_json)
+    subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
+    # An unnamed vendor has nothing to look up; its analysis says what to configure.
+    return await _research(
+        "vendor_context",
+        session_id,
+        subject.model_dump_json(),
+        vendor_json,
+        refresh,
+        lookup=bool(vendor.name or vendor.domain),
+    )
+
+
+@DBOS.workflow(name=CUSTOMER_INTELLIGENCE)
+async def customer_intelligence(
+    session_id: str, account_json: str, vendor_json: str, refresh: bool
+) -> dict[str, Any]:
+    """Who *they* are: news, jobs, funding, people, tech, profile."""
+    return await _research("customer_intelligence", session_id, account_json, vendor_json, refresh)
+
+
+@DBOS.workflow(name=SESSION_WORKFLOW)
+async def research_session(
+    session_id: str, account_json: str, vendor_json: str, refresh: bool
+) -> dict[str, Any]:
+    """Both workflows side by side, then ``session.completed``."""
+    with SetWorkflowID(workflow_id(session_id, "vendor_context")):
+        vendor_handle = await DBOS.start_workflow_async(
+            vendor_context, session_id, vendor_json, refresh
+        )
+    with SetWorkflowID(workflow_id(session_id, "customer_intelligence")):
+        customer_handle = await DBOS.start_workflow_async(
+            customer_intelligence, session_id, account_json, vendor_json, refresh
+        )
+    summaries: dict[str, dict[str, Any]] = {}
+    failed: list[str] = []
+    for kind, handle in (
+        ("vendor_context", vendor_handle),
+        ("customer_intelligence", customer_handle),
+    ):
+        try:
+            summaries[kind] = await handle.get_result()
+        except Exception:  # the child recorded its own failure on the log
+            failed.append(kind)
+    return await finish_session(session_id, summaries, failed)

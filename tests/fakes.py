@@ -1,0 +1,82 @@
+"""Tiny fakes for the ports (collector, engine)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from dossier.core.events import NewEvent
+from dossier.core.ports import CollectContext, CollectResult, ProgressReport
+from dossier.core.records import SessionRecord
+from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
+
+
+def make_finding(
+    kind: FindingKind = FindingKind.NEWS_ARTICLE, title: str = "A story", **fields: str
+) -> Finding:
+    return Finding(
+        id=finding_id(kind, title),
+        kind=kind,
+        title=title,
+        source="fake",
+        url=f"https://example.com/{abs(hash(title))}",
+        observed_at=utcnow(),
+        confidence=0.9,
+        fields=dict(fields),
+    )
+
+
+class FakeCollector:
+    """Emits the findings it was given, optionally slowly or failing."""
+
+    name: ClassVar[str] = "fake"
+    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
+
+    def __init__(
+        self,
+        findings: list[Finding] | None = None,
+        *,
+        delay_s: float = 0.0,
+        error: Exception | None = None,
+    ) -> None:
+        self.findings = findings or []
+        self.delay_s = delay_s
+        self.error = error
+        self.calls = 0
+
+    def applicable(self, identifiers: dict[str, str]) -> bool:
+        return True
+
+    async def collect(self, ctx: CollectContext) -> CollectResult:
+        self.calls += 1
+        total = len(self.findings)
+        for i, finding in enumerate(self.findings):
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            await ctx.emit(finding)
+            await ctx.progress(ProgressReport(done=i + 1, total=total, found=i + 1))
+        if self.error is not None:
+            raise self.error
+        return CollectResult(findings=list(self.findings))
+
+
+class FakeEngine:
+    """WorkflowEngine that records calls and starts nothing."""
+
+    def __init__(self, cached: list[NewEvent] | None = None) -> None:
+        self.started: list[str] = []
+        self.cancelled: list[str] = []
+        self.steered: list[tuple[str, str, str | None]] = []
+        self.cached = cached
+
+    async def start(self, record: SessionRecord, *, refresh: bool) -> None:
+        self.started.append(record.session_id)
+
+    async def cached_events(self, record: SessionRecord) -> list[NewEvent] | None:
+        return list(self.cached) if self.cached is not None else None
+
+    async def cancel(self, session_id: str) -> None:
+        self.cancelled.append(session_id)
+
+    async def steer(self, session_id: str, action: str, target: str | None) -> None:
+        self.steered.append((session_id, action, target))
