@@ -60,7 +60,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a temp data dir, replay sources, no .env file."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "data",
         sources="replay",
         vendor_name="Acme Analytics",

@@ -7,6 +7,7 @@ package builds long-lived objects; everything is passed down from here.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -176,6 +177,11 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             states.close()
             if overrides.engine is None:
                 await asyncio.to_thread(dbos_engine.shutdown)
+                # DBOS made its own pool the loop's default executor and shut it down with
+                # itself; give the loop a fresh one for whatever still runs on it.
+                asyncio.get_running_loop().set_default_executor(
+                    concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
+                )
             runtime.bind(None)
             await client.aclose()
             await cache_layers.close()

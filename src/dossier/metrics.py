@@ -71,6 +71,9 @@ SESSIONS_OPENED = Counter("dossier_sessions_opened_total", "Sessions opened, by 
 SSE_LAGGED = Counter("dossier_sse_lagged_total", "SSE readers that fell out of the live window")
 SSE_DROPPED = Counter("dossier_sse_dropped_total", "SSE readers disconnected for not reading")
 ANSWERS = Counter("dossier_answers_total", "Chat answers, by provider and outcome")
+STEPS_EXECUTED = Counter(
+    "dossier_steps_executed_total", "Durable step bodies executed in this process, by step"
+)
 CACHE_LOOKUPS = Counter("dossier_cache_lookups_total", "Cache lookups by kind and result")
 
 ALL: tuple[_Metric, ...] = (
@@ -82,6 +85,7 @@ ALL: tuple[_Metric, ...] = (
     SSE_LAGGED,
     SSE_DROPPED,
     ANSWERS,
+    STEPS_EXECUTED,
     CACHE_LOOKUPS,
 )
 

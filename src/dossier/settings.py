@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     )
     http_timeout_s: float = Field(default=10.0, gt=0)
     http_retries: int = Field(default=3, ge=0, le=10)
+    http_backoff_s: float = Field(default=0.5, gt=0, description="First retry delay (doubles)")
     http_max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     collector_timeout_s: float = Field(default=60.0, gt=0)
 

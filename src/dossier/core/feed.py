@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
 from dossier.core.events import Event
@@ -29,7 +28,11 @@ class Lagged(Exception):
 
 
 class LiveFeed:
-    """Recent events of one session; any number of readers by cursor."""
+    """Recent events of one session; any number of readers by cursor.
+
+    The window is a plain list trimmed in halves (amortised O(1) per event) rather than a
+    deque: readers slice it by seq, and a deque's indexing is O(n) in the middle.
+    """
 
     __slots__ = (
         "_changed",
@@ -46,8 +49,8 @@ class LiveFeed:
     def __init__(self, session_id: str, last_seq: int, window: int) -> None:
         self.session_id = session_id
         self.window = window
-        self.events: deque[Event] = deque()
-        self.frames: deque[bytes] = deque()
+        self.events: list[Event] = []
+        self.frames: list[bytes] = []
         self.last_seq = last_seq  # highest seq this feed has released
         self.readers = 0
         self._changed = asyncio.Event()
@@ -70,35 +73,38 @@ class LiveFeed:
     def release(self, events: Iterable[Event]) -> bool:
         """Append events that continue the sequence; False if a gap is detected."""
         added = False
+        gap = False
         for event in events:
             if event.seq <= self.last_seq:
                 continue  # already have it (or it is older than this feed)
             if event.seq != self.last_seq + 1:
-                return self._finish(added, gap=True)
+                gap = True
+                break
             self.events.append(event)
             self.frames.append(event.frame)
             self.last_seq = event.seq
             added = True
-            if len(self.events) > self.window:
-                self.events.popleft()
-                self.frames.popleft()
-        return self._finish(added, gap=False)
-
-    def _finish(self, added: bool, *, gap: bool) -> bool:
+        if len(self.events) > 2 * self.window:
+            drop = len(self.events) - self.window
+            del self.events[:drop]
+            del self.frames[:drop]
         if added:
             self.wake()
         return not gap
+
+    def _slice(self, after_seq: int, max_events: int) -> tuple[int, int]:
+        first = self.first_seq
+        if after_seq + 1 < first:
+            raise Lagged(after_seq)
+        start = after_seq + 1 - first
+        return start, min(len(self.events), start + max_events)
 
     def events_after(self, after_seq: int, max_events: int = 1000) -> list[Event]:
         """Like :meth:`read` without the frames (for in-process consumers)."""
         if after_seq >= self.last_seq:
             return []
-        first = self.first_seq
-        if after_seq + 1 < first:
-            raise Lagged(after_seq)
-        start = after_seq + 1 - first
-        stop = min(len(self.events), start + max_events)
-        return [self.events[i] for i in range(start, stop)]
+        start, stop = self._slice(after_seq, max_events)
+        return self.events[start:stop]
 
     def read(self, after_seq: int, max_events: int = 256) -> tuple[list[Event], bytes]:
         """Events with seq > ``after_seq`` from the window, and their frames joined.
@@ -107,14 +113,8 @@ class LiveFeed:
         """
         if after_seq >= self.last_seq:
             return [], b""
-        first = self.first_seq
-        if after_seq + 1 < first:
-            raise Lagged(after_seq)
-        start = after_seq + 1 - first
-        stop = min(len(self.events), start + max_events)
-        events = [self.events[i] for i in range(start, stop)]
-        frames = b"".join(self.frames[i] for i in range(start, stop))
-        return events, frames
+        start, stop = self._slice(after_seq, max_events)
+        return self.events[start:stop], b"".join(self.frames[start:stop])
 
 
 class FeedHub:
@@ -230,3 +230,10 @@ class FeedHub:
             await asyncio.sleep(self._heartbeat_s)
             for feed in list(self._feeds.values()):
                 feed.wake()
+                # A safety net for cross-process delivery: if a bus message was lost, the
+                # durable log still says how far the session got.
+                try:
+                    if await self._log.last_seq(feed.session_id) > feed.last_seq:
+                        self._request_fill(feed)
+                except Exception:
+                    log.debug("tick check of %s failed", feed.session_id, exc_info=True)

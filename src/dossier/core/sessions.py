@@ -127,17 +127,23 @@ class SessionService:
             else:
                 self._open_locks[key] = (lock, users - 1)
 
+    async def _join(self, account: Account, vendor: Vendor, principal: str) -> Opened | None:
+        running = await self._log.find_running(account.key, vendor.hash)
+        if running is None:
+            return None
+        await self._log.add_owner(running.session_id, principal)
+        await self._log.append(
+            running.session_id,
+            [NewEvent(type=EventType.SESSION_JOINED, data={"account": account.name})],
+        )
+        return Opened(running.session_id, SessionStatus.RUNNING, joined=True, cached=False)
+
     async def _open_locked(self, request: CreateSession, vendor: Vendor, principal: str) -> Opened:
+        # A running session is live work already: join it, even on refresh.
         account = request.account
-        if not request.refresh:
-            running = await self._log.find_running(account.key, vendor.hash)
-            if running is not None:
-                await self._log.add_owner(running.session_id, principal)
-                await self._log.append(
-                    running.session_id,
-                    [NewEvent(type=EventType.SESSION_JOINED, data={"account": account.name})],
-                )
-                return Opened(running.session_id, SessionStatus.RUNNING, joined=True, cached=False)
+        joined = await self._join(account, vendor, principal)
+        if joined is not None:
+            return joined
         record = SessionRecord(
             session_id=new_session_id(),
             account=account,
@@ -149,7 +155,14 @@ class SessionService:
         cached_events = None if request.refresh else await self._engine.cached_events(record)
         if cached_events is not None:
             record.status, record.cached = SessionStatus.COMPLETED, True
-        await self._log.create_session(record)
+        try:
+            await self._log.create_session(record)
+        except Conflict:
+            # Another process opened it between our look and our insert: join theirs.
+            joined = await self._join(account, vendor, principal)
+            if joined is None:
+                raise
+            return joined
         created = NewEvent(
             type=EventType.SESSION_CREATED,
             data={

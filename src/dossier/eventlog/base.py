@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 
-from dossier.core.events import Event, NewEvent
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
@@ -14,20 +14,40 @@ from dossier.core.types import Account, Vendor
 OnLogged = Callable[[list[Event]], None]
 
 
+# After ``session.completed`` only the chat may add to a log: a step still in flight when
+# the session was cancelled must not write past the end the clients already saw.
+AFTER_CLOSE = frozenset(
+    {
+        EventType.CHAT_QUESTION,
+        EventType.ANSWER_START,
+        EventType.ANSWER_END,
+        EventType.ANSWER_REVISED,
+        EventType.SUGGESTIONS,
+    }
+)
+
+
 def assign_seqs(
     session_id: str,
     last_seq: int,
     new_events: Sequence[NewEvent],
     already_logged: Iterable[str],
+    *,
+    closed: bool = False,
 ) -> list[tuple[Event, str | None]]:
     """Give each event not yet logged (by dedup key) the next seq, gap-free.
 
-    Returns (event, dedup key) pairs in seq order.
+    Returns (event, dedup key) pairs in seq order. Once the session is closed (its
+    ``session.completed`` is logged, or is in this batch), only chat events are kept.
     """
     seen = set(already_logged)
     events: list[tuple[Event, str | None]] = []
     seq = last_seq
     for new in new_events:
+        if closed and new.type not in AFTER_CLOSE:
+            continue
+        if new.type == EventType.SESSION_COMPLETED:
+            closed = True
         if new.dedup is not None:
             if new.dedup in seen:
                 continue

@@ -1,12 +1,16 @@
 """SQLite EventLog: the embedded default.
 
-One writer thread owns the only write connection and commits in groups: every append,
-session update and owner change waiting in its queue goes into one transaction (PRODUCT:
-one commit per event cannot reach the SSE target; one per burst can). Committed events are
-handed to the event loop in seq order through one ``call_soon_threadsafe`` per group.
-Reads run on a small pool of reader threads with their own connections (WAL lets them
-read while the writer writes). ``synchronous=NORMAL`` in WAL mode survives a process
-kill; only an OS crash can lose the last commits.
+Writes are group-committed *on the event loop*: every append, session update and owner
+change made during one loop iteration goes into one transaction, run synchronously at
+the end of the iteration (PRODUCT: one commit per event cannot reach the SSE target; one
+per burst can). A writer thread was tried first and measured 2x slower: handing each
+batch across the GIL (5 ms switch interval) starved it behind the busy loop. In WAL mode
+with ``synchronous=NORMAL`` a commit does not fsync (it survives a process kill; only an
+OS crash can lose the last commits), so a burst costs microseconds per event; the
+fsyncing WAL checkpoints run on a background thread instead of inside commits. Reads run
+on a small pool of reader threads with their own connections (WAL lets them read while
+the loop writes). Committed events are handed to ``on_logged`` in seq order before the
+appenders resume.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -23,17 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dossier.core.events import Event, NewEvent
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
-from dossier.errors import NotFound, Unavailable
+from dossier.errors import Conflict, NotFound, Unavailable
 from dossier.eventlog.base import OnLogged, assign_seqs, record_to_row, row_to_record
 
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
-  session_id  TEXT PRIMARY KEY,
+  num         INTEGER PRIMARY KEY,
+  session_id  TEXT NOT NULL UNIQUE,
   account_key TEXT NOT NULL,
   vendor_hash TEXT NOT NULL,
   account     TEXT NOT NULL,
@@ -41,37 +45,45 @@ CREATE TABLE IF NOT EXISTS sessions (
   status      TEXT NOT NULL,
   cached      INTEGER NOT NULL DEFAULT 0,
   created_at  TEXT NOT NULL,
-  last_seq    INTEGER NOT NULL DEFAULT 0
+  last_seq    INTEGER NOT NULL DEFAULT 0,
+  closed_seq  INTEGER
 );
 CREATE INDEX IF NOT EXISTS sessions_by_account ON sessions(account_key, vendor_hash, status);
+CREATE UNIQUE INDEX IF NOT EXISTS one_running_session ON sessions(account_key, vendor_hash)
+  WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS session_owners (
   session_id TEXT NOT NULL,
   principal  TEXT NOT NULL,
   PRIMARY KEY (session_id, principal)
 ) WITHOUT ROWID;
+-- One integer key per event, (session number << 32) | seq: inserts append to one B-tree
+-- and a session's events are one key range. The envelope holds every field; only what
+-- queries filter on has a column of its own. (Both choices measured: ~2x faster bulk
+-- inserts than a (session_id TEXT, seq) key with one column per field.)
 CREATE TABLE IF NOT EXISTS events (
-  session_id TEXT NOT NULL,
-  seq        INTEGER NOT NULL,
-  type       TEXT NOT NULL,
-  ts         TEXT NOT NULL,
-  workflow   TEXT,
-  step       TEXT,
-  dedup      TEXT,
-  envelope   TEXT NOT NULL,
-  PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(session_id, dedup)
+  id       INTEGER PRIMARY KEY,
+  workflow TEXT,
+  dedup    TEXT,
+  envelope TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(id >> 32, dedup)
   WHERE dedup IS NOT NULL;
 """
+_SEQ_BITS = 32
 
-_MAX_GROUP_OPS = 256
+_MAX_GROUP_OPS = 64
 _RECORD_COLS = "session_id, account, vendor, status, cached, created_at"
-_EVENT_COLS = "seq, type, ts, workflow, step, envelope"
+
+
+_CHECKPOINT_EVERY_S = 2.0
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    # Only takes effect on a new file: 16 KiB pages halve the cost of bulk event inserts.
+    conn.execute("PRAGMA page_size=16384")
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=4000")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
@@ -95,12 +107,16 @@ class SqliteEventLog:
     def __init__(self, path: Path, *, on_logged: OnLogged | None = None) -> None:
         self._path = path
         self._on_logged = on_logged
-        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[_Op] = []
+        self._flush_scheduled = False
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dossier-read")
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     def set_on_logged(self, on_logged: OnLogged) -> None:
         self._on_logged = on_logged
@@ -110,16 +126,24 @@ class SqliteEventLog:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(self._path)
         conn.executescript(_SCHEMA)
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(conn,), name="dossier-eventlog-writer", daemon=True
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
+        self._conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="dossier-eventlog-checkpoint", daemon=True
         )
-        self._writer.start()
+        self._checkpointer.start()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._queue.put(None)
-            await asyncio.to_thread(self._writer.join, 10)
-            self._writer = None
+        if self._conn is not None:
+            self._flush()
+            self._conn.close()
+            self._conn = None
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(10)
+            self._checkpointer = None
         self._readers.shutdown(wait=True)
         with self._lock:
             for conn in self._all_readers:
@@ -129,26 +153,28 @@ class SqliteEventLog:
     async def ping(self) -> None:
         await self._read(lambda c: c.execute("SELECT 1").fetchone())
 
-    # -- writer side
-    def _write_loop(self, conn: sqlite3.Connection) -> None:
+    def _checkpoint_loop(self) -> None:
+        conn = _connect(self._path)
         try:
-            while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                group = [first]
-                while len(group) < _MAX_GROUP_OPS:
-                    try:
-                        nxt = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        self._queue.put(None)
-                        break
-                    group.append(nxt)
-                self._commit_group(conn, group)
+            while not self._stop.wait(_CHECKPOINT_EVERY_S):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
+
+    # -- writer side (on the loop)
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        group, self._pending = self._pending, []
+        if not group or self._conn is None:
+            for op in group:
+                op.error = Unavailable("event log is closed")
+            self._deliver(group)
+            return
+        for start in range(0, len(group), _MAX_GROUP_OPS):
+            chunk = group[start : start + _MAX_GROUP_OPS]
+            self._commit_group(self._conn, chunk)
+            self._deliver(chunk)
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Op]) -> None:
         try:
@@ -162,6 +188,7 @@ class SqliteEventLog:
                     conn.execute("ROLLBACK TO op")
                     conn.execute("RELEASE op")
                     op.error = exc
+                    op.logged = []
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("event log commit failed")
@@ -169,16 +196,9 @@ class SqliteEventLog:
                 conn.execute("ROLLBACK")
             for op in group:
                 op.error = Unavailable(f"event log write failed: {exc}")
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Op]] = {}
-        for op in group:
-            by_loop.setdefault(op.loop, []).append(op)
-        for loop, ops in by_loop.items():
-            # RuntimeError: the loop is closed (shutdown); nobody is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._deliver, ops)
 
     def _deliver(self, ops: list[_Op]) -> None:
-        """On the loop: publish what was logged (in order), then wake the appenders."""
+        """Publish what was logged (in order), then wake the appenders."""
         logged = [e for op in ops if op.error is None for e in op.logged]
         if logged and self._on_logged is not None:
             try:
@@ -196,9 +216,12 @@ class SqliteEventLog:
     async def _write(
         self, run: Callable[[sqlite3.Connection], Any], op_logged: bool = False
     ) -> Any:
-        if self._writer is None:
+        if self._conn is None or self._loop is None:
             raise Unavailable("event log is not started")
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # another thread's loop: hop onto ours
+            done = asyncio.run_coroutine_threadsafe(self._write(run, op_logged), self._loop)
+            return await asyncio.wrap_future(done)
         op = _Op(run=run, future=loop.create_future(), loop=loop)
         if op_logged:
             original = run
@@ -209,7 +232,10 @@ class SqliteEventLog:
                 return events
 
             op.run = run_and_keep
-        self._queue.put(op)
+        self._pending.append(op)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         return await op.future
 
     # -- reader side
@@ -234,10 +260,12 @@ class SqliteEventLog:
 
         def run(conn: sqlite3.Connection) -> list[Event]:
             row = conn.execute(
-                "SELECT last_seq FROM sessions WHERE session_id = ?", (session_id,)
+                "SELECT num, last_seq, closed_seq FROM sessions WHERE session_id = ?",
+                (session_id,),
             ).fetchone()
             if row is None:
                 raise NotFound(f"unknown session {session_id}")
+            num, last, closed = int(row[0]), int(row[1]), row[2] is not None
             keys = [e.dedup for e in batch if e.dedup is not None]
             existing: list[str] = []
             for i in range(0, len(keys), 500):
@@ -246,26 +274,23 @@ class SqliteEventLog:
                 existing += [
                     r[0]
                     for r in conn.execute(
-                        f"SELECT dedup FROM events WHERE session_id = ? AND dedup IN ({marks})",
-                        (session_id, *chunk),
+                        f"SELECT dedup FROM events WHERE id >> 32 = ? AND dedup IN ({marks})",
+                        (num, *chunk),
                     )
                 ]
-            pairs = assign_seqs(session_id, int(row[0]), batch, existing)
+            pairs = assign_seqs(session_id, last, batch, existing, closed=closed)
             if not pairs:
                 return []
-            for event, _ in pairs:
-                _ = event.frame  # encode here, off the event loop
+            base = num << _SEQ_BITS
             conn.executemany(
-                "INSERT INTO events (session_id, seq, type, ts, workflow, step, dedup, envelope)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (session_id, e.seq, e.type, e.ts, e.workflow, e.step, key, e.envelope)
-                    for e, key in pairs
-                ],
+                "INSERT INTO events (id, workflow, dedup, envelope) VALUES (?, ?, ?, ?)",
+                [(base + e.seq, e.workflow, key, e.envelope) for e, key in pairs],
             )
+            closing = [e.seq for e, _ in pairs if e.type == EventType.SESSION_COMPLETED]
             conn.execute(
-                "UPDATE sessions SET last_seq = ? WHERE session_id = ?",
-                (pairs[-1][0].seq, session_id),
+                "UPDATE sessions SET last_seq = ?, closed_seq = coalesce(closed_seq, ?) "
+                "WHERE num = ?",
+                (pairs[-1][0].seq, closing[0] if closing else None, num),
             )
             return [e for e, _ in pairs]
 
@@ -276,19 +301,22 @@ class SqliteEventLog:
         self, session_id: str, after_seq: int, *, limit: int = 1000, workflow: str | None = None
     ) -> list[Event]:
         def run(conn: sqlite3.Connection) -> list[Event]:
+            num = _session_num(conn, session_id)
+            if num is None:
+                return []
+            low, high = (num << _SEQ_BITS) + max(0, after_seq), (num + 1) << _SEQ_BITS
             if workflow is None:
                 rows = conn.execute(
-                    f"SELECT {_EVENT_COLS} FROM events WHERE session_id = ? AND seq > ? "
-                    "ORDER BY seq LIMIT ?",
-                    (session_id, after_seq, limit),
+                    "SELECT envelope FROM events WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+                    (low, high, limit),
                 ).fetchall()
             else:
                 rows = conn.execute(
-                    f"SELECT {_EVENT_COLS} FROM events WHERE session_id = ? AND seq > ? "
-                    "AND (workflow = ? OR type = 'session.completed') ORDER BY seq LIMIT ?",
-                    (session_id, after_seq, workflow, limit),
+                    "SELECT envelope FROM events WHERE id > ? AND id < ? "
+                    "AND (workflow = ? OR workflow IS NULL) ORDER BY id LIMIT ?",
+                    (low, high, workflow, limit),
                 ).fetchall()
-            return [_from_row(session_id, r) for r in rows]
+            return [Event.from_envelope(r[0]) for r in rows]
 
         result: list[Event] = await self._read(run)
         return result
@@ -304,25 +332,32 @@ class SqliteEventLog:
         return int(row[0])
 
     async def terminal_seq(self, session_id: str, workflow: str | None = None) -> int | None:
-        if workflow is None:
-            sql = "SELECT min(seq) FROM events WHERE session_id = ? AND type = 'session.completed'"
-            args: tuple[str, ...] = (session_id,)
-        else:
-            sql = (
-                "SELECT min(seq) FROM events WHERE session_id = ? AND workflow = ? AND type IN "
-                "('workflow.completed', 'workflow.failed', 'workflow.cancelled')"
-            )
-            args = (session_id, workflow)
-        row = await self._read(lambda c: c.execute(sql, args).fetchone())
-        return None if row is None or row[0] is None else int(row[0])
+        def run(conn: sqlite3.Connection) -> int | None:
+            if workflow is None:
+                row = conn.execute(
+                    "SELECT closed_seq FROM sessions WHERE session_id = ?", (session_id,)
+                ).fetchone()
+                return None if row is None or row[0] is None else int(row[0])
+            num = _session_num(conn, session_id)
+            # A workflow's end always carries the dedup key "<workflow>:end".
+            row = conn.execute(
+                "SELECT id FROM events WHERE id >> 32 = ? AND dedup = ?", (num, f"{workflow}:end")
+            ).fetchone()
+            return None if row is None else int(row[0]) & ((1 << _SEQ_BITS) - 1)
+
+        result: int | None = await self._read(run)
+        return result
 
     async def create_session(self, record: SessionRecord) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO sessions (session_id, account_key, vendor_hash, account, vendor, "
-                "status, cached, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                record_to_row(record),
-            )
+            try:
+                conn.execute(
+                    "INSERT INTO sessions (session_id, account_key, vendor_hash, account, vendor, "
+                    "status, cached, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    record_to_row(record),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"a session for {record.account.name} is already running") from exc
             conn.executemany(
                 "INSERT OR IGNORE INTO session_owners (session_id, principal) VALUES (?, ?)",
                 [(record.session_id, p) for p in record.owners],
@@ -398,15 +433,6 @@ class SqliteEventLog:
         )
 
 
-def _from_row(session_id: str, row: Sequence[Any]) -> Event:
-    seq, etype, ts, workflow, step, envelope = row
-    # ``data`` is parsed lazily: replay only needs the frame.
-    return Event(
-        seq=int(seq),
-        type=str(etype),
-        ts=str(ts),
-        session=session_id,
-        workflow=workflow,
-        step=step,
-        envelope=str(envelope),
-    )
+def _session_num(conn: sqlite3.Connection, session_id: str) -> int | None:
+    row = conn.execute("SELECT num FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    return None if row is None else int(row[0])

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dossier.core.sessions import LOCAL_PRINCIPAL, principal_of
@@ -96,8 +97,9 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # Raised inside body parsing: the app's error handler answers 413.
-                    raise PayloadTooLarge(f"request body over {self.max_bytes} bytes")
+                    # Raised inside FastAPI's body parsing, which lets only HTTPException
+                    # through unchanged (anything else would become a generic 400).
+                    raise HTTPException(413, f"request body over {self.max_bytes} bytes")
             return message
 
         await self.app(scope, limited, send)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from dossier.core.events import EventType, NewEvent
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.sessions import new_session_id
 from dossier.core.states import SessionStatus
@@ -82,6 +83,9 @@ async def _produce(services: Services, session_id: str, spec: BenchSession) -> N
             break
         await asyncio.sleep(0.005)
     appended = 0
+    # Up to 4 appends in flight: the log's writer commits one while the next is built
+    # (they are queued in order, so seqs follow the order of the calls).
+    inflight: deque[asyncio.Task[list[Event]]] = deque()
     t0 = time.perf_counter()
     while appended < spec.n:
         if spec.rate <= 0:
@@ -93,6 +97,11 @@ async def _produce(services: Services, session_id: str, spec: BenchSession) -> N
                 continue
             count = due - appended
         batch = [_event(appended + i + 1, spec.n) for i in range(count)]
-        await services.log.append(session_id, batch)
+        inflight.append(asyncio.ensure_future(services.log.append(session_id, batch)))
+        await asyncio.sleep(0)  # let the append reach the writer before building the next
         appended += count
+        if len(inflight) >= 4 or spec.rate > 0:
+            await inflight.popleft()
+    for task in inflight:
+        await task
     await services.log.set_status(session_id, SessionStatus.COMPLETED)

@@ -17,6 +17,7 @@ from typing import Any
 from dbos import DBOS
 from pydantic import JsonValue
 
+from dossier import metrics
 from dossier.collectors.base import parse_datetime
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import CollectContext, Collector, CollectResult
@@ -76,6 +77,7 @@ async def cache_check(
     lookup: bool = True,
 ) -> dict[str, Any]:
     """Start the workflow on the log, read the cache, decide what to collect."""
+    metrics.STEPS_EXECUTED.inc(step="cache_check")
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
     await rt.log.append(
@@ -136,6 +138,7 @@ async def collect(
     session_id: str, workflow: str, name: str, identifiers: dict[str, str], expected_s: float
 ) -> Outcome:
     """Run one collector as its own durable step; never raises for a source failure."""
+    metrics.STEPS_EXECUTED.inc(step="collect")
     rt = runtime.current()
     collector = rt.collectors.get(name)
     types = _types_of(collector, workflow)
@@ -222,6 +225,7 @@ async def _run_with_skip(
 @DBOS.step(name="dossier.vendor_summary")
 async def vendor_summary(session_id: str) -> str | None:
     """The vendor analysis text so far (the customer analysis links to it)."""
+    metrics.STEPS_EXECUTED.inc(step="vendor_summary")
     rt = runtime.current()
     text: list[str] = []
     after = 0
@@ -248,6 +252,7 @@ async def analyze(
     outcomes: list[Outcome],
     vendor_text: str | None,
 ) -> dict[str, Any]:
+    metrics.STEPS_EXECUTED.inc(step="analyze")
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
     vendor = Vendor.model_validate_json(vendor_json)
@@ -285,6 +290,7 @@ async def cache_store(
     uncovered: list[str],
 ) -> dict[str, Any]:
     """Store what was collected and the analysis; end the workflow on the log."""
+    metrics.STEPS_EXECUTED.inc(step="cache_store")
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
     vendor = Vendor.model_validate_json(vendor_json)
@@ -345,6 +351,7 @@ async def finish_session(
     session_id: str, summaries: dict[str, dict[str, Any]], failed: list[str]
 ) -> dict[str, Any]:
     """``session.completed``: the one terminal event of the session's stream."""
+    metrics.STEPS_EXECUTED.inc(step="finish_session")
     rt = runtime.current()
     coverage: dict[str, JsonValue] = {}
     for kind in ("vendor_context", "customer_intelligence"):

@@ -58,7 +58,7 @@ async def test_a_reader_behind_the_window_is_told_to_use_the_log(
     event_log, hub = wired
     feed = await hub.open("s_1")
     await event_log.append("s_1", [NewEvent(type="e", data={"i": i}) for i in range(20)])
-    assert len(feed.events) == 8  # the window is bounded
+    assert len(feed.events) <= 16  # the window is bounded (trimmed in halves)
     with pytest.raises(Lagged):
         feed.read(3)
     events, _ = feed.read(15)

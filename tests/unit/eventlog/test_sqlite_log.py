@@ -79,7 +79,9 @@ async def test_terminal_seq_finds_the_session_and_workflow_ends(log: SqliteEvent
     await log.append(
         "s_1",
         [
-            NewEvent(type="workflow.completed", workflow="vendor_context"),
+            NewEvent(
+                type="workflow.completed", workflow="vendor_context", dedup="vendor_context:end"
+            ),
             NewEvent(type="session.completed"),
         ],
     )
@@ -138,3 +140,17 @@ async def test_committed_events_are_delivered_in_order_before_append_returns(
     appended = await event_log.append("s_1", [NewEvent(type="a"), NewEvent(type="b")])
     assert seen == [e.seq for e in appended] == [1, 2]
     await event_log.close()
+
+
+async def test_after_the_session_completed_only_the_chat_may_append(log: SqliteEventLog) -> None:
+    await log.append("s_1", [NewEvent(type="session.completed", dedup="session:completed")])
+    late = await log.append(
+        "s_1",
+        [
+            NewEvent(type="finding", data={"late": True}),
+            NewEvent(type="chat.question", data={"id": "q1"}),
+            NewEvent(type="step.completed", workflow="w", step="s"),
+            NewEvent(type="answer.end", data={"id": "q1"}),
+        ],
+    )
+    assert [(e.seq, e.type) for e in late] == [(2, "chat.question"), (3, "answer.end")]

@@ -1,0 +1,344 @@
+"""`make bench`: the product against the raw baseline, measured in the same run.
+
+Every step runs on a fresh server process (free loopback port, no heap carried over),
+baseline and product interleaved, ``BENCH_ROUNDS`` times (default 3); the table reports
+medians and the ratio product/baseline. Tools and the baseline server come from
+``../shared/bench`` (the team's reference toolkit; bench only, never at run time).
+
+    python bench/run.py [--rounds N] [--only sse1,fan,...] [--update-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DOSSIER_SHARED_BENCH", ROOT.parent / "shared" / "bench"))
+RESULTS = ROOT / "bench" / "results"
+PY = sys.executable
+STEP_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
+    # The log must outlive this function's frames: it is the server's stdout until the end.
+    log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {log.name}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start; see {log.name}")
+            time.sleep(0.1)
+        yield Server(base, proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def baseline_server() -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    return running([PY, str(SHARED / "baseline_app.py"), "--port", str(port)], {}, port)
+
+
+def product_server(**env: str) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="bench-dossier-")
+    base_env = {
+        "DOSSIER_BENCH": "1",
+        "DOSSIER_DATA_DIR": data,
+        "DOSSIER_SOURCES": "replay",
+        "DOSSIER_LOG_LEVEL": "WARNING",
+        "DOSSIER_SESSION_RATE_PER_MIN": "100000",
+    }
+    return running([PY, "-m", "dossier", "serve", "--port", str(port)], {**base_env, **env}, port)
+
+
+def tool(name: str, *args: str) -> dict[str, Any]:
+    cmd = [PY, str(SHARED / name), *args, "--json"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": "timeout"}
+    try:
+        result: dict[str, Any] = json.loads(out.stdout)
+    except ValueError:
+        return {"ok": False, "error": (out.stderr or out.stdout)[-500:]}
+    return result
+
+
+def bench_session(server: Server, n: int, rate: float, subscribers: int) -> str:
+    body = {"n": n, "rate": rate, "subscribers": subscribers}
+    response = httpx.post(f"{server.base}/api/bench/sessions", json=body, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["session_id"])
+
+
+# -- the steps: each returns (baseline result, product result)
+
+SSE_STEPS: dict[str, dict[str, Any]] = {
+    "sse1": {"n": 200_000, "rate": 0, "subs": 1, "clients": 1, "extra": []},
+    "fan": {"n": 200, "rate": 50, "subs": 1000, "clients": 1000, "extra": []},
+    "resume": {"n": 200, "rate": 0, "subs": 1000, "clients": 1000, "extra": ["--resume-at", "100"]},
+}
+
+
+def sse_step(name: str, which: str) -> dict[str, Any]:
+    spec = SSE_STEPS[name]
+    args = ["--clients", str(spec["clients"]), "--expect", str(spec["n"]), "--timeout", "60"]
+    if which == "baseline":
+        with baseline_server() as srv:
+            query = f"n={spec['n']}&rate={spec['rate']}&subscribers={spec['subs']}"
+            url = f"{srv.base}/api/sessions/{name}/events?{query}"
+            return tool("sseload.py", url, *args, *spec["extra"], "--pid", str(srv.pid))
+    with product_server() as srv:
+        sid = bench_session(srv, spec["n"], spec["rate"], spec["subs"])
+        url = f"{srv.base}/api/sessions/{sid}/events"
+        return tool("sseload.py", url, *args, *spec["extra"], "--pid", str(srv.pid))
+
+
+def idle_step(which: str) -> dict[str, Any]:
+    conns = os.environ.get("BENCH_IDLE_CONNS", "5000")
+    if which == "baseline":
+        with baseline_server() as srv:
+            url = f"{srv.base}/api/sessions/idle/events?n=10&rate=0.0001"
+            return tool("idlemem.py", url, "--pid", str(srv.pid), "--conns", conns)
+    with product_server() as srv:
+        sid = bench_session(srv, 1, 0, 0)
+        time.sleep(0.5)
+        url = f"{srv.base}/api/sessions/{sid}/events?follow=true&last_event_id=1"
+        return tool("idlemem.py", url, "--pid", str(srv.pid), "--conns", conns)
+
+
+def session_timings(server: Server, runs: int, name: str = "Stripe") -> list[float]:
+    """POST /api/sessions -> session.completed seen on the stream, in ms."""
+    timings: list[float] = []
+    with httpx.Client(base_url=server.base, timeout=30) as client:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            opened = client.post("/api/sessions", json={"account": {"name": name}}).json()
+            with client.stream("GET", f"/api/sessions/{opened['session_id']}/events") as stream:
+                for line in stream.iter_lines():
+                    if line == "event: session.completed":
+                        break
+            timings.append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
+def cached_step() -> dict[str, Any]:
+    with product_server(DOSSIER_VENDOR_NAME="Acme Analytics") as srv:
+        session_timings(srv, 1)  # the first research fills the cache
+        timings = session_timings(srv, 30)
+    return {
+        "ok": True,
+        "p50_ms": statistics.median(timings),
+        "p99_ms": max(timings),
+        "runs": len(timings),
+    }
+
+
+def first_research_step() -> dict[str, Any]:
+    timings = []
+    for _ in range(3):
+        with product_server(DOSSIER_VENDOR_NAME="Acme Analytics") as srv:
+            timings += session_timings(srv, 1)
+    return {
+        "ok": True,
+        "p50_ms": statistics.median(timings),
+        "max_ms": max(timings),
+        "runs": len(timings),
+    }
+
+
+def step_overhead_step() -> dict[str, Any]:
+    out = subprocess.run(
+        [PY, str(ROOT / "bench" / "step_overhead.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
+    )
+    try:
+        result: dict[str, Any] = json.loads(out.stdout)
+    except ValueError:
+        return {"ok": False, "error": out.stderr[-500:]}
+    return result
+
+
+def median_of(results: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in results if isinstance(r.get(key), (int, float))]
+    return statistics.median(values) if values else None
+
+
+def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def pair(step: str, key: str, title: str, target: str, higher_is_better: bool) -> None:
+        if step not in raw:
+            return
+        base = median_of(raw[step].get("baseline", []), key)
+        prod = median_of(raw[step].get("product", []), key)
+        ratio = prod / base if base and prod is not None else None
+        rows.append(
+            {
+                "metric": title,
+                "baseline": base,
+                "product": prod,
+                "ratio": ratio,
+                "target": target,
+                "higher_is_better": higher_is_better,
+            }
+        )
+
+    pair("sse1", "events_per_s", "SSE 1 client x 200k, events/s", ">= 0.8x", True)
+    pair("fan", "lat_p99_ms", "SSE 1,000 x 200 @ 50 ev/s, delivery p99 ms", "<= 1.25x", False)
+    pair("fan", "lat_p50_ms", "SSE 1,000 x 200 @ 50 ev/s, delivery p50 ms", "(info)", False)
+    pair("resume", "lost", "Resume 1,000 clients mid-stream, lost", "0", False)
+    pair("resume", "duplicated", "Resume 1,000 clients mid-stream, duplicated", "0", False)
+    pair("idle", "kib_per_conn", "Idle SSE connection, KiB", "<= 1.0x (<= 25 KiB)", False)
+    for step, key, title, target in (
+        ("cached", "p50_ms", "Cached account: POST -> session.completed p50 ms", "< 100 ms"),
+        ("cached", "p99_ms", "Cached account: POST -> session.completed max ms", "< 100 ms"),
+        ("first", "p50_ms", "First replay research, builtin analyst, p50 ms", "< 2000 ms"),
+        ("steps", "ms_per_step", "Durable step overhead (SQLite), ms/step", "<= 2 ms"),
+    ):
+        if step in raw:
+            rows.append(
+                {
+                    "metric": title,
+                    "baseline": None,
+                    "product": median_of(raw[step]["product"], key),
+                    "ratio": None,
+                    "target": target,
+                    "higher_is_better": False,
+                }
+            )
+    return rows
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}"
+
+
+def to_markdown(rows: list[dict[str, Any]], rounds: int) -> str:
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; medians of {rounds} interleaved rounds "
+        "(`make bench`).",
+        "",
+        "| metric | raw baseline | dossier | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else ""
+        lines.append(
+            f"| {row['metric']} | {_num(row['baseline'])} | {_num(row['product'])} | {ratio} "
+            f"| {row['target']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(markdown: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(f"{head}{start}\n{markdown}{end}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
+    parser.add_argument(
+        "--only", default="", help="comma-separated steps: sse1,fan,resume,idle,cached,first,steps"
+    )
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args()
+    if not (SHARED / "sseload.py").exists():
+        sys.exit(f"benchmark tools not found in {SHARED} (set DOSSIER_SHARED_BENCH)")
+    only = set(filter(None, args.only.split(",")))
+    want = lambda step: not only or step in only  # noqa: E731
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+    def record(step: str, which: str, result: dict[str, Any]) -> None:
+        raw.setdefault(step, {}).setdefault(which, []).append(result)
+        status = (
+            "ok"
+            if result.get("ok", True)
+            else f"NOT OK {result.get('error') or result.get('errors')}"
+        )
+        print(f"  {step:7} {which:8} {status}", file=sys.stderr, flush=True)
+
+    for round_no in range(1, args.rounds + 1):
+        print(f"round {round_no}/{args.rounds}", file=sys.stderr, flush=True)
+        for step in ("sse1", "fan", "resume"):
+            if want(step):
+                for which in ("baseline", "product"):
+                    record(step, which, sse_step(step, which))
+        if want("idle"):
+            for which in ("baseline", "product"):
+                record("idle", which, idle_step(which))
+        if want("cached"):
+            record("cached", "product", cached_step())
+        if want("first"):
+            record("first", "product", first_research_step())
+        if want("steps"):
+            record("steps", "product", step_overhead_step())
+    rows = summarize(raw)
+    markdown = to_markdown(rows, args.rounds)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"rows": rows, "raw": raw}, indent=1, default=str)
+    )
+    (RESULTS / "latest.md").write_text(markdown)
+    print(markdown)
+    if args.update_readme:
+        update_readme(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m dossier`` == ``dossier``."""
+
+from dossier.cli.main import main
+
+main()

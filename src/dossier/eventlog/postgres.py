@@ -1,0 +1,262 @@
+"""PostgreSQL EventLog, for scale-out (``DOSSIER_DATABASE_URL``).
+
+Appenders in any process serialise per session on the session row (``SELECT … FOR
+UPDATE``), so seqs stay gap-free across replicas; one transaction per append batch.
+Cross-process live delivery is the bus's job (Redis Streams); a process that hears about
+events out of order fills the gap from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+
+from dossier.core.events import Event, EventType, NewEvent
+from dossier.core.records import SessionRecord
+from dossier.core.states import SessionStatus
+from dossier.errors import Conflict, NotFound, Unavailable
+from dossier.eventlog.base import OnLogged, assign_seqs, record_to_row, row_to_record
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dossier_sessions (
+  session_id  TEXT PRIMARY KEY,
+  account_key TEXT NOT NULL,
+  vendor_hash TEXT NOT NULL,
+  account     TEXT NOT NULL,
+  vendor      TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  cached      INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL,
+  last_seq    BIGINT NOT NULL DEFAULT 0,
+  closed_seq  BIGINT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dossier_one_running_session
+  ON dossier_sessions (account_key, vendor_hash) WHERE status = 'running';
+CREATE INDEX IF NOT EXISTS dossier_sessions_by_account
+  ON dossier_sessions (account_key, created_at);
+CREATE TABLE IF NOT EXISTS dossier_session_owners (
+  session_id TEXT NOT NULL,
+  principal  TEXT NOT NULL,
+  PRIMARY KEY (session_id, principal)
+);
+CREATE TABLE IF NOT EXISTS dossier_events (
+  session_id TEXT NOT NULL,
+  seq        BIGINT NOT NULL,
+  type       TEXT NOT NULL,
+  ts         TEXT NOT NULL,
+  workflow   TEXT,
+  step       TEXT,
+  dedup      TEXT,
+  envelope   TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dossier_events_dedup
+  ON dossier_events (session_id, dedup) WHERE dedup IS NOT NULL;
+"""
+_RECORD_COLS = "s.session_id, s.account, s.vendor, s.status, s.cached, s.created_at"
+_EVENT_COLS = "seq, type, ts, workflow, step, envelope"
+
+
+def _conninfo(url: str) -> str:
+    # SQLAlchemy-style URLs (what DBOS takes) name a driver; libpq does not.
+    return url.replace("postgresql+psycopg://", "postgresql://").replace(
+        "postgresql+psycopg2://", "postgresql://"
+    )
+
+
+class PostgresEventLog:
+    def __init__(self, url: str, *, on_logged: OnLogged | None = None, pool_size: int = 8) -> None:
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]] = AsyncConnectionPool(
+            _conninfo(url), min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True}
+        )
+        self._on_logged = on_logged
+
+    def set_on_logged(self, on_logged: OnLogged) -> None:
+        self._on_logged = on_logged
+
+    async def start(self) -> None:
+        try:
+            await self._pool.open(wait=True, timeout=10)
+            async with self._pool.connection() as conn:
+                await conn.execute(_SCHEMA)
+        except (psycopg.Error, TimeoutError) as exc:
+            raise Unavailable(f"PostgreSQL unreachable: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute("SELECT 1")
+
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(sql, args)
+            return await cursor.fetchall()
+
+    async def append(self, session_id: str, events: Sequence[NewEvent]) -> list[Event]:
+        if not events:
+            return []
+        batch = list(events)
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "SELECT last_seq, closed_seq FROM dossier_sessions WHERE session_id = %s "
+                "FOR UPDATE",
+                (session_id,),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise NotFound(f"unknown session {session_id}")
+            keys = [e.dedup for e in batch if e.dedup is not None]
+            existing: list[str] = []
+            if keys:
+                cursor = await conn.execute(
+                    "SELECT dedup FROM dossier_events WHERE session_id = %s AND dedup = ANY(%s)",
+                    (session_id, keys),
+                )
+                existing = [r[0] for r in await cursor.fetchall()]
+            pairs = assign_seqs(session_id, int(row[0]), batch, existing, closed=row[1] is not None)
+            if not pairs:
+                return []
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    "INSERT INTO dossier_events (session_id, seq, type, ts, workflow, step, dedup, "
+                    "envelope) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (session_id, e.seq, e.type, e.ts, e.workflow, e.step, key, e.envelope)
+                        for e, key in pairs
+                    ],
+                )
+            closing = [e.seq for e, _ in pairs if e.type == EventType.SESSION_COMPLETED]
+            await conn.execute(
+                "UPDATE dossier_sessions SET last_seq = %s, closed_seq = coalesce(closed_seq, %s) "
+                "WHERE session_id = %s",
+                (pairs[-1][0].seq, closing[0] if closing else None, session_id),
+            )
+        logged = [e for e, _ in pairs]
+        if self._on_logged is not None:
+            try:
+                self._on_logged(logged)
+            except Exception:
+                log.exception("event delivery hook failed")
+        return logged
+
+    async def read_after(
+        self, session_id: str, after_seq: int, *, limit: int = 1000, workflow: str | None = None
+    ) -> list[Event]:
+        if workflow is None:
+            rows = await self._fetch(
+                f"SELECT {_EVENT_COLS} FROM dossier_events WHERE session_id = %s AND seq > %s "
+                "ORDER BY seq LIMIT %s",
+                (session_id, after_seq, limit),
+            )
+        else:
+            rows = await self._fetch(
+                f"SELECT {_EVENT_COLS} FROM dossier_events WHERE session_id = %s AND seq > %s "
+                "AND (workflow = %s OR workflow IS NULL) ORDER BY seq LIMIT %s",
+                (session_id, after_seq, workflow, limit),
+            )
+        return [
+            Event(
+                seq=int(seq), type=t, ts=ts, session=session_id, workflow=w, step=st, envelope=env
+            )
+            for seq, t, ts, w, st, env in rows
+        ]
+
+    async def last_seq(self, session_id: str) -> int:
+        rows = await self._fetch(
+            "SELECT last_seq FROM dossier_sessions WHERE session_id = %s", (session_id,)
+        )
+        if not rows:
+            raise NotFound(f"unknown session {session_id}")
+        return int(rows[0][0])
+
+    async def terminal_seq(self, session_id: str, workflow: str | None = None) -> int | None:
+        if workflow is None:
+            rows = await self._fetch(
+                "SELECT closed_seq FROM dossier_sessions WHERE session_id = %s", (session_id,)
+            )
+        else:
+            rows = await self._fetch(
+                "SELECT min(seq) FROM dossier_events WHERE session_id = %s AND workflow = %s "
+                "AND type IN ('workflow.completed', 'workflow.failed', 'workflow.cancelled')",
+                (session_id, workflow),
+            )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    async def create_session(self, record: SessionRecord) -> None:
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    "INSERT INTO dossier_sessions (session_id, account_key, vendor_hash, account, "
+                    "vendor, status, cached, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    record_to_row(record),
+                )
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        "INSERT INTO dossier_session_owners (session_id, principal) "
+                        "VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [(record.session_id, p) for p in record.owners],
+                    )
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(f"a session for {record.account.name} is already running") from exc
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        rows = await self._fetch(
+            f"SELECT {_RECORD_COLS} FROM dossier_sessions s WHERE s.session_id = %s", (session_id,)
+        )
+        if not rows:
+            return None
+        owners = await self._fetch(
+            "SELECT principal FROM dossier_session_owners WHERE session_id = %s", (session_id,)
+        )
+        return row_to_record(rows[0], [o[0] for o in owners])
+
+    async def find_running(self, account_key: str, vendor_hash: str) -> SessionRecord | None:
+        rows = await self._fetch(
+            "SELECT session_id FROM dossier_sessions WHERE account_key = %s AND vendor_hash = %s "
+            "AND status = %s ORDER BY created_at DESC LIMIT 1",
+            (account_key, vendor_hash, SessionStatus.RUNNING.value),
+        )
+        return await self.get_session(rows[0][0]) if rows else None
+
+    async def list_sessions(
+        self, *, owner: str | None, account_key: str | None, limit: int
+    ) -> list[SessionRecord]:
+        sql = f"SELECT {_RECORD_COLS} FROM dossier_sessions s"
+        where: list[str] = []
+        args: list[Any] = []
+        if owner is not None:
+            sql += " JOIN dossier_session_owners o ON o.session_id = s.session_id"
+            where.append("o.principal = %s")
+            args.append(owner)
+        if account_key is not None:
+            where.append("s.account_key = %s")
+            args.append(account_key)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.created_at DESC LIMIT %s"
+        args.append(limit)
+        return [row_to_record(r) for r in await self._fetch(sql, args)]
+
+    async def set_status(self, session_id: str, status: SessionStatus) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE dossier_sessions SET status = %s WHERE session_id = %s",
+                (status.value, session_id),
+            )
+
+    async def add_owner(self, session_id: str, principal: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO dossier_session_owners (session_id, principal) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (session_id, principal),
+            )

@@ -1,0 +1,176 @@
+"""A replay research of Stripe, end to end through the real workflows (DBOS on SQLite)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dossier.settings import Settings
+from tests.sse import SSEEvent, read_stream
+
+
+async def start(
+    client: httpx.AsyncClient, name: str = "Stripe", **extra: object
+) -> dict[str, object]:
+    response = await client.post("/api/sessions", json={"account": {"name": name}, **extra})
+    assert response.status_code == 202, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def run_to_end(client: httpx.AsyncClient, session_id: str) -> list[SSEEvent]:
+    events, _ = await read_stream(client, f"/api/sessions/{session_id}/events")
+    return events
+
+
+async def test_a_replay_research_streams_every_step_and_finding_in_order(
+    client: httpx.AsyncClient,
+) -> None:
+    opened = await start(client)
+    assert opened["joined"] is False and opened["cached"] is False
+    events = await run_to_end(client, str(opened["session_id"]))
+
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))  # gap-free, in order
+    assert events[0].event == "session.created"
+    assert events[-1].event == "session.completed"
+    for event in events:
+        assert event.json["seq"] == event.seq and event.json["type"] == event.event
+    steps = {(e.json["workflow"], e.json["step"]) for e in events if e.event == "step.completed"}
+    for step in ("cache_check", "collect.greenhouse", "collect.hn", "analyze", "cache_store"):
+        assert ("customer_intelligence", step) in steps
+    jobs = [
+        e.json["data"]
+        for e in events
+        if e.event == "finding" and e.json["data"]["kind"] == "job_posting"
+    ]
+    assert sorted(j["title"] for j in jobs) == [
+        "Abuse Investigator",
+        "Operations Associate, New Grad (Mexico)",
+    ]
+    assert {j["fields"]["location"] for j in jobs} == {"Dublin", "Mexico City, Mexico"}
+    news = [
+        e.json["data"]
+        for e in events
+        if e.event == "finding" and e.json["data"]["kind"] == "news_article"
+    ]
+    assert len(news) == 5
+    assert any("Bridge" in n["title"] for n in news)
+    completed = events[-1].json["data"]
+    assert completed["status"] in ("completed", "partial")
+    assert completed["coverage"]["jobs"] == {
+        "status": "complete",
+        "found": 2,
+        "sources": ["greenhouse"],
+    }
+
+
+async def test_the_snapshot_folds_the_log(client: httpx.AsyncClient) -> None:
+    opened = await start(client)
+    session_id = str(opened["session_id"])
+    events = await run_to_end(client, session_id)
+    snapshot = (await client.get(f"/api/sessions/{session_id}")).json()
+    assert snapshot["session_id"] == session_id
+    assert snapshot["last_seq"] == events[-1].seq
+    assert snapshot["status"] == events[-1].json["data"]["status"]
+    assert snapshot["account"]["name"] == "Stripe"
+    assert len(snapshot["findings"]) == 7
+    for finding in snapshot["findings"]:
+        assert {
+            "id",
+            "kind",
+            "title",
+            "source",
+            "url",
+            "observed_at",
+            "published_at",
+            "confidence",
+            "fields",
+        } <= set(finding)
+    customer = snapshot["workflows"]["customer_intelligence"]
+    assert customer["status"] == "completed"
+    assert next(s["name"] for s in customer["steps"]) == "cache_check"
+    analysis = snapshot["analysis"]["customer_intelligence"]
+    assert "Abuse Investigator" in analysis["text"]
+    cited = {c["finding"] for c in analysis["citations"]}
+    assert cited <= {f["id"] for f in snapshot["findings"]}
+    assert cited
+
+
+async def test_a_second_look_at_the_account_is_served_from_cache(client: httpx.AsyncClient) -> None:
+    first = await start(client)
+    await run_to_end(client, str(first["session_id"]))
+    second = await start(client, "Stripe, Inc.")
+    assert second["cached"] is True and second["status"] == "completed"
+    events = await run_to_end(client, str(second["session_id"]))
+    collect = [
+        e.json["data"]
+        for e in events
+        if e.event == "step.completed" and str(e.json["step"]).startswith("collect.")
+    ]
+    assert collect and all(c["cached"] for c in collect)
+    assert len([e for e in events if e.event == "finding"]) == 7
+    assert events[-1].json["data"]["cached"] is True
+    fresh = await start(client, "Stripe", refresh=True)
+    assert fresh["cached"] is False and fresh["session_id"] != second["session_id"]
+    again = await run_to_end(client, str(fresh["session_id"]))
+    assert not any(
+        e.json["data"].get("cached")
+        for e in again
+        if e.event == "step.completed" and str(e.json["step"]).startswith("collect.")
+    )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"replay_latency_ms": 0})
+
+
+async def test_resume_replays_exactly_the_events_after_the_id(client: httpx.AsyncClient) -> None:
+    opened = await start(client)
+    session_id = str(opened["session_id"])
+    full = await run_to_end(client, session_id)
+    cut = len(full) // 3
+    by_header, _ = await read_stream(
+        client, f"/api/sessions/{session_id}/events", headers={"Last-Event-ID": str(cut)}
+    )
+    by_query, _ = await read_stream(
+        client, f"/api/sessions/{session_id}/events?last_event_id={cut}"
+    )
+    expected = [(e.seq, e.event, e.data) for e in full[cut:]]
+    assert [(e.seq, e.event, e.data) for e in by_header] == expected
+    assert [(e.seq, e.event, e.data) for e in by_query] == expected
+
+
+async def test_a_finished_stream_resumed_at_its_end_says_204(client: httpx.AsyncClient) -> None:
+    opened = await start(client)
+    session_id = str(opened["session_id"])
+    full = await run_to_end(client, session_id)
+    response = await client.get(
+        f"/api/sessions/{session_id}/events", headers={"Last-Event-ID": str(full[-1].seq)}
+    )
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("bad", ["abc", "-1", "1.5", "99999", " 3x"])
+async def test_an_invalid_last_event_id_is_a_400(client: httpx.AsyncClient, bad: str) -> None:
+    opened = await start(client)
+    response = await client.get(
+        f"/api/sessions/{opened['session_id']}/events", headers={"Last-Event-ID": bad}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_last_event_id"
+
+
+async def test_the_workflow_endpoints_show_one_workflow(client: httpx.AsyncClient) -> None:
+    opened = await start(client)
+    session_id = str(opened["session_id"])
+    await run_to_end(client, session_id)
+    wf_id = f"{session_id}.customer_intelligence"
+    workflow = (await client.get(f"/api/workflows/{wf_id}")).json()
+    assert workflow["status"] == "completed" and workflow["kind"] == "customer_intelligence"
+    assert workflow["session_id"] == session_id
+    events, _ = await read_stream(client, f"/api/workflows/{wf_id}/progress")
+    assert events and all(e.json["workflow"] == "customer_intelligence" for e in events)
+    assert events[-1].event == "workflow.completed"
+    missing = await client.get(f"/api/workflows/{session_id}.nope")
+    assert missing.status_code == 404
