@@ -301,7 +301,10 @@ def main() -> None:
     if not (SHARED / "sseload.py").exists():
         sys.exit(f"benchmark tools not found in {SHARED} (set DOSSIER_SHARED_BENCH)")
     only = set(filter(None, args.only.split(",")))
-    want = lambda step: not only or step in only  # noqa: E731
+
+    def want(step: str) -> bool:
+        return not only or step in only
+
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     def record(step: str, which: str, result: dict[str, Any]) -> None:

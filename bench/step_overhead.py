@@ -39,7 +39,7 @@ async def many_steps(n: int) -> int:
 
 async def measure(n: int, runs: int) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(prefix="bench-steps-"))
-    launch(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
+    await launch(Settings(_env_file=None, data_dir=data))
     try:
         await (await DBOS.start_workflow_async(many_steps, 10)).get_result()  # warm up
         per_step: list[float] = []

@@ -1,7 +1,8 @@
 """Composition root: Settings -> http client -> cache -> registries -> SessionService -> app.
 
-The lifespan owns start and stop of everything, in dependency order. Nothing else in the
-package builds long-lived objects; everything is passed down from here.
+:func:`open_services` owns start and stop of everything, in dependency order; the web
+app's lifespan and the headless worker (``dossier worker``) both use it. Nothing else in
+the package builds long-lived objects; everything is passed down from here.
 """
 
 from __future__ import annotations
@@ -88,16 +89,17 @@ def _source_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
     return None
 
 
-def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
-    settings = settings or Settings()
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, overrides: Overrides | None = None
+) -> AsyncIterator[Services]:
+    """Everything a dossier process runs, started in order and stopped in reverse."""
     overrides = overrides or Overrides()
-    check_bind(settings)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
         event_log = overrides.event_log or _event_log(settings)
         await event_log.start()
+        stack.push_async_callback(event_log.close)
         hub = FeedHub(
             event_log, window=settings.live_window_events, heartbeat_s=settings.sse_heartbeat_s
         )
@@ -106,22 +108,26 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             from dossier.eventlog.redis_bus import RedisBus
 
             bus = RedisBus(settings.redis_url, hub=hub, executor_id=settings.executor_id)
+            stack.push_async_callback(bus.close)
 
         def on_logged(events: list[Event]) -> None:
             hub.deliver(events)
             if bus is not None:
                 bus.publish_nowait(events)
 
-        event_log.set_on_logged(on_logged)  # type: ignore[attr-defined]
+        event_log.set_on_logged(on_logged)
         cache_layers = build_cache(settings.cache_dir, settings.redis_url)
+        stack.push_async_callback(cache_layers.close)
         transport = overrides.source_transport or _source_transport(settings)
         client = build_client(
             user_agent=settings.user_agent, timeout_s=settings.http_timeout_s, transport=transport
         )
+        stack.push_async_callback(client.aclose)
         source_http = SourceHttp(
             client,
             retries=settings.http_retries,
             max_response_bytes=settings.http_max_response_bytes,
+            backoff_base_s=settings.http_backoff_s,
         )
         collectors = build_registry(
             CollectorDeps(http=source_http, settings=settings), overrides.collector_table
@@ -137,19 +143,21 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
                 http=source_http,
             )
         )
+        stack.callback(runtime.bind, None)
         engine = overrides.engine
         if engine is None:
-            dbos_engine.launch(settings)
+            await dbos_engine.launch(settings)
+            stack.push_async_callback(_shutdown_dbos)
             engine = dbos_engine.DbosEngine(settings)
         states = LiveStates(hub, event_log)
-        steer_targets = frozenset({t.value for t in DataType} | set(collectors.names))
+        stack.callback(states.close)
         sessions = SessionService(
             event_log,
             engine,
             states,
             default_vendor=default_vendor(settings),
             auth_enabled=bool(settings.api_tokens),
-            steer_targets=steer_targets,
+            steer_targets=frozenset({t.value for t in DataType} | set(collectors.names)),
         )
         services = Services(
             settings=settings,
@@ -159,35 +167,51 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             session_limiter=RateLimiter(settings.session_rate_per_min),
             question_limiter=RateLimiter(settings.question_rate_per_min),
         )
-        app.state.services = services
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
             background.append(asyncio.create_task(bus.run(), name="redis-bus"))
+        if overrides.engine is None and settings.database_url:
+            background.append(
+                asyncio.create_task(dbos_engine.takeover_loop(settings), name="takeover")
+            )
         services.ready = True
-        log.info("dossier ready (sources=%s, provider=%s)", settings.sources, settings.provider)
+        log.info(
+            "dossier ready (role=%s, sources=%s, provider=%s, executor=%s)",
+            settings.role,
+            settings.sources,
+            settings.provider,
+            settings.executor_id,
+        )
         try:
-            yield
+            yield services
         finally:
             services.ready = False
-            for task in [*background, *services.extras.get("bench_tasks", set())]:
+            tasks = [*background, *services.extras.get("bench_tasks", set())]
+            for task in tasks:
                 task.cancel()
-            for task in background:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            states.close()
-            if overrides.engine is None:
-                await asyncio.to_thread(dbos_engine.shutdown)
-                # DBOS made its own pool the loop's default executor and shut it down with
-                # itself; give the loop a fresh one for whatever still runs on it.
-                asyncio.get_running_loop().set_default_executor(
-                    concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
-                )
-            runtime.bind(None)
-            await client.aclose()
-            await cache_layers.close()
-            if bus is not None:
-                await bus.close()
-            await event_log.close()
+
+
+async def _shutdown_dbos() -> None:
+    await asyncio.to_thread(dbos_engine.shutdown)
+    # DBOS made its own pool the loop's default executor and shut it down with itself;
+    # give the loop a fresh one for whatever still runs on it.
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
+    )
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    settings = settings or Settings()
+    check_bind(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings, overrides) as services:
+            app.state.services = services
+            yield
 
     app = FastAPI(
         title="dossier",
@@ -210,3 +234,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=settings.api_tokens)
     return app
+
+
+async def run_worker(settings: Settings) -> None:
+    """A headless process that runs workflows (scale-out ``worker`` role) until cancelled."""
+    async with open_services(settings):
+        await asyncio.Event().wait()

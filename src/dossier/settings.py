@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Sources = Literal["live", "replay"]
+Role = Literal["all", "api", "worker"]
 ProviderName = Literal["builtin", "openai", "anthropic"]
 LogFormat = Literal["console", "json"]
 
@@ -92,11 +93,19 @@ class Settings(BaseSettings):
     # -- scale-out
     database_url: str | None = None
     redis_url: str | None = None
+    role: Role = Field(
+        default="all",
+        description="all: serve and run workflows; api: serve, hand workflows to workers "
+        "(needs database_url); worker: run workflows only (`dossier worker`).",
+    )
     executor_id: str = Field(
         default="local", description="Unique, stable per process; recovery is per executor."
     )
     app_version: str = "dossier-1"
-    takeover_after_s: float = Field(default=30.0, gt=0)
+    takeover_after_s: float = Field(
+        default=30.0, gt=0, description="A silent executor's workflows move after this long."
+    )
+    worker_concurrency: int = Field(default=16, ge=1, description="Sessions run at once per worker")
 
     # -- streams
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
@@ -122,6 +131,11 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.provider == "openai" and self.openai_model.strip() == "":
             raise ValueError("DOSSIER_OPENAI_MODEL must not be empty")
+        if self.role != "all" and not self.database_url:
+            raise ValueError(
+                f"DOSSIER_ROLE={self.role} needs DOSSIER_DATABASE_URL (PostgreSQL) shared "
+                "by every process"
+            )
         return self
 
     @property

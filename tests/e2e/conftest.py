@@ -29,6 +29,7 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    command: str = "serve"
 
     @property
     def url(self) -> str:
@@ -43,14 +44,19 @@ class ServerProcess:
             **extra_env,
         }
         env.pop("DOSSIER_API_TOKEN", None)
-        self.log_path = self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{self.command}-{self.port}-{time.monotonic_ns()}.log"
+        self.log_path = self.data_dir.parent / name
         log = self.log_path.open("wb")
+        args = ["serve", "--port", str(self.port)] if self.command == "serve" else [self.command]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dossier", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "dossier", *args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        if self.command != "serve":
+            return self.wait_for_log("dossier ready")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -62,6 +68,17 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server did not become ready: {self.log_path.read_text()}")
+
+    def wait_for_log(self, text: str, timeout_s: float = 30) -> ServerProcess:
+        assert self.proc is not None and self.log_path is not None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if text in self.log_path.read_text(errors="replace"):
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"process exited: {self.log_path.read_text()}")
+            time.sleep(0.1)
+        raise RuntimeError(f"no {text!r} in the log: {self.log_path.read_text()}")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -89,3 +106,32 @@ def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
     yield Factory
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    name = f"dossier_test_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Redis database 15 on the local server, flushed before and after."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

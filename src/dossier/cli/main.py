@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dossier.cli.serve import serve
+from dossier.cli.serve import serve, worker
 
 app = typer.Typer(
     name="dossier",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(serve)
+app.command()(worker)
 
 
 @app.callback()

@@ -58,3 +58,18 @@ def serve(
         timeout_keep_alive=30,
         lifespan="on",
     )
+
+
+def worker() -> None:
+    """Run workflows only (scale-out): needs DOSSIER_DATABASE_URL, ideally DOSSIER_REDIS_URL."""
+    import asyncio
+    import contextlib
+
+    from dossier.app import run_worker
+    from dossier.logs import configure_logging
+
+    settings = Settings(role="worker")
+    configure_logging(settings.log_level, settings.log_format)
+    typer.secho(f"dossier worker {settings.executor_id} (sources={settings.sources})", err=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop a worker
+        asyncio.run(run_worker(settings))

@@ -15,16 +15,20 @@ from typing import ClassVar
 from pydantic import JsonValue
 
 from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.collectors.jobs import JobPosting, detect_remote, job_finding
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
+from dossier.core.types import DataType, Finding, utcnow
 from dossier.errors import SourceUnavailable
 
 BOARD_URL = "https://boards-api.greenhouse.io/v1/boards/{token}/jobs"
-DESCRIPTION_CHARS = 4000
 
 
 def parse_jobs(payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-    """Findings from a ``jobs?content=true`` body. Raises ValueError if it is not one."""
+    """Findings from a ``jobs?content=true`` body. Raises ValueError if it is not one.
+
+    Pay is read from the content text (the list has no pay field); departments lose their
+    cost-centre codes ("8611 Security Analytics" -> "Security Analytics").
+    """
     if not isinstance(payload, dict) or not isinstance(payload.get("jobs"), list):
         raise ValueError("not a Greenhouse jobs payload")
     findings: list[Finding] = []
@@ -39,37 +43,27 @@ def parse_jobs(payload: object, *, board: str, observed_at: datetime) -> list[Fi
             if isinstance(job.get("location"), dict)
             else None
         )
-        description = html_to_text(str(job.get("content") or ""), unescape_twice=True)
-        fields: dict[str, JsonValue] = {
-            "board": "greenhouse",
-            "board_token": board,
-            "job_id": job.get("id"),
-            "department": departments[0] if departments else None,
+        extra: dict[str, JsonValue] = {
             "departments": [d for d in departments if d],
-            "location": location,
             "offices": [o for o in offices if o],
-            "description": description[:DESCRIPTION_CHARS],
-            "compensation": None,
             "updated_at": job.get("updated_at"),
         }
-        published = parse_datetime(job.get("first_published")) or parse_datetime(
-            job.get("updated_at")
+        posting = JobPosting(
+            board="greenhouse",
+            board_token=board,
+            job_id=str(job.get("id") or url),
+            title=str(job["title"]),
+            url=url,
+            description=html_to_text(str(job.get("content") or ""), unescape_twice=True),
+            department=departments[0] if departments else None,
+            location=location,
+            remote=detect_remote(None, location, *[o for o in offices if o]),
+            language=job.get("language") or None,
+            published_at=parse_datetime(job.get("first_published"))
+            or parse_datetime(job.get("updated_at")),
+            extra=extra,
         )
-        findings.append(
-            Finding(
-                id=finding_id(
-                    FindingKind.JOB_POSTING, "greenhouse", board, str(job.get("id") or url)
-                ),
-                kind=FindingKind.JOB_POSTING,
-                title=str(job["title"]).strip(),
-                source="greenhouse",
-                url=url,
-                observed_at=observed_at,
-                published_at=published,
-                confidence=0.95,
-                fields=fields,
-            )
-        )
+        findings.append(job_finding(posting, observed_at=observed_at))
     return findings
 
 

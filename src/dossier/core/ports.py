@@ -25,6 +25,10 @@ class EventLog(Protocol):
 
     async def close(self) -> None: ...
 
+    def set_on_logged(self, on_logged: Callable[[list[Event]], None]) -> None:
+        """Called on the loop, in seq order, with each batch right after it is committed."""
+        ...
+
     async def append(self, session_id: str, events: Sequence[NewEvent]) -> list[Event]:
         """Append in one transaction; return the logged events (with seq), in order.
 

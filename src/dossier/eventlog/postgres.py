@@ -260,3 +260,62 @@ class PostgresEventLog:
                 "ON CONFLICT DO NOTHING",
                 (session_id, principal),
             )
+
+
+class PostgresHeartbeats:
+    """Executor liveness, for taking over a dead process's workflows.
+
+    Every process with workflows beats every few seconds; a process whose beat is older
+    than the takeover delay is dead. ``claim`` is one conditional UPDATE, so exactly one
+    survivor takes over each dead executor.
+    """
+
+    _DDL = """
+    CREATE TABLE IF NOT EXISTS dossier_executors (
+      executor_id TEXT PRIMARY KEY,
+      role        TEXT NOT NULL,
+      last_seen   TIMESTAMPTZ NOT NULL,
+      claimed_by  TEXT
+    );
+    """
+
+    def __init__(self, url: str) -> None:
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]] = AsyncConnectionPool(
+            _conninfo(url), min_size=1, max_size=2, open=False, kwargs={"autocommit": True}
+        )
+
+    async def start(self) -> None:
+        await self._pool.open(wait=True, timeout=10)
+        async with self._pool.connection() as conn:
+            await conn.execute(self._DDL)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def beat(self, executor_id: str, role: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO dossier_executors (executor_id, role, last_seen) "
+                "VALUES (%s, %s, now()) ON CONFLICT (executor_id) DO UPDATE "
+                "SET last_seen = now(), role = excluded.role, claimed_by = NULL",
+                (executor_id, role),
+            )
+
+    async def stale(self, older_than_s: float, *, exclude: str) -> list[str]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT executor_id FROM dossier_executors WHERE role <> 'api' "
+                "AND executor_id <> %s AND last_seen < now() - make_interval(secs => %s)",
+                (exclude, older_than_s),
+            )
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def claim(self, dead: str, by: str, older_than_s: float) -> bool:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE dossier_executors SET claimed_by = %s, last_seen = now() "
+                "WHERE executor_id = %s AND last_seen < now() - make_interval(secs => %s) "
+                "RETURNING executor_id",
+                (by, dead, older_than_s),
+            )
+            return (await cursor.fetchone()) is not None

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 STREAM_KEY = "dossier:events"
 MAXLEN = 100_000
-_BLOCK_MS = 5_000
+_BLOCK_MS = 2_000  # well under the client's socket timeout
 _PUBLISH_QUEUE = 10_000
 
 
@@ -36,7 +36,9 @@ class RedisBus:
         self, url: str, *, hub: FeedHub, executor_id: str, stream_key: str = STREAM_KEY
     ) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(url, protocol=2)
-        self._reader: aioredis.Redis = aioredis.Redis.from_url(url, protocol=2)
+        self._reader: aioredis.Redis = aioredis.Redis.from_url(
+            url, protocol=2, socket_timeout=_BLOCK_MS / 1000 + 10
+        )
         self._hub = hub
         self._origin = executor_id
         self._key = stream_key

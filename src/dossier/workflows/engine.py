@@ -11,6 +11,7 @@ of ~3-4 ms); DBOS's INFO logs are quieted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -65,15 +66,66 @@ def dbos_config(settings: Settings) -> DBOSConfig:
     return config
 
 
-def launch(settings: Settings) -> None:
-    """Create and launch the DBOS singleton (call from inside the running loop)."""
+RESEARCH_QUEUE = "dossier-research"
+
+
+async def launch(settings: Settings) -> None:
+    """Create and launch the DBOS singleton from inside the running loop (so recovered
+    async workflows run on it). An ``api`` process dequeues nothing: workers do."""
     logging.getLogger("dbos").setLevel(logging.WARNING)
     DBOS(config=dbos_config(settings))
+    if settings.role == "api":
+        DBOS.listen_queues([])
     DBOS.launch()
+    await DBOS.register_queue_async(
+        RESEARCH_QUEUE,
+        worker_concurrency=settings.worker_concurrency,
+        polling_interval_sec=0.2,
+    )
 
 
 def shutdown() -> None:
     DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+async def takeover_loop(settings: Settings) -> None:
+    """Beat for this executor; take over the workflows of executors that went silent.
+
+    DBOS recovers a process's own pending workflows when it restarts with the same
+    executor id; a process that never comes back needs someone to call recovery for its
+    id. Every workflow-running process does this; a conditional claim makes sure only
+    one of them takes each dead executor.
+    """
+    from dossier.eventlog.postgres import PostgresHeartbeats
+
+    assert settings.database_url
+    heartbeats = PostgresHeartbeats(settings.database_url)
+    await heartbeats.start()
+    me = settings.executor_id
+    period = max(0.5, settings.takeover_after_s / 3)
+    try:
+        while True:
+            try:
+                await heartbeats.beat(me, settings.role)
+                if settings.role != "api":
+                    for dead in await heartbeats.stale(settings.takeover_after_s, exclude=me):
+                        pending = await DBOS.list_workflows_async(
+                            status="PENDING", executor_id=dead, load_input=False, load_output=False
+                        )
+                        if pending and await heartbeats.claim(dead, me, settings.takeover_after_s):
+                            log.warning(
+                                "executor %s is silent; taking over %d workflows",
+                                dead,
+                                len(pending),
+                            )
+                            # Internal DBOS API: the documented way to recover another
+                            # executor's workflows outside DBOS Conductor.
+                            await asyncio.to_thread(DBOS._recover_pending_workflows, [dead])
+            except Exception:
+                log.warning("takeover check failed; retrying", exc_info=True)
+            await asyncio.sleep(period)
+    finally:
+        await heartbeats.close()
 
 
 class DbosEngine:
@@ -83,14 +135,18 @@ class DbosEngine:
         self._settings = settings
 
     async def start(self, record: SessionRecord, *, refresh: bool) -> None:
+        args = (
+            record.session_id,
+            record.account.model_dump_json(),
+            record.vendor.model_dump_json(),
+            refresh,
+        )
         with SetWorkflowID(record.session_id):
-            await DBOS.start_workflow_async(
-                research_session,
-                record.session_id,
-                record.account.model_dump_json(),
-                record.vendor.model_dump_json(),
-                refresh,
-            )
+            if self._settings.role == "api":
+                # Workers pick it up from the durable queue (within its polling interval).
+                await DBOS.enqueue_workflow_async(RESEARCH_QUEUE, research_session, *args)
+            else:
+                await DBOS.start_workflow_async(research_session, *args)
 
     async def cancel(self, session_id: str) -> None:
         runtime.current().steering.apply(session_id, "cancel", None)

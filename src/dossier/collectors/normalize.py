@@ -1,0 +1,236 @@
+"""De-duplication across sources: one story, one person, one filing, however many sources.
+
+Pure functions. Two findings are the same fact when:
+
+- same ``id`` (collectors already key filings by accession, profiles by account, ...);
+- people: same :func:`person_key` (``"Collison, Patrick"``, ``"Patrick Collison"`` and
+  ``"Patrick J. Collison"`` are one person), so Wikidata's founder and Form D's director
+  merge;
+- news: same :func:`canonical_url` (HN and GDELT link the same article with different
+  tracking parameters), or near-identical titles published within three days.
+
+A merged finding keeps the most confident member as its base (ties: source, then id, so the
+result does not depend on arrival order), keeps the base's ``id`` (already cited in the
+log), fills fields the base lacks from the others, and records ``sources`` (union),
+``merged_ids`` and, for people, the union of ``roles``. Datetimes come out in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import JsonValue
+
+from dossier.core.types import Finding, FindingKind
+
+SAME_STORY_WINDOW = timedelta(days=3)
+SAME_TITLE_RATIO = 0.92
+_TRACKING_PARAMS = frozenset(
+    {"ref", "ref_src", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid"}
+)
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame"})
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "cpa", "cfa"})
+# "Chief Financial Officer" -> "CFO": every C-level title follows the initials rule.
+_CHIEF_RE = re.compile(r"\bChief ((?:[A-Z][a-z]+ ){1,3})Officer\b")
+_PLAIN_ROLES = (
+    "Executive Vice President",
+    "Senior Vice President",
+    "Vice President",
+    "President",
+    "General Counsel",
+    "Secretary",
+    "Treasurer",
+    "Controller",
+    "Chairman",
+    "Chairwoman",
+    "Chairperson",
+    "Chair",
+    "Founder",
+    "Director",
+)
+
+
+def canonical_url(url: str) -> str:
+    """The article URL without what differs between sharers of one story.
+
+    Lower-case host without ``www.``, no scheme difference, no default port, no fragment,
+    no ``utm_*`` / ``ref`` / ``fbclid``-style parameters, no trailing slash.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    path = parts.path.rstrip("/")
+    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
+
+
+def title_key(title: str) -> str:
+    """Case-, accent- and punctuation-insensitive title, for near-duplicate checks."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def person_key(name: str) -> str:
+    """A person's identity from a name as sources write it.
+
+    ``"Collison, Patrick"`` -> ``"patrick collison"``; middle names and initials,
+    honorifics and suffixes (``Jr.``, ``III``) are dropped and accents folded, so
+    ``"Daniel M. Wallach"`` and ``"Daniel Wallach"`` match. Returns "" when no name.
+    """
+    text = display_name(unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode())
+    words = [w.replace("-", "").replace("'", "") for w in re.findall(r"[A-Za-z'\-]+", text)]
+    words = [w.lower() for w in words if w]
+    while words and words[0] in _HONORIFICS:
+        words.pop(0)
+    while words and words[-1] in _NAME_SUFFIXES:
+        words.pop()
+    # initials ("M.") and middle names say little and vary most between sources
+    words = [w for w in words if len(w) > 1] or words
+    if len(words) > 2:
+        words = [words[0], words[-1]]
+    return " ".join(words)
+
+
+def display_name(name: str) -> str:
+    """``"Collison, Patrick"`` -> ``"Patrick Collison"``; other names unchanged."""
+    last, comma, first = name.partition(",")
+    if comma and "," not in first and first.strip().lower().strip(".") not in _NAME_SUFFIXES:
+        return f"{first.strip()} {last.strip()}"
+    return name.strip()
+
+
+def short_roles(title: str) -> list[str]:
+    """Roles named in an officer title, most senior first.
+
+    ``"President and Chief Executive Officer"`` -> ``["CEO", "President"]``;
+    ``"Executive Vice President, Operations"`` -> ``["Executive Vice President"]``.
+    """
+    roles = [
+        "C" + "".join(w[0] for w in m.group(1).split()) + "O" for m in _CHIEF_RE.finditer(title)
+    ]
+    rest = _CHIEF_RE.sub(" ", title)
+    lowered = rest.lower()
+    for role in _PLAIN_ROLES:
+        index = lowered.find(role.lower())
+        if index >= 0:
+            roles.append(role)
+            # "Vice President" must not also count as "President"
+            lowered = lowered[:index] + " " * len(role) + lowered[index + len(role) :]
+    board = re.search(r"(?i)\bmember of the board\b|\bboard of (directors|managers)\b", title)
+    if board and "Director" not in roles:
+        roles.append("Director")
+    return list(dict.fromkeys(roles))
+
+
+def _chief(words: str) -> str:
+    return "C" + "".join(word[0] for word in words.split()) + "O"
+
+
+def same_story(a: Finding, b: Finding) -> bool:
+    """Whether two news findings report one story (see module docstring)."""
+    if a.url and b.url and canonical_url(a.url) == canonical_url(b.url):
+        return True
+    key_a, key_b = title_key(a.title), title_key(b.title)
+    if not key_a or not key_b:
+        return False
+    if a.published_at is None or b.published_at is None:
+        return key_a == key_b
+    if abs(a.published_at - b.published_at) > SAME_STORY_WINDOW:
+        return False
+    return key_a == key_b or SequenceMatcher(None, key_a, key_b).ratio() >= SAME_TITLE_RATIO
+
+
+def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings with duplicates merged; order follows each group's first appearance."""
+    items = list(findings)
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        parent[root(j)] = root(i)
+
+    first_by_key: dict[str, int] = {}
+    for index, finding in enumerate(items):
+        key = _identity_key(finding)
+        if key in first_by_key:
+            union(first_by_key[key], index)
+        else:
+            first_by_key[key] = index
+    news = [i for i, f in enumerate(items) if f.kind is FindingKind.NEWS_ARTICLE]
+    for n, i in enumerate(news):
+        for j in news[n + 1 :]:
+            if root(i) != root(j) and same_story(items[i], items[j]):
+                union(i, j)
+    groups: dict[int, list[Finding]] = {}
+    for index, finding in enumerate(items):
+        groups.setdefault(root(index), []).append(finding)
+    return [merge_group(group) for group in groups.values()]
+
+
+def merge_group(group: Sequence[Finding]) -> Finding:
+    """One finding from findings known to state the same fact (see module docstring)."""
+    ranked = sorted(group, key=lambda f: (-f.confidence, f.source, f.id))
+    base = ranked[0]
+    fields: dict[str, JsonValue] = dict(base.fields)
+    for other in ranked[1:]:
+        for name, value in other.fields.items():
+            if fields.get(name) in (None, "", [], {}) and value not in (None, "", [], {}):
+                fields[name] = value
+    sources: list[str] = []
+    roles: list[str] = []
+    for member in ranked:
+        listed = member.fields.get("sources")
+        sources += [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
+        sources.append(member.source)
+        for key in ("role", "roles"):
+            value = member.fields.get(key)
+            values = value if isinstance(value, list) else [value]
+            roles += [r for r in values if isinstance(r, str) and r]
+    fields["sources"] = list(dict.fromkeys(sorted(sources)))
+    if base.kind is FindingKind.PERSON:
+        fields["roles"] = list(dict.fromkeys(roles))
+        if isinstance(fields.get("name"), str):
+            fields["name"] = display_name(str(fields["name"]))
+    merged_ids = sorted({f.id for f in group} - {base.id})
+    if merged_ids:
+        fields["merged_ids"] = list(merged_ids)
+    published = [_utc(f.published_at) for f in group if f.published_at is not None]
+    return base.model_copy(
+        update={
+            "fields": fields,
+            "observed_at": _utc(base.observed_at),
+            "published_at": min(published) if published else None,
+            "url": base.url or next((f.url for f in ranked if f.url), None),
+            "confidence": max(f.confidence for f in group),
+        }
+    )
+
+
+def _identity_key(finding: Finding) -> str:
+    if finding.kind is FindingKind.PERSON:
+        name = finding.fields.get("name")
+        key = person_key(name if isinstance(name, str) else finding.title)
+        if key:
+            return f"person:{key}"
+    return f"id:{finding.id}"
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,412 @@
+"""Account resolution: a company name (plus whatever the user knows) -> source identifiers.
+
+Steps, with few requests and never a silent guess:
+
+1. SEC ``company_tickers.json`` (skipped when a CIK is given): exact match on the
+   normalised title, or on the ticker when one is given. Several companies -> candidates.
+2. Wikidata ``wbsearchentities`` (skipped when a Q-id is given; the API's default of 7
+   hits): keep hits whose label matches the name and whose description says company.
+3. One ``wbgetentities`` (claims + English sitelink) for those hits: a CIK (P5531) or
+   website (P856) that contradicts what is already known rules a hit out; one hit left is
+   the company, else the hits become candidates. Gives Wikipedia title, domain, CIK, LEI.
+4. GLEIF (only when no LEI yet and the company is confirmed): a unique active legal entity
+   with the same normalised name.
+5. Job boards: probe each provider with slug guesses from the name and domain. A 404 (or
+   SmartRecruiters' empty answer) is a *negative*, returned for the caller to cache.
+
+Explicit identifiers always win. A source that fails adds a note; resolution never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import JsonValue
+
+from dossier.collectors.http import OnRetry, SourceHttp
+from dossier.collectors.sec_edgar import (
+    TICKERS_URL,
+    SecCompany,
+    TickerMatch,
+    cik10,
+    resolve_from_tickers,
+)
+from dossier.collectors.wikidata import API_URL as WIKIDATA_API_URL
+from dossier.collectors.wikidata import company_hits, parse_entity
+from dossier.collectors.wikipedia import parse_sitelink
+from dossier.core.ports import ProgressReport
+from dossier.core.types import BOARD_PROVIDERS, normalize_name, slugify
+from dossier.errors import DossierError
+from dossier.settings import Settings
+
+__all__ = [
+    "BOARD_PROBES",
+    "Resolution",
+    "SecCompany",
+    "TickerMatch",
+    "company_hits",
+    "pick_lei",
+    "resolve",
+    "resolve_from_tickers",
+]
+
+GLEIF_URL = "https://api.gleif.org/api/v1/lei-records"
+MAX_SLUGS = 2
+SEARCH_PARAMS = {"action": "wbsearchentities", "language": "en", "type": "item", "format": "json"}
+CHECK_PARAMS = {
+    "action": "wbgetentities",
+    "props": "claims|sitelinks",
+    "sitefilter": "enwiki",
+    "format": "json",
+}
+Progress = Callable[[ProgressReport], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BoardProbe:
+    """How to ask one job-board provider whether a slug exists (same URLs as the
+    provider's collector, so a recorded answer serves both)."""
+
+    url: str
+    params: Mapping[str, str | int]
+    # SmartRecruiters answers any slug with 200; only postings prove the company is there
+    needs_postings: bool = False
+
+
+BOARD_PROBES: dict[str, BoardProbe] = {
+    "greenhouse": BoardProbe(
+        "https://boards-api.greenhouse.io/v1/boards/{slug}/jobs", {"content": "true"}
+    ),
+    "lever": BoardProbe("https://api.lever.co/v0/postings/{slug}", {"mode": "json"}),
+    "ashby": BoardProbe(
+        "https://api.ashbyhq.com/posting-api/job-board/{slug}", {"includeCompensation": "true"}
+    ),
+    "smartrecruiters": BoardProbe(
+        "https://api.smartrecruiters.com/v1/companies/{slug}/postings",
+        {"limit": 100, "offset": 0},
+        needs_postings=True,
+    ),
+    "workable": BoardProbe(
+        "https://apply.workable.com/api/v1/widget/accounts/{slug}", {"details": "true"}
+    ),
+}
+
+
+@dataclass
+class Resolution:
+    """What resolution found. ``identifiers`` feed the collectors; ``candidates`` are
+    offered to the user when the name was ambiguous; ``negatives`` (``"lever:acme"``) are
+    boards that answered "no such board", to be cached as such."""
+
+    identifiers: dict[str, str]
+    candidates: list[dict[str, JsonValue]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    negatives: list[str] = field(default_factory=list)
+
+
+def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, JsonValue]]]:
+    """The LEI of the one active, issued, non-fund entity named ``name`` in a GLEIF
+    ``lei-records`` body, else ``(None, candidates)``."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise ValueError("not a GLEIF lei-records payload")
+    key = normalize_name(name)
+    found: list[dict[str, JsonValue]] = []
+    for record in payload["data"]:
+        attributes = _dict(_dict(record).get("attributes"))
+        entity = _dict(attributes.get("entity"))
+        legal = str(_dict(entity.get("legalName")).get("name") or "")
+        if normalize_name(legal) != key or entity.get("category") == "FUND":
+            continue
+        registered = _dict(attributes.get("registration")).get("status") == "ISSUED"
+        if entity.get("status") != "ACTIVE" or not registered:
+            continue
+        country = _dict(entity.get("headquartersAddress")).get("country")
+        found.append(
+            {
+                "lei": str(_dict(record).get("id") or ""),
+                "legal_name": legal,
+                "country": country if isinstance(country, str) else None,
+            }
+        )
+    if len(found) == 1 and found[0]["lei"]:
+        return str(found[0]["lei"]), []
+    return None, found
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def domain_of(url_or_host: str) -> str | None:
+    """``"https://www.stripe.com/"`` -> ``"stripe.com"``."""
+    text = url_or_host.strip().lower()
+    host = urlsplit(text if "://" in text else f"http://{text}").hostname or ""
+    return host.removeprefix("www.") or None
+
+
+def slug_guesses(name: str, domain: str | None) -> list[str]:
+    """Board tokens to try: the name squashed ("stripe"), hyphenated, the domain label."""
+    name = name.replace("'", "").replace("\u2019", "")  # "Shepherd's" -> "shepherds"
+    guesses = [slugify(name), normalize_name(name).replace(" ", "-").replace(".", "")]
+    if domain:
+        guesses.append(domain.split(".")[0])
+    return [g for g in dict.fromkeys(guesses) if g][:MAX_SLUGS]
+
+
+class _Resolver:
+    def __init__(
+        self, http: SourceHttp, progress: Progress | None, on_retry: OnRetry | None
+    ) -> None:
+        self.http, self.progress, self.on_retry = http, progress, on_retry
+        self.result = Resolution(identifiers={})
+        self.done = 0
+        self.total = 0
+
+    async def step(self, message: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            found = len(self.result.identifiers)
+            await self.progress(ProgressReport(self.done, self.total, found, message))
+
+    async def get_json(
+        self, source: str, url: str, params: Mapping[str, str | int] | None = None
+    ) -> object | None:
+        """The JSON body, or None after noting why (a failing source never fails resolution)."""
+        try:
+            response = await self.http.get(url, params=params, on_retry=self.on_retry)
+        except DossierError as exc:
+            self.result.notes.append(f"{source} unavailable: {exc.message}")
+            return None
+        if not response.ok:
+            self.result.notes.append(f"{source} answered HTTP {response.status}")
+            return None
+        try:
+            body: object = json.loads(response.text())
+            return body
+        except ValueError:
+            self.result.notes.append(f"{source} answered something that is not JSON")
+            return None
+
+    async def sec(self, query: str, *, is_ticker: bool) -> None:
+        payload = await self.get_json("SEC company list", TICKERS_URL)
+        await self.step("SEC company list")
+        if payload is None:
+            return
+        try:
+            match = resolve_from_tickers(payload, query)
+        except ValueError as exc:
+            self.result.notes.append(f"SEC company list unreadable: {exc}")
+            return
+        ids = self.result.identifiers
+        if match.company and (match.by == "title" or is_ticker):
+            ids.setdefault("cik", match.company.cik)
+            if match.company.tickers:
+                ids.setdefault("ticker", match.company.tickers[0])
+            self.result.notes.append(f"SEC: {match.company.title} (CIK {match.company.cik})")
+            return
+        offered = [match.company] if match.company else list(match.candidates)
+        self.result.candidates += [
+            {"source": "sec", "cik": c.cik, "ticker": ", ".join(c.tickers), "title": c.title}
+            for c in offered
+        ]
+        if match.company:
+            self.result.notes.append(
+                f"'{query}' is the ticker of {match.company.title}; not assumed to be the account"
+            )
+        elif not offered:
+            self.result.notes.append(f"SEC lists no public company named '{query}'")
+
+    async def gleif(self, name: str) -> None:
+        self.total += 1
+        params: dict[str, str | int] = {"filter[entity.legalName]": name.lower(), "page[size]": 200}
+        payload = await self.get_json("GLEIF", GLEIF_URL, params)
+        await self.step("GLEIF legal entities")
+        try:
+            lei, options = pick_lei(payload, name=name) if payload is not None else (None, [])
+        except ValueError as exc:
+            self.result.notes.append(f"GLEIF answer unreadable: {exc}")
+            return
+        if lei:
+            self.result.identifiers["lei"] = lei
+        elif options:
+            self.result.notes.append(f"GLEIF: {len(options)} legal entities named '{name}'")
+            self.result.candidates += [{"source": "gleif", **o} for o in options]
+
+    async def board(self, provider: str, slugs: list[str]) -> None:
+        probe = BOARD_PROBES[provider]
+        for slug in slugs:
+            try:
+                response = await self.http.get(
+                    probe.url.format(slug=slug), params=probe.params, on_retry=self.on_retry
+                )
+            except DossierError as exc:
+                self.result.notes.append(f"{provider} probe of '{slug}' failed: {exc.message}")
+                continue
+            present = response.ok
+            if present and probe.needs_postings:
+                try:
+                    body = json.loads(response.text())
+                    present = isinstance(body, dict) and bool(body.get("totalFound"))
+                except ValueError:
+                    present = False
+            if present:
+                self.result.identifiers.setdefault(provider, slug)
+                break
+            if response.status == 404 or response.ok:
+                self.result.negatives.append(f"{provider}:{slug}")
+            else:
+                self.result.notes.append(f"{provider} answered HTTP {response.status} for '{slug}'")
+        await self.step(f"{provider} board")
+
+
+async def resolve(
+    account: Mapping[str, object],
+    http: SourceHttp,
+    *,
+    settings: Settings,
+    progress: Progress | None = None,
+    on_retry: OnRetry | None = None,
+) -> Resolution:
+    """Resolve an account (``name`` plus optional ``domain``, ``cik``, ``ticker``,
+    ``wikidata``, ``wikipedia``, ``lei``, board tokens flat or under ``boards``).
+
+    Never raises for a source failure (it becomes a note). Cancellation propagates.
+    """
+    given = _given_identifiers(account)
+    name = given.get("name", "")
+    run = _Resolver(http, progress, on_retry)
+    ids = run.result.identifiers
+    ids.update(given)
+    if not name:
+        run.result.notes.append("no name to resolve")
+        return run.result
+    ids.setdefault("account_key", normalize_name(name))
+    if settings.sources == "live" and not settings.contact_email:
+        run.result.notes.append("DOSSIER_CONTACT_EMAIL is not set; SEC may refuse requests")
+    boards = [p for p in BOARD_PROVIDERS if p not in given]
+    slugs = slug_guesses(name, ids.get("domain"))
+    run.total = len(boards) + (0 if "cik" in given else 1) + (1 if "wikidata" in given else 2)
+    search: list[object | None] = [None]
+
+    async def wikidata_search() -> None:
+        params = {**SEARCH_PARAMS, "search": name}
+        search[0] = await run.get_json("Wikidata search", WIKIDATA_API_URL, params)
+        await run.step("Wikidata search")
+
+    async with asyncio.TaskGroup() as group:
+        if "cik" not in given:
+            # "NVDA" or "$shop" reads as a ticker; "Fly" (for Fly.io) must not become FLY
+            as_ticker = "ticker" in given or _looks_like_ticker(name)
+            group.create_task(run.sec(given.get("ticker") or name, is_ticker=as_ticker))
+        if "wikidata" not in given:
+            group.create_task(wikidata_search())
+        for provider in boards:
+            group.create_task(run.board(provider, slugs))
+    await _wikidata(run, name, search[0], given)
+    if "lei" not in ids and ("cik" in ids or "wikidata" in ids):
+        await run.gleif(name)
+    return run.result
+
+
+async def _wikidata(
+    run: _Resolver, name: str, search: object | None, given: dict[str, str]
+) -> None:
+    """Pick the company among search hits (or read the given Q-id) with one claims call."""
+    ids = run.result.identifiers
+    if "wikidata" in given:
+        chosen = [{"wikidata": given["wikidata"]}]
+    elif search is None:
+        return
+    else:
+        try:
+            chosen, others = company_hits(search, name=name)
+        except ValueError as exc:
+            run.result.notes.append(f"Wikidata search unreadable: {exc}")
+            return
+        if not chosen:
+            run.result.notes.append(f"Wikidata has no company named '{name}'")
+            run.result.candidates += [{"source": "wikidata", **o} for o in others]
+            return
+    qids = [c["wikidata"] for c in chosen][:5]
+    payload = await run.get_json(
+        "Wikidata entities", WIKIDATA_API_URL, {**CHECK_PARAMS, "ids": "|".join(qids)}
+    )
+    await run.step("Wikidata check")
+    facts = {q: _facts(payload, q) for q in qids} if payload is not None else {}
+    # a stated CIK or website that contradicts what we know rules a namesake out
+    fitting = [c for c in chosen if not _contradicts(facts.get(c["wikidata"], {}), ids)]
+    agreeing = [c for c in fitting if _agrees(facts.get(c["wikidata"], {}), ids)]
+    pick = chosen if "wikidata" in given else agreeing if len(agreeing) == 1 else fitting
+    if len(pick) != 1:
+        run.result.notes.append(f"Wikidata: {len(chosen)} companies named '{name}'; ask the user")
+        run.result.candidates += [{"source": "wikidata", **c} for c in chosen]
+        return
+    ids.setdefault("wikidata", pick[0]["wikidata"])
+    for key, value in facts.get(pick[0]["wikidata"], {}).items():
+        ids.setdefault(key, value)
+
+
+def _facts(payload: object, qid: str) -> dict[str, str]:
+    try:
+        claims = parse_entity(payload, qid=qid)
+        title = parse_sitelink(payload, qid=qid)
+    except ValueError:
+        return {}
+    facts: dict[str, str] = {"wikipedia": title} if title else {}
+    if claims is None:
+        return facts
+    for prop, key in (("P5531", "cik"), ("P1278", "lei"), ("P856", "domain")):
+        values = [s.value for s in claims.best(prop) if isinstance(s.value, str)]
+        if values:
+            facts[key] = values[0]
+    if "cik" in facts:
+        try:
+            facts["cik"] = cik10(facts["cik"])
+        except ValueError:
+            del facts["cik"]
+    if "domain" in facts:
+        facts["domain"] = domain_of(facts["domain"]) or ""
+    return {k: v for k, v in facts.items() if v}
+
+
+def _contradicts(facts: Mapping[str, str], known: Mapping[str, str]) -> bool:
+    return any(k in facts and k in known and facts[k] != known[k] for k in ("cik", "domain"))
+
+
+def _agrees(facts: Mapping[str, str], known: Mapping[str, str]) -> bool:
+    return any(k in facts and facts.get(k) == known.get(k) for k in ("cik", "domain"))
+
+
+def _looks_like_ticker(name: str) -> bool:
+    text = name.strip()
+    return text.startswith("$") or (text.isupper() and text.isalpha() and len(text) <= 5)
+
+
+def _given_identifiers(account: Mapping[str, object]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for key in ("name", "domain", "cik", "ticker", "wikidata", "wikipedia", "lei"):
+        value = account.get(key)
+        if isinstance(value, (str, int)) and str(value).strip():
+            given[key] = str(value).strip()
+    nested = account.get("boards")
+    boards: Mapping[str, object] = nested if isinstance(nested, Mapping) else {}
+    for provider in BOARD_PROVIDERS:
+        token = boards.get(provider) or account.get(provider)
+        if isinstance(token, str) and token.strip():
+            given[provider] = token.strip()
+    if "cik" in given:
+        try:
+            given["cik"] = cik10(given["cik"])
+        except ValueError:
+            del given["cik"]
+    if "domain" in given:
+        given["domain"] = domain_of(given["domain"]) or given["domain"]
+    if "ticker" in given:
+        given["ticker"] = given["ticker"].upper()
+    if "wikidata" in given:
+        given["wikidata"] = given["wikidata"].upper()
+    return given

@@ -1,0 +1,159 @@
+"""Wikipedia REST summary -> a ``company_profile`` finding (description, Wikidata id).
+
+``GET en.wikipedia.org/api/rest_v1/page/summary/{title}`` (title with underscores,
+percent-encoded: ``Stripe,_Inc.``). When only the Wikidata id is known, the English title
+comes first from the item's ``enwiki`` sitelink (``wbgetentities&props=sitelinks``). A 404
+(no such article), a disambiguation page, or an article about a different Wikidata item
+than the account's is a negative answer, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import ClassVar
+from urllib.parse import quote
+
+from pydantic import JsonValue
+
+from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.core.ports import CollectContext, CollectResult, ProgressReport
+from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
+from dossier.errors import SourceUnavailable
+
+SUMMARY_URL = "https://en.wikipedia.org/api/rest_v1/page/summary/{title}"
+WIKIDATA_API_URL = "https://www.wikidata.org/w/api.php"
+EXTRACT_CHARS = 2000
+
+
+def summary_url(title: str) -> str:
+    """The REST summary URL of an article title, encoded as Wikipedia writes it."""
+    return SUMMARY_URL.format(title=quote(title.strip().replace(" ", "_"), safe="_,.()'!:;@$*+-~"))
+
+
+def sitelink_params(qid: str) -> dict[str, str]:
+    return {
+        "action": "wbgetentities",
+        "ids": qid,
+        "props": "sitelinks",
+        "sitefilter": "enwiki",
+        "format": "json",
+    }
+
+
+def parse_sitelink(payload: object, *, qid: str) -> str | None:
+    """The English Wikipedia title of ``qid`` in a ``wbgetentities`` body, if it has one."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entities"), dict):
+        raise ValueError("not a wbgetentities payload")
+    entity = payload["entities"].get(qid)
+    links = entity.get("sitelinks") if isinstance(entity, dict) else None
+    enwiki = links.get("enwiki") if isinstance(links, dict) else None
+    title = enwiki.get("title") if isinstance(enwiki, dict) else None
+    return title if isinstance(title, str) and title else None
+
+
+def parse_summary(payload: object, *, account_key: str, observed_at: datetime) -> list[Finding]:
+    """A ``company_profile`` from a summary body; [] for a disambiguation page.
+
+    Raises ValueError if the body is not a REST summary.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("title"), str):
+        raise ValueError("not a Wikipedia summary payload")
+    if payload.get("type") == "disambiguation":
+        return []
+    titles = payload.get("titles")
+    normalized = titles.get("normalized") if isinstance(titles, dict) else None
+    name = _text(normalized) or str(payload["title"])
+    urls = payload.get("content_urls")
+    desktop = urls.get("desktop") if isinstance(urls, dict) else None
+    page = desktop.get("page") if isinstance(desktop, dict) else None
+    page_url = page if isinstance(page, str) else f"https://en.wikipedia.org/wiki/{quote(name)}"
+    extract = _text(payload.get("extract")) or html_to_text(
+        _text(payload.get("extract_html")) or ""
+    )
+    fields: dict[str, JsonValue] = {
+        "name": name,
+        "description": extract[:EXTRACT_CHARS] or None,
+        "short_description": _text(payload.get("description")),
+        "wikidata": _text(payload.get("wikibase_item")),
+        "wikipedia_url": page_url,
+        "revision": str(payload.get("revision") or "") or None,
+    }
+    return [
+        Finding(
+            id=finding_id(FindingKind.COMPANY_PROFILE, account_key),
+            kind=FindingKind.COMPANY_PROFILE,
+            title=f"{name} (Wikipedia)",
+            source="wikipedia",
+            url=page_url,
+            observed_at=observed_at,
+            published_at=parse_datetime(payload.get("timestamp")),
+            confidence=0.8,
+            fields=fields,
+        )
+    ]
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+class WikipediaCollector:
+    """The account's English Wikipedia summary (needs ``wikipedia`` or ``wikidata``)."""
+
+    name: ClassVar[str] = "wikipedia"
+    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.PROFILE})
+
+    def __init__(self, deps: CollectorDeps) -> None:
+        self._http = deps.http
+
+    def applicable(self, identifiers: dict[str, str]) -> bool:
+        return bool(identifiers.get("wikipedia") or identifiers.get("wikidata"))
+
+    async def collect(self, ctx: CollectContext) -> CollectResult:
+        qid = (ctx.identifiers.get("wikidata") or "").strip().upper() or None
+        title = ctx.identifiers.get("wikipedia")
+        account_key = ctx.identifiers.get("account_key") or normalize_name(ctx.account_name)
+        total = 1 if title else 2
+        if not title and qid:
+            await ctx.progress(ProgressReport(0, total, 0, f"English article of {qid}"))
+            title = await self._title_of(qid, ctx)
+            if title is None:
+                return await self._negative(ctx, total, f"{qid} has no English Wikipedia article")
+        assert title is not None
+        await ctx.progress(ProgressReport(total - 1, total, 0, f"Wikipedia summary of {title}"))
+        response = await self._http.get(summary_url(title), on_retry=ctx.on_retry)
+        if response.status == 404:
+            return await self._negative(ctx, total, f"no English Wikipedia article '{title}'")
+        if not response.ok:
+            raise SourceUnavailable(f"Wikipedia answered HTTP {response.status}")
+        try:
+            payload = json.loads(response.text())
+            findings = parse_summary(payload, account_key=account_key, observed_at=utcnow())
+        except ValueError as exc:
+            raise SourceUnavailable(f"Wikipedia sent something unexpected: {exc}") from exc
+        if not findings:
+            return await self._negative(ctx, total, f"'{title}' is a disambiguation page")
+        about = findings[0].fields.get("wikidata")
+        if qid and about and about != qid:
+            # a title guess that landed on a namesake: better nothing than the wrong company
+            return await self._negative(ctx, total, f"'{title}' is about {about}, not {qid}")
+        for finding in findings:
+            await ctx.emit(finding)
+        await ctx.progress(ProgressReport(total, total, len(findings), f"summary of {title}"))
+        return CollectResult(findings=findings)
+
+    async def _title_of(self, qid: str, ctx: CollectContext) -> str | None:
+        response = await self._http.get(
+            WIKIDATA_API_URL, params=sitelink_params(qid), on_retry=ctx.on_retry
+        )
+        if not response.ok:
+            raise SourceUnavailable(f"Wikidata answered HTTP {response.status}")
+        try:
+            return parse_sitelink(json.loads(response.text()), qid=qid)
+        except ValueError as exc:
+            raise SourceUnavailable(f"Wikidata sent something unexpected: {exc}") from exc
+
+    async def _negative(self, ctx: CollectContext, total: int, note: str) -> CollectResult:
+        await ctx.progress(ProgressReport(total, total, 0, note))
+        return CollectResult(findings=[], negative=True, notes=[note])

@@ -1,0 +1,83 @@
+"""Collector tests, and what they share: replayed HTTP and a context that records.
+
+Collectors run end to end through the real :class:`SourceHttp` over the packaged
+recordings (:class:`ReplayTransport`), or over an ``httpx.MockTransport`` for failures no
+recording holds (timeouts, 429 then 200). Backoff sleeps are skipped, pacing is off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+
+import httpx
+
+from dossier.collectors.base import CollectorDeps
+from dossier.collectors.http import SourceHttp
+from dossier.collectors.replay import ReplayTransport
+from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
+from dossier.core.types import Finding
+from dossier.settings import Settings
+
+OBSERVED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def fixture_bytes(path: str) -> bytes:
+    """A packaged recording, e.g. ``"lever/spotify_postings.json"``."""
+    return resources.files("dossier.fixtures").joinpath(path).read_bytes()
+
+
+def fixture_json(path: str) -> object:
+    return json.loads(fixture_bytes(path))
+
+
+async def no_sleep(_seconds: float) -> None:
+    return None
+
+
+def replay_http(extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None) -> SourceHttp:
+    """SourceHttp over the packaged recordings (plus ``extra`` URL -> response)."""
+    client = httpx.AsyncClient(transport=ReplayTransport(extra=extra))
+    return SourceHttp(client, host_intervals_s={}, sleep=no_sleep)
+
+
+def mock_http(handler: Handler, *, retries: int = 3) -> SourceHttp:
+    """SourceHttp over a request -> response function."""
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return SourceHttp(client, retries=retries, host_intervals_s={}, sleep=no_sleep)
+
+
+def deps(http: SourceHttp, settings: Settings) -> CollectorDeps:
+    return CollectorDeps(http=http, settings=settings)
+
+
+@dataclass
+class Recorder:
+    """Callbacks of a CollectContext that keep what the collector reported."""
+
+    emitted: list[Finding] = field(default_factory=list)
+    progress: list[ProgressReport] = field(default_factory=list)
+    retries: list[RetryNotice] = field(default_factory=list)
+
+    def context(self, **identifiers: str) -> CollectContext:
+        return CollectContext(
+            account_name=identifiers.get("name", ""),
+            identifiers=dict(identifiers),
+            emit=self._emit,
+            progress=self._progress,
+            on_retry=self._retry,
+        )
+
+    async def _emit(self, finding: Finding) -> None:
+        self.emitted.append(finding)
+
+    async def _progress(self, report: ProgressReport) -> None:
+        self.progress.append(report)
+
+    async def _retry(self, notice: RetryNotice) -> None:
+        self.retries.append(notice)
