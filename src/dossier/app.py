@@ -24,8 +24,9 @@ from dossier import __version__
 from dossier.cache.layers import build_cache
 from dossier.cache.store import ResearchCache
 from dossier.collectors.base import CollectorDeps, build_registry
-from dossier.collectors.http import SourceHttp, build_client
+from dossier.collectors.http import SourceHttp, UrlGuard, build_client
 from dossier.collectors.replay import ReplayTransport
+from dossier.collectors.ssrf import check_url, make_guard
 from dossier.core.events import Event
 from dossier.core.feed import FeedHub
 from dossier.core.live import LiveStates
@@ -89,6 +90,21 @@ def _source_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
     return None
 
 
+def _url_guard(settings: Settings, *, replaying: bool) -> UrlGuard:
+    """The SSRF guard for user-derived and discovered URLs.
+
+    Replaying opens no sockets, so there is no DNS answer to check: only the checks that
+    need none (scheme, user info, literal and oddly spelled addresses) apply.
+    """
+    if not replaying:
+        return make_guard(allow_private=settings.allow_private_fetch)
+
+    async def static_guard(url: str) -> None:
+        check_url(url, allow_private=settings.allow_private_fetch)
+
+    return static_guard
+
+
 @contextlib.asynccontextmanager
 async def open_services(
     settings: Settings, overrides: Overrides | None = None
@@ -128,6 +144,8 @@ async def open_services(
             retries=settings.http_retries,
             max_response_bytes=settings.http_max_response_bytes,
             backoff_base_s=settings.http_backoff_s,
+            attempt_timeout_s=settings.http_timeout_s * 3,
+            guard=_url_guard(settings, replaying=settings.sources == "replay"),
         )
         collectors = build_registry(
             CollectorDeps(http=source_http, settings=settings), overrides.collector_table

@@ -33,7 +33,10 @@ def check_exactly_once(events: list[SSEEvent]) -> None:
     )
     assert all(n == 1 for n in ends.values()), ends
     assert set(starts) == set(ends)
-    findings = [e.json["data"]["id"] for e in events if e.event == "finding"]
+    # one event per (source, fact); the same fact from two sources is merged by the snapshot
+    findings = [
+        (e.json["data"]["source"], e.json["data"]["id"]) for e in events if e.event == "finding"
+    ]
     assert len(findings) == len(set(findings))
     assert [e.event for e in events].count("session.completed") == 1
     assert events[-1].event == "session.completed"

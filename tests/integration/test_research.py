@@ -36,7 +36,14 @@ async def test_a_replay_research_streams_every_step_and_finding_in_order(
     for event in events:
         assert event.json["seq"] == event.seq and event.json["type"] == event.event
     steps = {(e.json["workflow"], e.json["step"]) for e in events if e.event == "step.completed"}
-    for step in ("cache_check", "collect.greenhouse", "collect.hn", "analyze", "cache_store"):
+    for step in (
+        "cache_check",
+        "resolve",
+        "collect.greenhouse",
+        "collect.hn",
+        "analyze",
+        "cache_store",
+    ):
         assert ("customer_intelligence", step) in steps
     jobs = [
         e.json["data"]
@@ -53,8 +60,24 @@ async def test_a_replay_research_streams_every_step_and_finding_in_order(
         for e in events
         if e.event == "finding" and e.json["data"]["kind"] == "news_article"
     ]
-    assert len(news) == 5
+    assert sorted(n["source"] for n in news) == ["gdelt"] * 2 + ["hn"] * 5
     assert any("Bridge" in n["title"] for n in news)
+    people = {
+        e.json["data"]["fields"]["name"]
+        for e in events
+        if e.event == "finding" and e.json["data"]["kind"] == "person"
+    }
+    assert people == {"Patrick Collison", "John Collison"}
+    resolved = next(
+        e.json["data"]
+        for e in events
+        if e.event == "step.completed"
+        and e.json["step"] == "resolve"
+        and e.json["workflow"] == "customer_intelligence"
+    )
+    assert resolved["identifiers"]["wikidata"] == "Q7624104"
+    assert resolved["identifiers"]["greenhouse"] == "stripe"
+    assert resolved["identifiers"]["domain"] == "stripe.com"
     completed = events[-1].json["data"]
     assert completed["status"] in ("completed", "partial")
     assert completed["coverage"]["jobs"] == {
@@ -73,7 +96,10 @@ async def test_the_snapshot_folds_the_log(client: httpx.AsyncClient) -> None:
     assert snapshot["last_seq"] == events[-1].seq
     assert snapshot["status"] == events[-1].json["data"]["status"]
     assert snapshot["account"]["name"] == "Stripe"
-    assert len(snapshot["findings"]) == 7
+    assert len(snapshot["findings"]) == 12
+    profile = next(f for f in snapshot["findings"] if f["kind"] == "company_profile")
+    assert profile["fields"]["sources"] == ["wikidata", "wikipedia"]  # one fact, two sources
+    assert "founded in 2010" in profile["fields"]["description"]
     for finding in snapshot["findings"]:
         assert {
             "id",
@@ -108,7 +134,7 @@ async def test_a_second_look_at_the_account_is_served_from_cache(client: httpx.A
         if e.event == "step.completed" and str(e.json["step"]).startswith("collect.")
     ]
     assert collect and all(c["cached"] for c in collect)
-    assert len([e for e in events if e.event == "finding"]) == 7
+    assert len({e.json["data"]["id"] for e in events if e.event == "finding"}) == 12
     assert events[-1].json["data"]["cached"] is True
     fresh = await start(client, "Stripe", refresh=True)
     assert fresh["cached"] is False and fresh["session_id"] != second["session_id"]

@@ -33,6 +33,9 @@ TTL_S: dict[DataType, float] = {
 NEGATIVE_TTL_S = 6 * 3600.0
 ANALYSIS_TTL_S = 6 * 3600.0
 ANSWER_TTL_S = 3600.0
+# Who a name is (CIK, Wikidata item, domain, which job boards exist) changes rarely, but a
+# company may open a board any day: re-resolve daily.
+RESOLUTION_TTL_S = 86400.0
 # An expired entry is still served, marked stale, for this many TTLs more.
 STALE_FACTOR = 1.0
 
@@ -115,6 +118,14 @@ class ResearchCache:
         ttl = NEGATIVE_TTL_S if negative else min(TTL_S[t] for t in types)
         key = cache_key(_types_part(types), account_key, NO_VENDOR, source)
         await self._put(key, payload, ttl, negative)
+
+    # -- account resolution (identifiers, candidates, boards that do not exist)
+    async def get_resolution(self, account_key: str) -> Hit | None:
+        return await self._get(cache_key("resolve", account_key, NO_VENDOR, "resolve"))
+
+    async def put_resolution(self, account_key: str, payload: JsonValue) -> None:
+        key = cache_key("resolve", account_key, NO_VENDOR, "resolve")
+        await self._put(key, payload, RESOLUTION_TTL_S, False)
 
     # -- analyses, per workflow and vendor
     async def get_analysis(self, workflow: str, account_key: str, vendor_hash: str) -> Hit | None:

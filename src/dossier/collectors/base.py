@@ -20,8 +20,22 @@ from dossier.core.types import DataType
 from dossier.settings import Settings
 
 COLLECTORS: dict[str, str] = {
+    # identity, filings, funding, people
+    "sec_edgar": "dossier.collectors.sec_edgar:SecEdgarCollector",
+    "wikidata": "dossier.collectors.wikidata:WikidataCollector",
+    "wikipedia": "dossier.collectors.wikipedia:WikipediaCollector",
+    # job boards
     "greenhouse": "dossier.collectors.greenhouse:GreenhouseCollector",
+    "lever": "dossier.collectors.lever:LeverCollector",
+    "ashby": "dossier.collectors.ashby:AshbyCollector",
+    "smartrecruiters": "dossier.collectors.smartrecruiters:SmartRecruitersCollector",
+    "workable": "dossier.collectors.workable:WorkableCollector",
+    # news
     "hn": "dossier.collectors.hn:HackerNewsCollector",
+    "gdelt": "dossier.collectors.gdelt:GdeltCollector",
+    "rss": "dossier.collectors.rss:RssCollector",
+    # tech stack
+    "techstack": "dossier.collectors.techstack:TechStackCollector",
 }
 
 

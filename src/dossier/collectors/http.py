@@ -100,6 +100,7 @@ class SourceHttp:
         guard: UrlGuard | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff_base_s: float = 0.5,
+        attempt_timeout_s: float = 30.0,
     ) -> None:
         self.client = client
         self._retries = retries
@@ -111,6 +112,9 @@ class SourceHttp:
         self._guard = guard
         self._sleep = sleep
         self._backoff_base_s = backoff_base_s
+        # httpx bounds each read, not a whole exchange: a source that trickles bytes (or a
+        # transport that never answers) would hold a step forever without this deadline.
+        self._attempt_timeout_s = attempt_timeout_s
         self.requests = 0  # requests actually sent (for "calls saved" accounting)
 
     async def _pace(self, host: str) -> None:
@@ -144,9 +148,12 @@ class SourceHttp:
         while True:
             attempt += 1
             try:
-                response = await self._once(url, params, headers, guarded)
+                async with asyncio.timeout(self._attempt_timeout_s):
+                    response = await self._once(url, params, headers, guarded)
             except DossierError:
                 raise
+            except TimeoutError:
+                error, retry_after, final = "timeout: no answer in time", None, None
             except httpx.TimeoutException as exc:
                 error, retry_after, final = f"timeout: {type(exc).__name__}", None, None
             except httpx.TransportError as exc:

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import timedelta
 from difflib import SequenceMatcher
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import JsonValue
-
+from dossier.core.merge import NAME_SUFFIXES, display_name, merge_group
 from dossier.core.types import Finding, FindingKind
+
+__all__ = ["display_name", "merge_group"]
 
 SAME_STORY_WINDOW = timedelta(days=3)
 SAME_TITLE_RATIO = 0.92
@@ -34,7 +35,6 @@ _TRACKING_PARAMS = frozenset(
     {"ref", "ref_src", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid"}
 )
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame"})
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "cpa", "cfa"})
 # "Chief Financial Officer" -> "CFO": every C-level title follows the initials rule.
 _CHIEF_RE = re.compile(r"\bChief ((?:[A-Z][a-z]+ ){1,3})Officer\b")
 _PLAIN_ROLES = (
@@ -92,21 +92,13 @@ def person_key(name: str) -> str:
     words = [w.lower() for w in words if w]
     while words and words[0] in _HONORIFICS:
         words.pop(0)
-    while words and words[-1] in _NAME_SUFFIXES:
+    while words and words[-1] in NAME_SUFFIXES:
         words.pop()
     # initials ("M.") and middle names say little and vary most between sources
     words = [w for w in words if len(w) > 1] or words
     if len(words) > 2:
         words = [words[0], words[-1]]
     return " ".join(words)
-
-
-def display_name(name: str) -> str:
-    """``"Collison, Patrick"`` -> ``"Patrick Collison"``; other names unchanged."""
-    last, comma, first = name.partition(",")
-    if comma and "," not in first and first.strip().lower().strip(".") not in _NAME_SUFFIXES:
-        return f"{first.strip()} {last.strip()}"
-    return name.strip()
 
 
 def short_roles(title: str) -> list[str]:
@@ -182,45 +174,6 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
     return [merge_group(group) for group in groups.values()]
 
 
-def merge_group(group: Sequence[Finding]) -> Finding:
-    """One finding from findings known to state the same fact (see module docstring)."""
-    ranked = sorted(group, key=lambda f: (-f.confidence, f.source, f.id))
-    base = ranked[0]
-    fields: dict[str, JsonValue] = dict(base.fields)
-    for other in ranked[1:]:
-        for name, value in other.fields.items():
-            if fields.get(name) in (None, "", [], {}) and value not in (None, "", [], {}):
-                fields[name] = value
-    sources: list[str] = []
-    roles: list[str] = []
-    for member in ranked:
-        listed = member.fields.get("sources")
-        sources += [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
-        sources.append(member.source)
-        for key in ("role", "roles"):
-            value = member.fields.get(key)
-            values = value if isinstance(value, list) else [value]
-            roles += [r for r in values if isinstance(r, str) and r]
-    fields["sources"] = list(dict.fromkeys(sorted(sources)))
-    if base.kind is FindingKind.PERSON:
-        fields["roles"] = list(dict.fromkeys(roles))
-        if isinstance(fields.get("name"), str):
-            fields["name"] = display_name(str(fields["name"]))
-    merged_ids = sorted({f.id for f in group} - {base.id})
-    if merged_ids:
-        fields["merged_ids"] = list(merged_ids)
-    published = [_utc(f.published_at) for f in group if f.published_at is not None]
-    return base.model_copy(
-        update={
-            "fields": fields,
-            "observed_at": _utc(base.observed_at),
-            "published_at": min(published) if published else None,
-            "url": base.url or next((f.url for f in ranked if f.url), None),
-            "confidence": max(f.confidence for f in group),
-        }
-    )
-
-
 def _identity_key(finding: Finding) -> str:
     if finding.kind is FindingKind.PERSON:
         name = finding.fields.get("name")
@@ -228,9 +181,3 @@ def _identity_key(finding: Finding) -> str:
         if key:
             return f"person:{key}"
     return f"id:{finding.id}"
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -73,7 +73,8 @@ class BoardProbe:
 
     url: str
     params: Mapping[str, str | int]
-    # SmartRecruiters answers any slug with 200; only postings prove the company is there
+    # SmartRecruiters (and Ashby, for a board that never existed) answer any slug with 200
+    # and an empty list: only postings prove the company is there
     needs_postings: bool = False
 
 
@@ -83,7 +84,9 @@ BOARD_PROBES: dict[str, BoardProbe] = {
     ),
     "lever": BoardProbe("https://api.lever.co/v0/postings/{slug}", {"mode": "json"}),
     "ashby": BoardProbe(
-        "https://api.ashbyhq.com/posting-api/job-board/{slug}", {"includeCompensation": "true"}
+        "https://api.ashbyhq.com/posting-api/job-board/{slug}",
+        {"includeCompensation": "true"},
+        needs_postings=True,
     ),
     "smartrecruiters": BoardProbe(
         "https://api.smartrecruiters.com/v1/companies/{slug}/postings",
@@ -135,6 +138,17 @@ def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, 
     if len(found) == 1 and found[0]["lei"]:
         return str(found[0]["lei"]), []
     return None, found
+
+
+def _has_postings(text: str) -> bool:
+    """A board body that lists at least one posting (SmartRecruiters or Ashby shape)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    return bool(body.get("totalFound")) or bool(body.get("jobs"))
 
 
 def _dict(value: object) -> dict[str, object]:
@@ -238,6 +252,10 @@ class _Resolver:
 
     async def board(self, provider: str, slugs: list[str]) -> None:
         probe = BOARD_PROBES[provider]
+        # A probe that fails (timeout, 5xx) proves nothing either way: keep that slug so the
+        # board's collector tries it and reports the failure, instead of the jobs silently
+        # counting as "no board".
+        unverified: str | None = None
         for slug in slugs:
             try:
                 response = await self.http.get(
@@ -245,14 +263,11 @@ class _Resolver:
                 )
             except DossierError as exc:
                 self.result.notes.append(f"{provider} probe of '{slug}' failed: {exc.message}")
+                unverified = unverified or slug
                 continue
             present = response.ok
             if present and probe.needs_postings:
-                try:
-                    body = json.loads(response.text())
-                    present = isinstance(body, dict) and bool(body.get("totalFound"))
-                except ValueError:
-                    present = False
+                present = _has_postings(response.text())
             if present:
                 self.result.identifiers.setdefault(provider, slug)
                 break
@@ -260,6 +275,11 @@ class _Resolver:
                 self.result.negatives.append(f"{provider}:{slug}")
             else:
                 self.result.notes.append(f"{provider} answered HTTP {response.status} for '{slug}'")
+                unverified = unverified or slug
+        else:
+            if unverified is not None:
+                self.result.identifiers.setdefault(provider, unverified)
+                self.result.notes.append(f"{provider} board '{unverified}' unverified; will try it")
         await self.step(f"{provider} board")
 
 

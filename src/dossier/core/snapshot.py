@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import JsonValue, ValidationError
 
 from dossier.core.events import Event, EventType
+from dossier.core.merge import merge_group
 from dossier.core.states import (
     TERMINAL_STEP,
     SessionStatus,
@@ -226,7 +227,9 @@ class SnapshotBuilder:
             finding = Finding.model_validate(data)
         except ValidationError:
             return
-        self.findings[finding.id] = finding
+        known = self.findings.get(finding.id)
+        # The same fact from another source: one finding, with both sources' detail.
+        self.findings[finding.id] = merge_group([known, finding]) if known else finding
         self.data_version += 1
 
     def _apply_analysis(self, event: Event) -> None:

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 PROVIDERS: dict[str, str] = {
     "builtin": "dossier.providers.builtin:BuiltinAnalyst",
+    "openai": "dossier.providers.openai:OpenAIProvider",
+    "anthropic": "dossier.providers.anthropic:AnthropicProvider",
 }
 
 

@@ -15,6 +15,7 @@ from dossier.cache.store import Freshness, Hit, ResearchCache, findings_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import Collector
 from dossier.core.types import Account, Finding, Vendor
+from dossier.workflows.reporter import finding_dedup
 
 
 def found_by_type(findings: list[Finding]) -> dict[str, int]:
@@ -53,7 +54,7 @@ def cached_source_events(
                 data=finding.model_dump(mode="json"),
                 workflow=workflow,
                 step=step,
-                dedup=f"finding:{finding.id}",
+                dedup=finding_dedup(finding),
             )
         )
     by_type = found_by_type(findings)
@@ -115,7 +116,12 @@ def cached_analysis_events(workflow: str, analysis: dict[str, Any]) -> list[NewE
         events.append(ev(EventType.ANALYSIS_DELTA, {"text": analysis["text"]}, "cached-text"))
     for i, citation in enumerate(analysis.get("citations") or []):
         events.append(ev(EventType.ANALYSIS_CITATION, citation, f"cached-cite-{i}"))
-    events.append(ev(EventType.ANALYSIS_COMPLETED, {**analysis, "cached": True}, "completed"))
+    shown = {
+        k: v
+        for k, v in analysis.items()
+        if k in ("text", "citations", "provider", "partial", "error")
+    }
+    events.append(ev(EventType.ANALYSIS_COMPLETED, {**shown, "cached": True}, "completed"))
     return events
 
 

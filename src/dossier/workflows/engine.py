@@ -29,9 +29,8 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
-from dossier.workflows.plan import coverage_of, identifiers_for
+from dossier.workflows.plan import coverage_of, wanted_types
 from dossier.workflows.research import research_session
-from dossier.workflows.steps import wanted_types
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +178,12 @@ class DbosEngine:
             events += workflow_events
             summaries[kind] = summary
         coverage = summaries["customer_intelligence"]["coverage"]
+        failed = [n for s in summaries.values() for n in s["failed"]]
         events.append(
             NewEvent(
                 type=EventType.SESSION_COMPLETED,
                 data={
-                    "status": "completed",
+                    "status": "partial" if failed or _missing(coverage) else "completed",
                     "cached": True,
                     "coverage": coverage,
                     "missing": [
@@ -207,22 +207,23 @@ class DbosEngine:
     async def _cached_workflow(
         self, record: SessionRecord, kind: str
     ) -> tuple[list[NewEvent], dict[str, Any]] | None:
+        """A workflow's events from cache: its last analysis, and every source answer that
+        analysis stood on, all still fresh (else None: run it for real)."""
         rt = runtime.current()
         account, vendor = record.account, record.vendor
-        lookup = True
         subject = account
         if kind == "vendor_context":
             subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
-            lookup = bool(vendor.name or vendor.domain)
-        identifiers = identifiers_for(subject)
+        analysis = await fresh_analysis(rt.cache, kind, subject, vendor)
+        if analysis is None:
+            return None
+        sources = [s for s in analysis.get("sources") or [] if isinstance(s, dict)]
+        answered = [s for s in sources if s.get("status") in ("completed", "cached")]
         collectors = [
-            c
-            for c in rt.collectors.for_data_types(wanted_types(kind))
-            if lookup and c.applicable(identifiers)
+            rt.collectors.get(str(s["name"])) for s in answered if s["name"] in rt.collectors
         ]
         hits = await fresh_hits(rt.cache, collectors, subject)
-        analysis = await fresh_analysis(rt.cache, kind, subject, vendor)
-        if hits is None or analysis is None:
+        if hits is None or len(collectors) != len(answered):
             return None
         events = [
             NewEvent(
@@ -236,29 +237,36 @@ class DbosEngine:
                 dedup=f"{kind}:started",
             )
         ]
-        outcomes = []
-        for collector in collectors:
-            source_events, outcome = cached_source_events(
-                kind, collector.name, hits[collector.name], announce=True
-            )
-            outcome["data_types"] = sorted(
-                t.value for t in collector.data_types & wanted_types(kind)
-            )
-            events += source_events
+        outcomes: list[dict[str, Any]] = []
+        for source in sources:
+            name = str(source["name"])
+            if name in hits:
+                source_events, outcome = cached_source_events(kind, name, hits[name], announce=True)
+                events += source_events
+            else:  # it failed last time; the cached result says so rather than hiding it
+                outcome = {
+                    "name": name,
+                    "status": source.get("status"),
+                    "found": 0,
+                    "found_by_type": {},
+                    "findings": [],
+                    "saved_requests": 0,
+                    "saved_ms": 0,
+                }
+            outcome["data_types"] = list(source.get("data_types") or [])
             outcomes.append(outcome)
         events += cached_analysis_events(kind, analysis)
-        all_types = {t.value for t in wanted_types(kind)}
-        covered = {t for o in outcomes for t in o["data_types"]}
-        coverage = coverage_of(wanted_types(kind), outcomes, sorted(all_types - covered))
+        uncovered = [str(t) for t in analysis.get("uncovered") or []]
+        coverage = coverage_of(wanted_types(kind), outcomes, uncovered)
         summary: dict[str, Any] = {
             "found": len({f["id"] for o in outcomes for f in o["findings"]}),
             "coverage": coverage,
             "cached": True,
-            "cache_hits": len(outcomes),
+            "cache_hits": len(hits),
             "requests": 0,
             "saved_requests": sum(o["saved_requests"] for o in outcomes),
             "saved_ms": sum(o["saved_ms"] for o in outcomes),
-            "failed": [],
+            "failed": [o["name"] for o in outcomes if o["status"] == "failed"],
             "skipped": [],
         }
         events.append(
@@ -267,3 +275,12 @@ class DbosEngine:
             )
         )
         return events, summary
+
+
+def _missing(coverage: dict[str, Any]) -> bool:
+    return any(
+        isinstance(e, dict)
+        and e.get("status") == "missing"
+        and e.get("reason") != "no source applies"
+        for e in coverage.values()
+    )

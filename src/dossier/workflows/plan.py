@@ -14,7 +14,7 @@ from pydantic import JsonValue
 
 from dossier.cache.store import Freshness, Hit
 from dossier.core.ports import Collector
-from dossier.core.types import Account, DataType, slugify
+from dossier.core.types import Account, DataType
 
 VENDOR_DATA_TYPES = frozenset({DataType.PROFILE, DataType.TECH, DataType.NEWS})
 CUSTOMER_DATA_TYPES = frozenset(DataType)
@@ -22,8 +22,13 @@ CUSTOMER_DATA_TYPES = frozenset(DataType)
 DEFAULT_EXPECTED_S = 3.0
 
 
+def wanted_types(workflow: str) -> frozenset[DataType]:
+    """Vendor Context looks at who we are; Customer Intelligence at everything."""
+    return VENDOR_DATA_TYPES if workflow == "vendor_context" else CUSTOMER_DATA_TYPES
+
+
 def identifiers_for(account: Account) -> dict[str, str]:
-    """What we know of an account before resolution (issue: collectors resolve more)."""
+    """What the request itself says about the account (resolution adds the rest)."""
     ids: dict[str, str] = {"name": account.name, "account_key": account.key}
     if account.domain:
         ids["domain"] = account.domain
@@ -33,9 +38,6 @@ def identifiers_for(account: Account) -> dict[str, str]:
         ids["ticker"] = account.ticker.upper()
     for provider, token in account.boards.items():
         ids[provider] = token
-    guess = slugify(account.name)
-    if guess:
-        ids.setdefault("greenhouse", guess)
     return ids
 
 

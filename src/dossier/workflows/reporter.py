@@ -26,6 +26,29 @@ from dossier.core.types import Finding
 _FLUSH_FINDINGS = 32
 
 
+def finding_dedup(finding: Finding) -> str:
+    """One event per (source, finding): the same fact from two sources is logged twice
+    and merged by the snapshot (so each source's detail survives), never twice from one."""
+    return f"finding:{finding.source}:{finding.id}"
+
+
+def reporter_for(
+    session_id: str, workflow: str, step: str, *, expected_s: float | None = None
+) -> StepReporter:
+    """A reporter on the bound runtime's log, with the configured liveness beat."""
+    from dossier.workflows import runtime
+
+    rt = runtime.current()
+    return StepReporter(
+        rt.log,
+        session_id,
+        workflow,
+        step,
+        beat_s=rt.settings.progress_beat_s,
+        expected_s=expected_s,
+    )
+
+
 class StepReporter:
     """Event emitter for one (workflow, step)."""
 
@@ -68,7 +91,7 @@ class StepReporter:
 
     def _finding_event(self, finding: Finding) -> NewEvent:
         return self._event(
-            EventType.FINDING, finding.model_dump(mode="json"), dedup=f"finding:{finding.id}"
+            EventType.FINDING, finding.model_dump(mode="json"), dedup=finding_dedup(finding)
         )
 
     def _move(self, target: StepStatus) -> None:

@@ -2,8 +2,9 @@
 
 Bodies are deterministic (no clock, no I/O, no randomness): everything else happens in
 steps, so DBOS can replay a body after a crash and skip every completed step. Each
-research workflow is ``cache_check -> collect (one durable step per collector, run in
-parallel) -> analyze -> cache_store``. Workflow names are durable; renaming is a migration.
+research workflow is ``cache_check -> [resolve -> plan] -> collect (one durable step per
+collector, run in parallel) -> analyze -> cache_store`` (resolve and plan only when the
+account's identifiers are not cached). Workflow names are durable; renaming is a migration.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dbos import DBOS, SetWorkflowID
 
 from dossier.core.records import workflow_id
 from dossier.core.types import Account, Vendor
+from dossier.workflows.prepare import cache_check, plan_sources, resolve_account
 from dossier.workflows.steps import (
     analyze,
-    cache_check,
     cache_store,
     collect,
     finish_session,
@@ -39,6 +40,11 @@ async def _research(
 ) -> dict[str, Any]:
     wf_id = workflow_id(session_id, kind)
     checked = await cache_check(session_id, kind, wf_id, account_json, refresh, lookup)
+    if checked["plan"] is None:
+        resolution = await resolve_account(session_id, kind, account_json)
+        checked = await plan_sources(
+            session_id, kind, account_json, resolution["identifiers"], refresh
+        )
     plan = checked["plan"]
     expected = {s["name"]: s["expected_s"] for s in plan["sources"]}
     to_run = [s["name"] for s in plan["sources"] if s["action"] in ("run", "revalidate")]
@@ -50,7 +56,9 @@ async def _research(
     vendor_text = None
     if kind == "customer_intelligence":
         vendor_text = await vendor_summary(session_id)
-    analysis = await analyze(session_id, kind, account_json, vendor_json, outcomes, vendor_text)
+    analysis = await analyze(
+        session_id, kind, account_json, vendor_json, outcomes, vendor_text, plan["identifiers"]
+    )
     return await cache_store(
         session_id, kind, account_json, vendor_json, outcomes, analysis, plan["uncovered"]
     )

@@ -1,4 +1,4 @@
-"""The durable steps (``@DBOS.step``): cache_check, collect, analyze, cache_store, finish.
+"""The durable steps of collection and after: collect, analyze, cache_store, finish.
 
 Steps hold every nondeterministic thing (I/O, clock); their names are part of the durable
 contract (recovery replays by name). A step never raises for a source's failure: it
@@ -19,118 +19,26 @@ from pydantic import JsonValue
 
 from dossier import metrics
 from dossier.collectors.base import parse_datetime
+from dossier.collectors.normalize import merge_findings
+from dossier.collectors.techstack import technologies_from_jobs
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import CollectContext, Collector, CollectResult
 from dossier.core.states import SessionStatus
-from dossier.core.types import Account, DataType, Finding, Vendor
+from dossier.core.types import Account, DataType, Finding, Vendor, utcnow
 from dossier.errors import DossierError
 from dossier.workflows import runtime
 from dossier.workflows.analysis import run_analysis
-from dossier.workflows.cached import cached_source_events, found_by_type
-from dossier.workflows.plan import (
-    CUSTOMER_DATA_TYPES,
-    VENDOR_DATA_TYPES,
-    coverage_of,
-    identifiers_for,
-    make_plan,
-)
-from dossier.workflows.reporter import StepReporter
+from dossier.workflows.cached import found_by_type
+from dossier.workflows.plan import coverage_of, wanted_types
+from dossier.workflows.reporter import reporter_for
 
 log = logging.getLogger(__name__)
 
 Outcome = dict[str, Any]
 
 
-def wanted_types(workflow: str) -> frozenset[DataType]:
-    return VENDOR_DATA_TYPES if workflow == "vendor_context" else CUSTOMER_DATA_TYPES
-
-
-def _collectors_for(workflow: str) -> list[Collector]:
-    return runtime.current().collectors.for_data_types(wanted_types(workflow))
-
-
 def _types_of(collector: Collector, workflow: str) -> list[str]:
     return sorted(t.value for t in collector.data_types & wanted_types(workflow))
-
-
-def _reporter(
-    session_id: str, workflow: str, step: str, expected_s: float | None = None
-) -> StepReporter:
-    rt = runtime.current()
-    return StepReporter(
-        rt.log,
-        session_id,
-        workflow,
-        step,
-        beat_s=rt.settings.progress_beat_s,
-        expected_s=expected_s,
-    )
-
-
-@DBOS.step(name="dossier.cache_check")
-async def cache_check(
-    session_id: str,
-    workflow: str,
-    workflow_id: str,
-    account_json: str,
-    refresh: bool,
-    lookup: bool = True,
-) -> dict[str, Any]:
-    """Start the workflow on the log, read the cache, decide what to collect."""
-    metrics.STEPS_EXECUTED.inc(step="cache_check")
-    rt = runtime.current()
-    account = Account.model_validate_json(account_json)
-    await rt.log.append(
-        session_id,
-        [
-            NewEvent(
-                type=EventType.WORKFLOW_STARTED,
-                data={"workflow_id": workflow_id, "account": account.name, "refresh": refresh},
-                workflow=workflow,
-                dedup=f"{workflow}:started",
-            )
-        ],
-    )
-    reporter = _reporter(session_id, workflow, "cache_check")
-    await reporter.start("checking the cache")
-    identifiers = identifiers_for(account)
-    collectors = [c for c in _collectors_for(workflow) if lookup and c.applicable(identifiers)]
-    hits = {
-        c.name: await rt.cache.get_source(c.data_types, account.key, c.name) for c in collectors
-    }
-    plan = make_plan(
-        identifiers,
-        collectors,
-        hits,
-        wanted=wanted_types(workflow),
-        refresh=refresh,
-        expected_s={n: e for n, h in hits.items() if (e := _expected(h)) is not None},
-    )
-    cached_outcomes: list[Outcome] = []
-    for source in plan.sources:
-        hit = hits.get(source.name)
-        if hit is None or source.action == "run":
-            continue
-        events, outcome = cached_source_events(
-            workflow, source.name, hit, announce=source.action == "cached"
-        )
-        await rt.log.append(session_id, events)
-        if source.action == "cached":
-            outcome["data_types"] = source.data_types
-            cached_outcomes.append(outcome)
-    await reporter.complete(
-        cached=bool(cached_outcomes) and not plan.to_run,
-        plan=plan.to_json(),
-        message=f"{len(cached_outcomes)} cached, {len(plan.to_run)} to collect",
-    )
-    return {"plan": plan.to_json(), "cached": cached_outcomes}
-
-
-def _expected(hit: Any) -> float | None:
-    payload = getattr(hit, "payload", None)
-    if isinstance(payload, dict) and isinstance(payload.get("duration_ms"), (int, float)):
-        return max(0.5, float(payload["duration_ms"]) / 1000.0)
-    return None
 
 
 @DBOS.step(name="dossier.collect", preemptible=True)
@@ -142,7 +50,7 @@ async def collect(
     rt = runtime.current()
     collector = rt.collectors.get(name)
     types = _types_of(collector, workflow)
-    reporter = _reporter(session_id, workflow, f"collect.{name}", expected_s=expected_s)
+    reporter = reporter_for(session_id, workflow, f"collect.{name}", expected_s=expected_s)
     await reporter.start(f"collecting from {name}", total=0)
     requests_before = rt.http.requests
     status, error, result = "completed", None, None
@@ -251,27 +159,33 @@ async def analyze(
     vendor_json: str,
     outcomes: list[Outcome],
     vendor_text: str | None,
+    identifiers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Derive signals the sources imply (technologies named in job posts), merge what
+    several sources said about one fact, and stream the analysis."""
     metrics.STEPS_EXECUTED.inc(step="analyze")
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
     vendor = Vendor.model_validate_json(vendor_json)
-    findings: dict[str, Finding] = {}
-    for outcome in outcomes:
-        for item in outcome.get("findings", []):
-            finding = Finding.model_validate(item)
-            findings.setdefault(finding.id, finding)
+    collected = [Finding.model_validate(f) for o in outcomes for f in o.get("findings", [])]
     missing = [
         DataType(t)
         for t, entry in coverage_of(wanted_types(workflow), outcomes, []).items()
         if isinstance(entry, dict) and entry.get("status") == "missing"
     ]
-    reporter = _reporter(session_id, workflow, "analyze", expected_s=1.0)
+    reporter = reporter_for(session_id, workflow, "analyze", expected_s=1.0)
     await reporter.start("writing the analysis")
+    domain = (identifiers or {}).get("domain") or account.domain or account.key
+    derived = technologies_from_jobs(collected, domain=domain, observed_at=utcnow())
+    for finding in derived:
+        await reporter.emit(finding)
+    await reporter.flush()
+    findings = merge_findings([*collected, *derived])
     async with reporter.beating():
         result = await run_analysis(
-            rt, session_id, workflow, account, vendor, list(findings.values()), missing, vendor_text
+            rt, session_id, workflow, account, vendor, findings, missing, vendor_text
         )
+    result["derived"] = [f.model_dump(mode="json") for f in derived]
     if result.get("partial"):
         await reporter.fail(str(result.get("error") or "analysis incomplete"))
     else:
@@ -294,7 +208,7 @@ async def cache_store(
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
     vendor = Vendor.model_validate_json(vendor_json)
-    reporter = _reporter(session_id, workflow, "cache_store")
+    reporter = reporter_for(session_id, workflow, "cache_store")
     await reporter.start("storing results")
     stored = 0
     for outcome in outcomes:
@@ -314,10 +228,30 @@ async def cache_store(
             },
         )
         stored += 1
-    complete = all(o.get("status") in ("completed", "cached") for o in outcomes)
-    if complete and not analysis.get("partial"):
-        await rt.cache.put_analysis(workflow, account.key, vendor.hash, analysis)
     coverage = coverage_of(wanted_types(workflow), outcomes, uncovered)
+    steered = any(o.get("status") == "skipped" for o in outcomes)
+    if not analysis.get("partial") and not steered:
+        # The analysis remembers which sources it stands on: a later session is served
+        # from cache only while every one of those answers is still fresh.
+        await rt.cache.put_analysis(
+            workflow,
+            account.key,
+            vendor.hash,
+            {
+                **analysis,
+                "coverage": coverage,
+                "uncovered": list(uncovered),
+                "sources": [
+                    {
+                        "name": o["name"],
+                        "status": o.get("status"),
+                        "error": o.get("error"),
+                        "data_types": o.get("data_types", []),
+                    }
+                    for o in outcomes
+                ],
+            },
+        )
     await reporter.complete(stored=stored)
     found = len({f["id"] for o in outcomes for f in o.get("findings", [])})
     cached = bool(outcomes) and all(o.get("status") == "cached" for o in outcomes)
