@@ -27,6 +27,7 @@ from dossier.collectors.base import CollectorDeps, build_registry
 from dossier.collectors.http import SourceHttp, UrlGuard, build_client
 from dossier.collectors.replay import ReplayTransport
 from dossier.collectors.ssrf import check_url, make_guard
+from dossier.core.chat import ChatService
 from dossier.core.events import Event
 from dossier.core.feed import FeedHub
 from dossier.core.live import LiveStates
@@ -34,13 +35,15 @@ from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.sessions import SessionService
 from dossier.core.types import DataType, Vendor
 from dossier.eventlog.sqlite import SqliteEventLog
-from dossier.providers.base import ProviderDeps, load_provider
+from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
-from dossier.transport import api, bench, errors
+from dossier.transport import api, bench, chat_http, errors
 from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
 from dossier.transport.deps import Services
+from dossier.transport.ws import chat_endpoint
 from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
+from dossier.workflows.steering import SteeringBoard
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +129,16 @@ async def open_services(
             bus = RedisBus(settings.redis_url, hub=hub, executor_id=settings.executor_id)
             stack.push_async_callback(bus.close)
 
+        steering = SteeringBoard()
+
         def on_logged(events: list[Event]) -> None:
             hub.deliver(events)
             if bus is not None:
                 bus.publish_nowait(events)
+
+        # Steering is acknowledged on the log; every process running that session's
+        # workflows hears it there (locally, or over the bus) and applies it.
+        hub.observers.append(steering.observe)
 
         event_log.set_on_logged(on_logged)
         cache_layers = build_cache(settings.cache_dir, settings.redis_url)
@@ -145,6 +154,8 @@ async def open_services(
             max_response_bytes=settings.http_max_response_bytes,
             backoff_base_s=settings.http_backoff_s,
             attempt_timeout_s=settings.http_timeout_s * 3,
+            # Pacing protects the real sources (SEC, GDELT); replay talks to none of them.
+            host_intervals_s={} if settings.sources == "replay" else None,
             guard=_url_guard(settings, replaying=settings.sources == "replay"),
         )
         collectors = build_registry(
@@ -159,6 +170,7 @@ async def open_services(
                 collectors=collectors,
                 provider=provider,
                 http=source_http,
+                steering=steering,
             )
         )
         stack.callback(runtime.bind, None)
@@ -177,6 +189,15 @@ async def open_services(
             auth_enabled=bool(settings.api_tokens),
             steer_targets=frozenset({t.value for t in DataType} | set(collectors.names)),
         )
+        research_cache = runtime.current().cache
+        chat = ChatService(
+            sessions,
+            event_log.append,
+            lambda request: answer_stream(provider, request, settings),
+            research_cache,
+            provider_name=provider.name,
+        )
+        stack.push_async_callback(chat.close)
         services = Services(
             settings=settings,
             log=event_log,
@@ -184,6 +205,7 @@ async def open_services(
             sessions=sessions,
             session_limiter=RateLimiter(settings.session_rate_per_min),
             question_limiter=RateLimiter(settings.question_rate_per_min),
+            chat=chat,
         )
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
@@ -239,6 +261,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     )
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(chat_http.router)
+    app.add_api_websocket_route("/ws/sessions/{session_id}/chat", chat_endpoint)
     if settings.bench:
         app.include_router(bench.router)
     app.router.routes.extend(api.stream_routes())

@@ -25,7 +25,7 @@ from dossier.core.ports import (
 from dossier.core.types import FindingKind
 from dossier.errors import ProviderError
 from dossier.providers.base import ProviderDeps, _with_fallback, analysis_stream, load_provider
-from dossier.providers.builtin import compose_analysis
+from dossier.providers.compose import analysis as compose_analysis
 from dossier.providers.prompts import FINDINGS_CLOSE, FINDINGS_OPEN
 from dossier.settings import Settings
 from tests.integration.llm_stub import (

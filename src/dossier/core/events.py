@@ -19,7 +19,9 @@ from pydantic import JsonValue
 
 from dossier.core.types import iso_ms
 
-JsonObject = dict[str, JsonValue]
+# Payloads are JSON objects; typed loosely because JsonValue's recursive, invariant lists make
+# every builder of a payload cast (validation happens where payloads enter: the models).
+JsonObject = dict[str, Any]
 
 
 class EventType:

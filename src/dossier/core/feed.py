@@ -128,6 +128,8 @@ class FeedHub:
         self._fills: asyncio.Queue[str] = asyncio.Queue()
         self.on_open: Callable[[str], None] | None = None
         self.on_close: Callable[[str], None] | None = None
+        # Called with every delivered batch, watched session or not (e.g. steering).
+        self.observers: list[Callable[[Sequence[Event]], None]] = []
 
     @property
     def feeds(self) -> dict[str, LiveFeed]:
@@ -137,6 +139,11 @@ class FeedHub:
         """Offer logged events (any sessions, seq order within each) to open feeds."""
         if not events:
             return
+        for observer in self.observers:
+            try:
+                observer(events)
+            except Exception:
+                log.exception("event observer failed")
         if len(events) == 1 or all(e.session == events[0].session for e in events):
             self._offer(events[0].session, events)
             return

@@ -202,4 +202,6 @@ class QuestionRequest:
     findings: Sequence[Finding]
     pending: Sequence[str] = ()
     pending_eta_s: dict[str, float] = field(default_factory=dict)
+    # data type -> "complete" | "partial" | "missing" | "running"
+    coverage: dict[str, str] = field(default_factory=dict)
     analysis: str | None = None

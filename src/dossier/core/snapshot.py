@@ -37,7 +37,17 @@ _WORKFLOW_STATUS_OF: dict[str, WorkflowStatus] = {
     EventType.WORKFLOW_FAILED: WorkflowStatus.FAILED,
     EventType.WORKFLOW_CANCELLED: WorkflowStatus.CANCELLED,
 }
-_STEP_FIELDS = ("done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached")
+_STEP_FIELDS = (
+    "done",
+    "total",
+    "found",
+    "eta_s",
+    "message",
+    "duration_ms",
+    "coverage",
+    "cached",
+    "data_types",
+)
 
 
 @dataclass
@@ -129,10 +139,11 @@ class SnapshotBuilder:
         self.session_id = session_id
         self.status = SessionStatus.RUNNING
         self.last_seq = 0
-        self.created: dict[str, JsonValue] = {}
-        self.completed: dict[str, JsonValue] = {}
+        self.created: dict[str, Any] = {}
+        self.completed: dict[str, Any] = {}
         self.workflows: dict[str, WorkflowState] = {}
         self.findings: dict[str, Finding] = {}
+        self.vendor_finding_ids: set[str] = set()
         self.analysis: dict[str, AnalysisState] = {}
         self.chat: dict[str, ChatTurn] = {}
         self.errors: list[dict[str, JsonValue]] = []
@@ -160,7 +171,7 @@ class SnapshotBuilder:
         elif etype in _STEP_STATUS_OF:
             self._apply_step(event, _STEP_STATUS_OF[etype])
         elif etype == EventType.FINDING:
-            self._apply_finding(data)
+            self._apply_finding(data, event.workflow)
         elif etype.startswith("analysis."):
             self._apply_analysis(event)
         elif etype == EventType.CHAT_QUESTION:
@@ -222,11 +233,13 @@ class SnapshotBuilder:
         if status in TERMINAL_STEP:
             step.ended_at = event.ts
 
-    def _apply_finding(self, data: dict[str, JsonValue]) -> None:
+    def _apply_finding(self, data: dict[str, JsonValue], workflow: str | None) -> None:
         try:
             finding = Finding.model_validate(data)
         except ValidationError:
             return
+        if workflow == "vendor_context":
+            self.vendor_finding_ids.add(finding.id)
         known = self.findings.get(finding.id)
         # The same fact from another source: one finding, with both sources' detail.
         self.findings[finding.id] = merge_group([known, finding]) if known else finding

@@ -102,7 +102,7 @@ class RedisBus:
         if origin == self._origin:
             return
         session_id = fields.get(b"s", b"").decode()
-        if session_id not in self._hub.feeds:
+        if session_id not in self._hub.feeds and not self._hub.observers:
             return  # nobody here is watching that session
         try:
             envelopes = json.loads(fields[b"e"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from dossier.core.ports import AnalysisRequest, Provider, ProviderChunk
+from dossier.core.ports import AnalysisRequest, Provider, ProviderChunk, QuestionRequest
 from dossier.errors import DossierError, ProviderError
 from dossier.settings import Settings
 
@@ -77,3 +77,11 @@ async def _with_fallback(
     fallback = load_provider("builtin", ProviderDeps(settings=settings))
     async for chunk in start(fallback):
         yield chunk, fallback.name
+
+
+async def answer_stream(
+    provider: Provider, request: QuestionRequest, settings: Settings
+) -> AsyncIterator[tuple[ProviderChunk, str]]:
+    """A chat answer with the same fallback rule as :func:`analysis_stream`."""
+    async for item in _with_fallback(provider, settings, lambda p: p.answer(request)):
+        yield item

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from dossier.core.chat import ChatService
 from dossier.core.feed import FeedHub
 from dossier.core.ports import EventLog
 from dossier.core.sessions import SessionService
@@ -22,6 +23,7 @@ class Services:
     sessions: SessionService
     session_limiter: RateLimiter
     question_limiter: RateLimiter
+    chat: ChatService
     ready: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 

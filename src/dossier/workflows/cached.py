@@ -26,7 +26,7 @@ def found_by_type(findings: list[Finding]) -> dict[str, int]:
 
 
 def cached_source_events(
-    workflow: str, name: str, hit: Hit, *, announce: bool
+    workflow: str, name: str, hit: Hit, *, announce: bool, data_types: list[str] | None = None
 ) -> tuple[list[NewEvent], dict[str, Any]]:
     """Events of one source served from cache, and its outcome for coverage/analysis.
 
@@ -41,7 +41,14 @@ def cached_source_events(
         events.append(
             NewEvent(
                 type=EventType.STEP_STARTED,
-                data={"message": "from cache", "cached": True, "done": 0, "total": 0, "found": 0},
+                data={
+                    "message": "from cache",
+                    "cached": True,
+                    "done": 0,
+                    "total": 0,
+                    "found": 0,
+                    "data_types": list[JsonValue](data_types or []),
+                },
                 workflow=workflow,
                 step=step,
                 dedup=f"{workflow}:{step}:started",

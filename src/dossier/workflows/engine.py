@@ -241,7 +241,13 @@ class DbosEngine:
         for source in sources:
             name = str(source["name"])
             if name in hits:
-                source_events, outcome = cached_source_events(kind, name, hits[name], announce=True)
+                source_events, outcome = cached_source_events(
+                    kind,
+                    name,
+                    hits[name],
+                    announce=True,
+                    data_types=[str(t) for t in source.get("data_types") or []],
+                )
                 events += source_events
             else:  # it failed last time; the cached result says so rather than hiding it
                 outcome = {

@@ -69,7 +69,11 @@ async def _plan(
         if hit is None or source.action == "run":
             continue
         events, outcome = cached_source_events(
-            workflow, source.name, hit, announce=source.action == "cached"
+            workflow,
+            source.name,
+            hit,
+            announce=source.action == "cached",
+            data_types=source.data_types,
         )
         await rt.log.append(session_id, events)
         if source.action == "cached":

@@ -100,6 +100,8 @@ class StepReporter:
     def eta_s(self) -> float | None:
         done, total = self.report.done, self.report.total
         elapsed = time.monotonic() - self._started
+        if total and done >= total:
+            return 0.0
         if total and 0 < done < total:
             return round(elapsed / done * (total - done), 1)
         if self._expected_s is not None and (not total or done < total):

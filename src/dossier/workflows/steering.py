@@ -8,7 +8,10 @@ flight can stop between two requests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from dossier.core.events import Event, EventType
 
 
 @dataclass
@@ -22,6 +25,14 @@ class SessionSteering:
 class SteeringBoard:
     def __init__(self) -> None:
         self._sessions: dict[str, SessionSteering] = {}
+        self._restored: set[str] = set()
+
+    def needs_restore(self, session_id: str) -> bool:
+        """True once per session: the first step of it this process runs reads the log."""
+        if session_id in self._restored:
+            return False
+        self._restored.add(session_id)
+        return True
 
     def of(self, session_id: str) -> SessionSteering:
         return self._sessions.setdefault(session_id, SessionSteering())
@@ -46,6 +57,18 @@ class SteeringBoard:
         if collector in state.skipped or state.skipped & data_types:
             return True
         return bool(state.focus) and not (state.focus & data_types) and collector not in state.focus
+
+    def observe(self, events: Sequence[Event]) -> None:
+        """Apply ``steer.ack`` events as they are logged (a FeedHub observer)."""
+        for event in events:
+            if event.type == EventType.STEER_ACK:
+                self.apply_event(event)
+
+    def apply_event(self, event: Event) -> None:
+        data = event.data
+        action, target = data.get("action"), data.get("target")
+        if isinstance(action, str):
+            self.apply(event.session, action, target if isinstance(target, str) else None)
 
     def forget(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)

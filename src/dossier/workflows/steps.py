@@ -51,7 +51,8 @@ async def collect(
     collector = rt.collectors.get(name)
     types = _types_of(collector, workflow)
     reporter = reporter_for(session_id, workflow, f"collect.{name}", expected_s=expected_s)
-    await reporter.start(f"collecting from {name}", total=0)
+    await reporter.start(f"collecting from {name}", total=0, data_types=list[JsonValue](types))
+    await restore_steering(session_id)
     requests_before = rt.http.requests
     status, error, result = "completed", None, None
     skip_types = frozenset(types)
@@ -97,6 +98,23 @@ async def collect(
         "requests": rt.http.requests - requests_before,
         "duration_ms": reporter.elapsed_ms,
     }
+
+
+async def restore_steering(session_id: str) -> None:
+    """Re-learn a session's steering from its log (after a restart the in-memory board is
+    empty, but every ``steer.ack`` is durable there)."""
+    rt = runtime.current()
+    if not rt.steering.needs_restore(session_id):
+        return
+    after = 0
+    while True:
+        events = await rt.log.read_after(session_id, after, limit=1000)
+        if not events:
+            return
+        after = events[-1].seq
+        for event in events:
+            if event.type == EventType.STEER_ACK:
+                rt.steering.apply_event(event)
 
 
 class _Skipped(Exception):

@@ -53,7 +53,7 @@ def parse_frame(frame: bytes) -> dict[str, str]:
 def test_a_frame_round_trips_any_payload_as_one_data_line(
     seq: int, etype: str, data: dict[str, object], step: str | None
 ) -> None:
-    event = Event.build(seq, "s_1", NewEvent(type=etype, data=data, step=step))  # type: ignore[arg-type]
+    event = Event.build(seq, "s_1", NewEvent(type=etype, data=data, step=step))
     fields = parse_frame(encode_sse(event))
     assert set(fields) == {"id", "event", "data"}
     assert fields["id"] == str(seq)

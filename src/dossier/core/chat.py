@@ -1,0 +1,428 @@
+"""The chat: answer a question now, from whatever the session knows, and revise it later.
+
+An answer is built from the session's live state (cache + partial data), streams at once
+(``answer.start`` with its basis and what is still pending, deltas, citations,
+``answer.end``), and goes on the session log as ``chat.question`` / ``answer.end`` so
+every tab sees the chat. If data the answer needed was still being collected, a watcher
+re-answers when it lands and logs ``answer.revised`` with the reason. Answers are cached
+per (question intent, data version): asking again after nothing changed is instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import JsonValue
+
+from dossier.core.events import EventType, NewEvent
+from dossier.core.intents import BY_NAME, Intent, classify, normalize_question
+from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.snapshot import SnapshotBuilder
+from dossier.core.states import SessionStatus, StepStatus
+from dossier.core.types import DataType
+from dossier.errors import DossierError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+REVISION_POLL_S = 0.5
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+StreamAnswer = Callable[[QuestionRequest], AsyncIterator[tuple[ProviderChunk, str]]]
+_TERMINAL_STEPS = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED)
+
+
+class AnswerCache(Protocol):
+    async def get_answer(
+        self, account_key: str, vendor_hash: str, intent: str, data_version: str
+    ) -> Any: ...
+
+    async def put_answer(
+        self, account_key: str, vendor_hash: str, intent: str, data_version: str, payload: JsonValue
+    ) -> None: ...
+
+
+class StateSource(Protocol):
+    """Where the chat reads a session's state (the SessionService)."""
+
+    async def state(self, session_id: str) -> SnapshotBuilder: ...
+
+
+@dataclass
+class Context:
+    """What one answer is built from."""
+
+    intent: Intent
+    request: QuestionRequest
+    basis: str
+    pending: list[str]
+    data_version: str
+
+
+def data_version(builder: SnapshotBuilder) -> str:
+    """Changes whenever a finding, an analysis or a workflow's state changes."""
+    parts = sorted(builder.findings)
+    parts += [f"{k}:{w.status.value}" for k, w in sorted(builder.workflows.items())]
+    parts += [f"a:{k}:{a.status}" for k, a in sorted(builder.analysis.items())]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def pending_types(
+    builder: SnapshotBuilder, wanted: tuple[DataType, ...]
+) -> dict[str, float | None]:
+    """Data types still being collected for the customer, with an ETA when one is known."""
+    workflow = builder.workflows.get("customer_intelligence")
+    if builder.status != SessionStatus.RUNNING:
+        return {}
+    targets = {t.value for t in (wanted or tuple(DataType))}
+    if workflow is None or workflow.status.value in ("completed", "failed", "cancelled"):
+        return {} if workflow is not None else dict.fromkeys(sorted(targets))
+    collecting = [s for s in workflow.steps.values() if s.name.startswith("collect.")]
+    if not collecting:  # not planned yet (resolving the account): all of it is pending
+        resolve = workflow.steps.get("resolve")
+        eta = resolve.data.get("eta_s") if resolve else None
+        return {t: float(eta) if isinstance(eta, (int, float)) else None for t in sorted(targets)}
+    out: dict[str, float | None] = {}
+    for step in collecting:
+        if step.status in _TERMINAL_STEPS:
+            continue
+        types = step.data.get("data_types")
+        eta = step.data.get("eta_s")
+        for t in types if isinstance(types, list) else []:
+            if str(t) in targets:
+                best = out.get(str(t))
+                value = float(eta) if isinstance(eta, (int, float)) else None
+                out[str(t)] = value if best is None else max(best, value or 0.0)
+    return out
+
+
+def coverage_states(builder: SnapshotBuilder) -> dict[str, str]:
+    cover = builder.coverage()
+    states: dict[str, str] = {}
+    for t, entry in cover.items():
+        if isinstance(entry, dict) and isinstance(entry.get("status"), str):
+            states[t] = str(entry["status"])
+        else:
+            states[t] = "complete" if builder.status != SessionStatus.RUNNING else "running"
+    return states
+
+
+@dataclass
+class PendingQuestion:
+    id: str
+    question: str
+    intent: str
+    waiting_for: set[str]
+    asked_at: float = field(default_factory=time.monotonic)
+
+
+class ChatService:
+    def __init__(
+        self,
+        states: StateSource,
+        append: Callable[[str, list[NewEvent]], Awaitable[Any]],
+        stream_answer: StreamAnswer,
+        cache: AnswerCache | None,
+        *,
+        provider_name: str,
+    ) -> None:
+        self._states = states
+        self._append = append
+        self._stream_answer = stream_answer
+        self._cache = cache
+        self._provider_name = provider_name
+        self._pending: dict[str, dict[str, PendingQuestion]] = {}
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+
+    # -- context
+    async def context(self, session_id: str, question: str) -> Context:
+        builder = await self._states.state(session_id)
+        intent = classify(question)
+        pending = pending_types(builder, intent.data_types)
+        created = builder.created
+        account = _obj(created.get("account"))
+        vendor = _obj(created.get("vendor"))
+        findings = [f for f in builder.findings.values() if _customer(builder, f.id)]
+        analysis = builder.analysis.get("customer_intelligence")
+        request = QuestionRequest(
+            question=question,
+            intent=intent.name,
+            account_name=str(account.get("name") or "the account"),
+            vendor_name=_str(vendor.get("name")),
+            vendor_description=_str(vendor.get("description")),
+            findings=findings,
+            pending=sorted(pending),
+            pending_eta_s={k: v for k, v in pending.items() if v is not None},
+            coverage=coverage_states(builder),
+            analysis=analysis.text if analysis and analysis.text else None,
+        )
+        if builder.status != SessionStatus.RUNNING:
+            basis = "cache" if created.get("cached") else "complete"
+        else:
+            basis = "partial"
+        return Context(intent, request, basis, sorted(pending), data_version(builder))
+
+    # -- answering
+    async def answer(
+        self, session_id: str, question_id: str, content: str, emit: Emit
+    ) -> dict[str, Any]:
+        """Stream one answer through ``emit``; returns the ``answer.end`` payload.
+
+        Raises InvalidInput for an empty or oversized question. Cancellation ends the
+        answer (the caller reports it); what was said is not logged as an answer.
+        """
+        text = content.strip()
+        if not text:
+            raise InvalidInput("the question is empty")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        started = time.perf_counter()
+        ctx = await self.context(session_id, text)
+        await emit(
+            {"type": "answer.start", "id": question_id, "basis": ctx.basis, "pending": ctx.pending}
+        )
+        # Logged alongside the answer (not before it): other tabs see the question at once,
+        # and the asker's first token does not wait for a commit.
+        question_logged = asyncio.ensure_future(
+            self._append(
+                session_id,
+                [NewEvent(type=EventType.CHAT_QUESTION, data={"id": question_id, "content": text})],
+            )
+        )
+        try:
+            return await self._answer(
+                session_id, question_id, text, ctx, emit, started, question_logged
+            )
+        finally:
+            if not question_logged.done():
+                question_logged.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await question_logged
+
+    async def _answer(
+        self,
+        session_id: str,
+        question_id: str,
+        text: str,
+        ctx: Context,
+        emit: Emit,
+        started: float,
+        question_logged: asyncio.Future[Any],
+    ) -> dict[str, Any]:
+        parts: list[str] = []
+        citations: list[dict[str, Any]] = []
+        error: dict[str, str] | None = None
+        provider = self._provider_name
+        cached = await self._cached(session_id, ctx)
+        try:
+            if cached is not None:
+                parts, citations = cached
+                await emit({"type": "answer.delta", "id": question_id, "text": "".join(parts)})
+                for cite in citations:
+                    await emit({"type": "answer.citation", "id": question_id, **cite})
+                basis_cache = True
+            else:
+                basis_cache = False
+                async for chunk, used in self._stream_answer(ctx.request):
+                    provider = used
+                    if isinstance(chunk, TextDelta):
+                        parts.append(chunk.text)
+                        await emit({"type": "answer.delta", "id": question_id, "text": chunk.text})
+                    elif isinstance(chunk, CitationMark):
+                        cite = _citation(chunk)
+                        citations.append(cite)
+                        await emit({"type": "answer.citation", "id": question_id, **cite})
+        except DossierError as exc:
+            error = {"code": exc.code, "message": exc.message}
+            basis_cache = False
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        end: dict[str, Any] = {
+            "type": "answer.end",
+            "id": question_id,
+            "complete": not ctx.pending and ctx.basis != "partial",
+            "pending": ctx.pending,
+            "latency_ms": latency_ms,
+            "partial": error is not None,
+        }
+        if error is not None:
+            end["error"] = error
+        await emit(end)
+        await question_logged
+        logged: dict[str, Any] = {
+            **{k: v for k, v in end.items() if k != "type"},
+            "text": "".join(parts),
+            "citations": citations,
+            "basis": "cache" if basis_cache else ctx.basis,
+            "intent": ctx.intent.name,
+            "provider": provider,
+        }
+        await self._append(session_id, [NewEvent(type=EventType.ANSWER_END, data=logged)])
+        if error is None and cached is None:
+            await self._store(session_id, ctx, parts, citations)
+        if ctx.pending:
+            self._watch(
+                session_id, PendingQuestion(question_id, text, ctx.intent.name, set(ctx.pending))
+            )
+        return logged
+
+    async def _cached(
+        self, session_id: str, ctx: Context
+    ) -> tuple[list[str], list[dict[str, Any]]] | None:
+        if self._cache is None:
+            return None
+        account_key, vendor_hash, key = self._cache_key(ctx)
+        try:
+            hit = await self._cache.get_answer(account_key, vendor_hash, key, ctx.data_version)
+        except Exception:
+            log.debug("answer cache lookup failed", exc_info=True)
+            return None
+        payload = getattr(hit, "payload", None)
+        if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+            return None
+        cites = [c for c in payload.get("citations") or [] if isinstance(c, dict)]
+        return [str(payload["text"])], cites
+
+    async def _store(
+        self, session_id: str, ctx: Context, parts: list[str], citations: list[dict[str, Any]]
+    ) -> None:
+        if self._cache is None or ctx.pending:
+            return  # an answer that still waits for data is not worth replaying
+        account_key, vendor_hash, key = self._cache_key(ctx)
+        payload: dict[str, Any] = {"text": "".join(parts), "citations": list(citations)}
+        with contextlib.suppress(Exception):
+            await self._cache.put_answer(account_key, vendor_hash, key, ctx.data_version, payload)
+
+    def _cache_key(self, ctx: Context) -> tuple[str, str, str]:
+        from dossier.core.types import Account, Vendor  # local: keeps the import graph flat
+
+        account = Account(name=ctx.request.account_name)
+        vendor = Vendor(name=ctx.request.vendor_name, description=ctx.request.vendor_description)
+        # The builtin answer depends only on the intent; an LLM's on the exact question.
+        key = ctx.intent.name
+        if self._provider_name != "builtin":
+            key += (
+                ":"
+                + hashlib.sha1(normalize_question(ctx.request.question).encode()).hexdigest()[:12]
+            )
+        return account.key, vendor.hash, key
+
+    # -- revisions
+    def _watch(self, session_id: str, question: PendingQuestion) -> None:
+        self._pending.setdefault(session_id, {})[question.id] = question
+        task = self._watchers.get(session_id)
+        if task is None or task.done():
+            self._watchers[session_id] = asyncio.create_task(
+                self._revise_loop(session_id), name=f"revise:{session_id}"
+            )
+
+    async def _revise_loop(self, session_id: str) -> None:
+        try:
+            while self._pending.get(session_id):
+                await asyncio.sleep(REVISION_POLL_S)
+                builder = await self._states.state(session_id)
+                finished = builder.status != SessionStatus.RUNNING
+                for question in list(self._pending[session_id].values()):
+                    intent = BY_NAME.get(question.intent, BY_NAME["unknown"])
+                    still = set(pending_types(builder, intent.data_types)) & question.waiting_for
+                    if still and not finished:
+                        continue
+                    del self._pending[session_id][question.id]
+                    landed = sorted(question.waiting_for - still)
+                    reason = f"{', '.join(landed)} arrived" if landed else "the research finished"
+                    await self._revise(session_id, question, reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("revising answers of %s failed", session_id)
+        finally:
+            self._pending.pop(session_id, None)
+
+    async def _revise(self, session_id: str, question: PendingQuestion, reason: str) -> None:
+        ctx = await self.context(session_id, question.question)
+        parts: list[str] = []
+        citations: list[dict[str, Any]] = []
+        try:
+            async for chunk, _ in self._stream_answer(ctx.request):
+                if isinstance(chunk, TextDelta):
+                    parts.append(chunk.text)
+                elif isinstance(chunk, CitationMark):
+                    citations.append(_citation(chunk))
+        except DossierError as exc:
+            log.warning("revision of %s failed: %s", question.id, exc.message)
+            return
+        data: dict[str, Any] = {
+            "id": question.id,
+            "text": "".join(parts),
+            "citations": citations,
+            "reason": reason,
+            "pending": ctx.pending,
+        }
+        await self._append(session_id, [NewEvent(type=EventType.ANSWER_REVISED, data=data)])
+
+    async def close(self) -> None:
+        tasks = list(self._watchers.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._watchers.clear()
+
+    # -- suggestions
+    async def suggestions(self, session_id: str) -> list[str]:
+        builder = await self._states.state(session_id)
+        return suggest(builder)
+
+
+_SUGGESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("fit", "How does our offer fit them?", ()),
+    ("hiring", "Which teams are they hiring for?", ("job_posting",)),
+    ("people", "Who should I talk to?", ("person",)),
+    ("tech_stack", "What technology do they use?", ("technology", "job_posting")),
+    ("funding", "Have they raised money recently?", ("funding_round", "filing")),
+    ("news", "What is new with them?", ("news_article",)),
+    ("pending", "What is still being collected?", ()),
+)
+
+
+def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
+    """Next questions worth asking, from what the session has and has not been asked."""
+    asked = {classify(turn.question).name for turn in builder.chat.values()}
+    kinds = {f.kind.value for f in builder.findings.values()}
+    vendor = _obj(builder.created.get("vendor"))
+    out: list[str] = []
+    for intent, text, needs in _SUGGESTIONS:
+        if intent in asked:
+            continue
+        if intent == "pending" and builder.status != SessionStatus.RUNNING:
+            continue
+        if intent == "fit" and not vendor.get("description"):
+            continue
+        if needs and not kinds & set(needs):
+            continue
+        out.append(text)
+    return out[:limit]
+
+
+def _citation(mark: CitationMark) -> dict[str, Any]:
+    c = mark.citation
+    return {"finding": c.finding, "url": c.url, "title": c.title}
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _customer(builder: SnapshotBuilder, finding_id: str) -> bool:
+    """Findings about the account (not the vendor's own research)."""
+    return finding_id not in builder.vendor_finding_ids

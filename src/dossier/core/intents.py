@@ -1,0 +1,232 @@
+"""What a chat question is about: one intent, and the data types that answer it.
+
+Deterministic keyword scoring (no model): the intent picks which findings answer, which
+pending data an answer waits for (and is revised on), the answer-cache key, and the
+builtin analyst's composition. Ties go to the earlier intent in :data:`INTENTS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dossier.core.types import DataType
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    data_types: tuple[DataType, ...]
+    keywords: tuple[str, ...]
+
+
+_ALL = tuple(DataType)
+
+INTENTS: tuple[Intent, ...] = (
+    Intent(
+        "pending",
+        (),
+        (
+            "pending",
+            "still running",
+            "still working",
+            "still collecting",
+            "waiting",
+            "how long",
+            "eta",
+            "progress",
+            "status",
+            "done yet",
+            "finished",
+        ),
+    ),
+    Intent(
+        "tech_stack",
+        (DataType.TECH, DataType.JOBS),
+        (
+            "tech",
+            "technology",
+            "technologies",
+            "stack",
+            "software",
+            "tools",
+            "framework",
+            "language",
+            "languages",
+            "cloud",
+            "aws",
+            "gcp",
+            "azure",
+            "database",
+            "infrastructure",
+            "built with",
+            "platform",
+            "analytics",
+            "crm",
+            "vendor",
+        ),
+    ),
+    Intent(
+        "funding",
+        (DataType.FUNDING,),
+        (
+            "funding",
+            "raised",
+            "raise",
+            "investors",
+            "investor",
+            "valuation",
+            "series",
+            "round",
+            "money",
+            "capital",
+            "filing",
+            "filings",
+            "sec",
+            "form d",
+            "revenue",
+            "ipo",
+            "public",
+        ),
+    ),
+    Intent(
+        "hiring",
+        (DataType.JOBS,),
+        (
+            "hiring",
+            "hire",
+            "jobs",
+            "job",
+            "roles",
+            "role",
+            "openings",
+            "positions",
+            "recruiting",
+            "headcount",
+            "team",
+            "teams",
+            "growing",
+            "careers",
+            "departments",
+        ),
+    ),
+    Intent(
+        "people",
+        (DataType.PEOPLE,),
+        (
+            "who",
+            "people",
+            "person",
+            "ceo",
+            "cto",
+            "cfo",
+            "founder",
+            "founders",
+            "leadership",
+            "executive",
+            "executives",
+            "decision maker",
+            "decision makers",
+            "contact",
+            "buyer",
+            "champion",
+            "leaders",
+            "management",
+            "board",
+        ),
+    ),
+    Intent(
+        "news",
+        (DataType.NEWS,),
+        (
+            "news",
+            "recent",
+            "latest",
+            "announce",
+            "announced",
+            "announcement",
+            "press",
+            "happening",
+            "headlines",
+            "blog",
+            "launch",
+            "launched",
+            "acquisition",
+            "acquired",
+        ),
+    ),
+    Intent(
+        "fit",
+        _ALL,
+        (
+            "fit",
+            "pitch",
+            "talking points",
+            "talking point",
+            "why us",
+            "sell",
+            "selling",
+            "opportunity",
+            "approach",
+            "angle",
+            "value",
+            "relevant",
+            "our product",
+            "priorities",
+            "pain",
+            "needs",
+            "use case",
+            "buying signals",
+            "signals",
+        ),
+    ),
+    Intent(
+        "overview",
+        _ALL,
+        (
+            "overview",
+            "summary",
+            "summarize",
+            "about",
+            "tell me",
+            "what do they do",
+            "profile",
+            "company",
+            "background",
+            "brief",
+            "who are they",
+            "industry",
+            "headquarters",
+            "employees",
+            "size",
+            "founded",
+        ),
+    ),
+)
+UNKNOWN = Intent("unknown", (), ())
+BY_NAME = {intent.name: intent for intent in (*INTENTS, UNKNOWN)}
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+
+
+def _score(text: str, words: set[str], keyword: str) -> int:
+    if " " in keyword:
+        return 2 if keyword in text else 0
+    return 1 if keyword in words else 0
+
+
+def classify(question: str) -> Intent:
+    """The best-matching intent (``unknown`` when nothing matches)."""
+    text = " ".join(_WORD.findall(question.lower()))
+    words = set(text.split())
+    best, best_score = UNKNOWN, 0
+    for intent in INTENTS:
+        score = sum(_score(text, words, k) for k in intent.keywords)
+        if score > best_score:
+            best, best_score = intent, score
+    return best
+
+
+def normalize_question(question: str) -> str:
+    """Case/punctuation-insensitive question text (answer-cache key for LLM answers)."""
+    return " ".join(_WORD.findall(question.lower()))

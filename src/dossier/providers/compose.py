@@ -1,0 +1,429 @@
+"""What the builtin analyst says: analyses and answers as cited sentences (pure).
+
+Rules: a sentence that states a fact about an account carries the findings behind it;
+sentences without findings only say what is missing, pending or what we (the vendor) sell
+(which comes from settings, not from sources). Nothing here invents a number, a name or
+a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dossier.core.ports import AnalysisRequest, QuestionRequest
+from dossier.core.types import DataType, Finding, FindingKind
+from dossier.providers import facts as F
+
+K = FindingKind
+
+DATA_TYPE_TEXT: dict[str, str] = {
+    DataType.NEWS: "news",
+    DataType.JOBS: "job postings",
+    DataType.FUNDING: "funding and filings",
+    DataType.PEOPLE: "decision makers",
+    DataType.TECH: "technology signals",
+    DataType.PROFILE: "the company profile",
+}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    cites: tuple[Finding, ...] = field(default_factory=tuple)
+
+
+def S(text: str, *cites: Finding) -> Sentence:
+    return Sentence(text, tuple(cites))
+
+
+# -- pieces, one per topic
+
+
+def profile(account: str, findings: Sequence[Finding]) -> list[Sentence]:
+    found = F.of_kind(findings, K.COMPANY_PROFILE)
+    if not found:
+        return []
+    p = found[0]
+    out: list[Sentence] = []
+    description = F.text_field(p, "description")
+    if description:
+        out.append(S(description if description.endswith(".") else description + ".", p))
+    facts = []
+    if industry := F.text_field(p, "industry"):
+        facts.append(f"industry: {industry}")
+    if hq := F.text_field(p, "headquarters"):
+        facts.append(f"headquarters: {hq}")
+    if founded := F.text_field(p, "founded"):
+        facts.append(f"founded {founded[:4]}")
+    if employees := F.text_field(p, "employees"):
+        as_of = F.text_field(p, "employees_as_of")
+        facts.append(f"{int(float(employees)):,} employees" + (f" ({as_of[:4]})" if as_of else ""))
+    if facts:
+        out.append(S(f"{account} — " + "; ".join(facts) + ".", p))
+    return out
+
+
+def hiring(account: str, findings: Sequence[Finding], *, detail: bool = False) -> list[Sentence]:
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    if not jobs:
+        return []
+    groups = F.by_department(jobs)
+    top = ", ".join(f"{g.label} ({len(g.findings)})" for g in groups)
+    out = [
+        S(
+            f"{account} lists {len(jobs)} open role{'s' * (len(jobs) != 1)}, mostly in {top}.",
+            *[g.findings[0] for g in groups],
+        )
+    ]
+    places = F.locations(jobs)
+    if places:
+        out.append(S(f"Hiring in {', '.join(places)}.", *jobs[:3]))
+    newest = F.newest_first(jobs)[0]
+    out.append(S(f"Newest posting: “{newest.title}” ({F.when(newest)}).", newest))
+    if detail:
+        paid = [(j, r) for j in jobs if (r := F.pay_range(j))]
+        for job, pay in paid[:3]:
+            out.append(S(f"“{job.title}” pays {pay}.", job))
+        remote = [j for j in jobs if j.fields.get("remote") is True]
+        if remote:
+            out.append(S(f"{len(remote)} of {len(jobs)} roles are remote-friendly.", *remote[:3]))
+    return out
+
+
+def funding(account: str, findings: Sequence[Finding]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for r in F.newest_first(F.of_kind(findings, K.FUNDING_ROUND))[:2]:
+        amount = r.fields.get("amount")
+        sold = r.fields.get("amount_sold")
+        currency = F.text_field(r, "currency") or "USD"
+        kind = F.text_field(r, "round_type") or "Funding"
+        text = f"{kind} on {F.when(r)}: {F.money(amount, currency)} offered"
+        if isinstance(sold, (int, float)):
+            text += f", {F.money(sold, currency)} sold"
+        out.append(S(text + ".", r))
+    filings = F.newest_first(F.of_kind(findings, K.FILING))
+    if filings:
+        listed = "; ".join(
+            f"{F.text_field(f, 'form') or f.title} ({F.when(f)}"
+            + (f", items {', '.join(items)}" if (items := F.list_field(f, "items")) else "")
+            + ")"
+            for f in filings[:3]
+        )
+        out.append(S(f"Latest SEC filings: {listed}.", *filings[:3]))
+    return out
+
+
+def people(findings: Sequence[Finding], *, limit: int = 4) -> list[Sentence]:
+    found = sorted(F.of_kind(findings, K.PERSON), key=lambda p: (F.seniority(p), F.person_name(p)))
+    if not found:
+        return []
+    named = [
+        f"{F.person_name(p)} ({', '.join(roles)})"
+        if (roles := F.person_roles(p))
+        else F.person_name(p)
+        for p in found[:limit]
+    ]
+    out = [S(f"Leadership: {', '.join(named)}.", *found[:limit])]
+    for change in F.executive_changes(findings)[:2]:
+        since = F.text_field(change, "since")
+        out.append(
+            S(
+                f"Executive change: {F.person_name(change)} {F.text_field(change, 'change')}"
+                + (f" ({since})" if since else "")
+                + ".",
+                change,
+            )
+        )
+    return out
+
+
+def news(account: str, findings: Sequence[Finding], *, limit: int = 3) -> list[Sentence]:
+    items = F.newest_first(F.of_kind(findings, K.NEWS_ARTICLE))
+    if not items:
+        return []
+    out = [
+        S(
+            f"{len(items)} recent stor{'ies' if len(items) != 1 else 'y'} mention {account}.",
+            *items[:limit],
+        )
+    ]
+    for item in items[:limit]:
+        outlet = F.text_field(item, "outlet") or F.text_field(item, "domain")
+        out.append(S(f"“{item.title}” ({F.when(item)}{', ' + outlet if outlet else ''}).", item))
+    return out
+
+
+def tech(findings: Sequence[Finding], *, limit: int = 10) -> list[Sentence]:
+    found = F.of_kind(findings, K.TECHNOLOGY)
+    if not found:
+        return []
+    site = [t for t in found if _seen_on_site(t)]
+    jobs = [t for t in found if t not in site]
+    out: list[Sentence] = []
+    if site:
+        names = ", ".join(
+            f"{t.title} ({cat})" if (cat := F.text_field(t, "category")) else t.title
+            for t in site[:limit]
+        )
+        out.append(S(f"Seen on their website: {names}.", *site[:limit]))
+    if jobs:
+        out.append(
+            S(
+                f"Named in their job posts: {', '.join(t.title for t in jobs[:limit])}.",
+                *jobs[:limit],
+            )
+        )
+    return out
+
+
+def _seen_on_site(technology: Finding) -> bool:
+    evidence = technology.fields.get("evidence")
+    items = evidence if isinstance(evidence, list) else []
+    return any(isinstance(e, dict) and e.get("type") != "job_description" for e in items)
+
+
+def signals(account: str, findings: Sequence[Finding]) -> list[Sentence]:
+    """Buying signals: hiring momentum, fresh money, new leaders, recent moves."""
+    out: list[Sentence] = []
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    if jobs:
+        lead = F.by_department(jobs, top=1)[0]
+        out.append(
+            S(f"Hiring signal: {len(jobs)} open roles, led by {lead.label}.", *lead.findings[:3])
+        )
+    for r in F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=548)[:1]:
+        out.append(S(f"Budget signal: a funding filing on {F.when(r)}.", r))
+    for change in F.executive_changes(findings)[:1]:
+        out.append(
+            S(
+                f"Leadership signal: {F.person_name(change)} {F.text_field(change, 'change')}.",
+                change,
+            )
+        )
+    moves = [
+        n
+        for n in F.recent(F.of_kind(findings, K.NEWS_ARTICLE), days=365)
+        if any(
+            w in n.title.lower()
+            for w in ("acqui", "launch", "raise", "funding", "expan", "partner")
+        )
+    ]
+    if moves:
+        out.append(S(f"Recent move: “{moves[0].title}”.", moves[0]))
+    return out
+
+
+def priorities(findings: Sequence[Finding]) -> list[Sentence]:
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    if len(jobs) < 2:
+        return []
+    groups = F.by_department(jobs, top=3)
+    labels = ", ".join(g.label for g in groups)
+    return [S(f"Where they invest, judging by hiring: {labels}.", *[g.findings[0] for g in groups])]
+
+
+def decision_makers(findings: Sequence[Finding], vendor_description: str | None) -> list[Sentence]:
+    found = sorted(F.of_kind(findings, K.PERSON), key=lambda p: (F.seniority(p), F.person_name(p)))
+    if not found:
+        return []
+    words = F.keywords(vendor_description)
+    matching = [p for p in found if words & F.keywords(" ".join(F.person_roles(p)))]
+    chosen = (matching or found)[:3]
+    names = ", ".join(
+        F.person_name(p) + (f" ({r[0]})" if (r := F.person_roles(p)) else "") for p in chosen
+    )
+    return [S(f"Decision makers to approach: {names}.", *chosen)]
+
+
+def talking_points(
+    account: str,
+    findings: Sequence[Finding],
+    vendor_name: str | None,
+    vendor_description: str | None,
+    *,
+    limit: int = 3,
+) -> list[Sentence]:
+    """Points where what we sell meets what they do: shared words, with the evidence."""
+    words = F.keyword_forms(vendor_description)
+    if not words:
+        return []
+    us = _possessive(vendor_name) if vendor_name else "our"
+    candidates = [
+        (F.overlap(set(words), f), f)
+        for f in findings
+        if f.kind in (K.JOB_POSTING, K.NEWS_ARTICLE, K.TECHNOLOGY)
+    ]
+    scored = sorted(
+        ((shared, f) for shared, f in candidates if shared),
+        key=lambda pair: (
+            -len(pair[0]),
+            -(pair[1].published_at or pair[1].observed_at).timestamp(),
+        ),
+    )
+    out: list[Sentence] = []
+    seen_departments: set[str] = set()
+    for shared_stems, f in scored:
+        if len(out) >= limit:
+            break
+        shared = " and ".join(sorted(words[w] for w in shared_stems)[:2])
+        if f.kind is K.JOB_POSTING:
+            team = F.department(f)
+            if team in seen_departments:
+                continue
+            seen_departments.add(team)
+            out.append(
+                S(
+                    f"Talking point: they are hiring for {team} (“{f.title}”), where {us} "
+                    f"{shared} work fits.",
+                    f,
+                )
+            )
+        elif f.kind is K.NEWS_ARTICLE:
+            out.append(
+                S(f"Talking point: “{f.title}” ({F.when(f)}) opens a conversation on {shared}.", f)
+            )
+        else:
+            out.append(S(f"Talking point: they run {f.title}, which fits {us} {shared} work.", f))
+    return out
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def missing(types: Sequence[str]) -> list[Sentence]:
+    if not types:
+        return []
+    return [Sentence("Not found: " + ", ".join(DATA_TYPE_TEXT.get(t, t) for t in types) + ".")]
+
+
+# -- whole texts
+
+
+def analysis(request: AnalysisRequest) -> list[Sentence]:
+    account, found = request.account_name, request.findings
+    if request.workflow == "vendor_context":
+        out: list[Sentence] = []
+        if request.vendor_description:
+            out.append(Sentence(f"What we sell: {request.vendor_description.strip().rstrip('.')}."))
+        elif not request.vendor_name:
+            out.append(
+                Sentence(
+                    "No vendor configured: set DOSSIER_VENDOR_NAME and "
+                    "DOSSIER_VENDOR_DESCRIPTION (or send `vendor` with the request)."
+                )
+            )
+        out += profile(account, found) + tech(found) + news(account, found, limit=2)
+        return out + missing([t.value for t in request.missing])
+    out = profile(account, found)
+    out += signals(account, found)
+    out += priorities(found)
+    out += hiring(account, found)
+    out += funding(account, found)
+    out += people(found)
+    out += decision_makers(found, request.vendor_description)
+    out += tech(found)
+    out += news(account, found, limit=2)
+    out += talking_points(account, found, request.vendor_name, request.vendor_description)
+    if not out:
+        out.append(Sentence(f"No public findings about {account} yet."))
+    return out + missing([t.value for t in request.missing])
+
+
+_TOPIC = {
+    "tech_stack": lambda r: tech(r.findings) + hiring(r.account_name, r.findings)[:1],
+    "funding": lambda r: funding(r.account_name, r.findings),
+    "hiring": lambda r: hiring(r.account_name, r.findings, detail=True) + priorities(r.findings),
+    "people": lambda r: (
+        people(r.findings, limit=6) + decision_makers(r.findings, r.vendor_description)
+    ),
+    "news": lambda r: news(r.account_name, r.findings, limit=5),
+    "fit": lambda r: (
+        signals(r.account_name, r.findings)
+        + talking_points(r.account_name, r.findings, r.vendor_name, r.vendor_description)
+        + decision_makers(r.findings, r.vendor_description)
+    ),
+    "overview": lambda r: (
+        profile(r.account_name, r.findings)
+        + hiring(r.account_name, r.findings)[:1]
+        + funding(r.account_name, r.findings)[:1]
+        + people(r.findings, limit=3)
+        + news(r.account_name, r.findings, limit=1)
+    ),
+}
+
+_NOTHING = {
+    "tech_stack": "No technology signals yet",
+    "funding": "No funding rounds or SEC filings yet",
+    "hiring": "No job postings yet",
+    "people": "No decision makers identified yet",
+    "news": "No recent news yet",
+    "fit": "Not enough data yet to link our offer to them",
+    "overview": "Nothing about them yet",
+}
+
+
+def pending_sentence(request: QuestionRequest) -> list[Sentence]:
+    if not request.pending:
+        return []
+    parts = []
+    for data_type in request.pending:
+        eta = request.pending_eta_s.get(data_type)
+        label = DATA_TYPE_TEXT.get(data_type, data_type)
+        parts.append(f"{label} (~{eta:.0f} s)" if eta else label)
+    return [
+        Sentence("Still collecting: " + ", ".join(parts) + "; I will revise this when it lands.")
+    ]
+
+
+_PRIMARY: dict[str, tuple[DataType, tuple[FindingKind, ...]]] = {
+    "tech_stack": (DataType.TECH, (K.TECHNOLOGY,)),
+    "funding": (DataType.FUNDING, (K.FUNDING_ROUND, K.FILING)),
+    "hiring": (DataType.JOBS, (K.JOB_POSTING,)),
+    "people": (DataType.PEOPLE, (K.PERSON,)),
+    "news": (DataType.NEWS, (K.NEWS_ARTICLE,)),
+}
+
+
+def _nothing(intent: str, request: QuestionRequest) -> Sentence:
+    """Say why there is nothing: still coming, none exists, or the sources failed."""
+    nothing = _NOTHING[intent]
+    primary = _PRIMARY.get(intent)
+    status = request.coverage.get(primary[0].value) if primary else None
+    if primary and primary[0].value in request.pending:
+        return Sentence(f"{nothing}.")
+    if status == "missing":
+        return Sentence(f"{nothing}: the sources for it could not be reached.")
+    if status in ("complete", "partial"):
+        return Sentence(f"{nothing}: the sources found none.")
+    return Sentence(f"{nothing}.")
+
+
+def answer(request: QuestionRequest) -> list[Sentence]:
+    intent = request.intent
+    if intent == "pending":
+        done = [
+            DATA_TYPE_TEXT.get(t, t)
+            for t, s in request.coverage.items()
+            if s in ("complete", "partial")
+        ]
+        out = [Sentence("Done: " + ", ".join(done) + ".")] if done else []
+        if not request.pending:
+            out.append(Sentence("Nothing is pending: the research is complete."))
+        return out + pending_sentence(request)
+    compose = _TOPIC.get(intent)
+    if compose is None:  # unknown: say what we can answer, then the overview
+        body = _TOPIC["overview"](request)
+        lead = Sentence(
+            "I can answer about their tech stack, funding, hiring, people, news and how we "
+            "fit; here is what I know so far."
+        )
+        return [lead, *(body or [Sentence(f"{_NOTHING['overview']}.")]), *pending_sentence(request)]
+    body = compose(request)
+    primary = _PRIMARY.get(intent)
+    if primary and not F.of_kind(request.findings, *primary[1]):
+        body = [_nothing(intent, request), *body]
+    elif not body:
+        body = [_nothing(intent, request)]
+    return body + pending_sentence(request)

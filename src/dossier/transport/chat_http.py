@@ -1,0 +1,106 @@
+"""``POST /api/sessions/{id}/questions``: the chat for clients without WebSocket.
+
+The answer streams as SSE with the same event names and payloads as the WebSocket
+(``answer.start``, ``answer.delta``, ``answer.citation``, ``answer.end``, then
+``suggestions``). If the answer waited for data still being collected, the stream stays
+open until its ``answer.revised`` (or the session ends, or ``revise_wait_s`` passes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from dossier.core.chat import MAX_QUESTION_CHARS
+from dossier.core.events import encode_sse_comment, encode_sse_message
+from dossier.core.feed import Lagged
+from dossier.errors import DossierError
+from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
+from dossier.transport.sse import SSE_HEADERS
+
+router = APIRouter()
+REVISE_WAIT_S = 120.0
+
+
+class QuestionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    wait_for_revision: bool = True
+
+
+@router.post("/api/sessions/{session_id}/questions", tags=["chat"])
+async def ask(session_id: str, body: QuestionBody, request: Request) -> StreamingResponse:
+    """Ask while the research runs; the answer streams back as server-sent events."""
+    services = services_of(request)
+    await services.sessions.record(session_id, principal_of_conn(request))
+    services.question_limiter.hit(client_key(request) + ":" + session_id)
+    question_id = body.id or "q_" + secrets.token_hex(4)
+    frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    async def produce() -> None:
+        try:
+            end = await services.chat.answer(session_id, question_id, body.content, frames.put)
+            items = await services.chat.suggestions(session_id)
+            await frames.put({"type": "suggestions", "items": items})
+            if end.get("pending") and body.wait_for_revision:
+                revised = await _wait_for_revision(services, session_id, question_id)
+                if revised is not None:
+                    await frames.put({"type": "answer.revised", **revised})
+        except DossierError as exc:
+            await frames.put(
+                {"type": "error", "id": question_id, "code": exc.code, "message": exc.message}
+            )
+        finally:
+            await frames.put(None)
+
+    async def stream() -> AsyncIterator[bytes]:
+        task = asyncio.ensure_future(produce())
+        try:
+            yield encode_sse_comment("connected")
+            while (frame := await frames.get()) is not None:
+                kind = frame.pop("type")
+                yield encode_sse_message(kind, frame)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={k.decode(): v.decode() for k, v in SSE_HEADERS[1:]},
+    )
+
+
+async def _wait_for_revision(
+    services: Services, session_id: str, question_id: str
+) -> dict[str, Any] | None:
+    feed = await services.hub.open(session_id)
+    try:
+        position = feed.last_seq
+        async with asyncio.timeout(REVISE_WAIT_S):
+            while True:
+                try:
+                    events = feed.events_after(position)
+                except Lagged:
+                    events = await services.log.read_after(session_id, position, limit=1000)
+                if not events:
+                    await feed.wait()
+                    continue
+                position = events[-1].seq
+                for event in events:
+                    if event.type == "answer.revised" and event.data.get("id") == question_id:
+                        return dict(event.data)
+    except TimeoutError:
+        return None
+    finally:
+        services.hub.close(feed)

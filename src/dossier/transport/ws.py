@@ -1,0 +1,308 @@
+"""``GET /ws/sessions/{id}/chat``: the chat protocol of PRODUCT.md over one WebSocket.
+
+Client -> server: ``question`` {id, content}, ``steer`` {id, action, target}, ``cancel``
+{id}, ``ping``, and ``auth`` {token} as the first frame when no token came with the
+handshake. Server -> client: ``answer.start|delta|citation|end``, ``answer.revised``,
+``steer.ack``, ``suggestions``, ``error`` {id?, code, message}, ``pong``.
+
+Several questions may be in flight (each its own task); one slow answer never blocks the
+reader, progress or other answers. A malformed, oversized or unknown frame gets an
+``error`` frame and the socket stays usable. Frames out go through one bounded queue: a
+client that stops reading is disconnected rather than growing server memory. The Origin
+must be this server's own (or an allowed one) when a browser sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from dossier import metrics
+from dossier.core.chat import ChatService
+from dossier.core.feed import Lagged
+from dossier.core.sessions import SteerCommand
+from dossier.core.states import ConnectionState, transition
+from dossier.errors import DossierError, Forbidden, RateLimited, Unauthorized
+from dossier.transport.auth import check_token
+from dossier.transport.deps import Services
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FRAMES = 2048
+AUTH_TIMEOUT_S = 10.0
+_CLOSE_POLICY = 1008
+_CLOSE_TOO_SLOW = 1013
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """No Origin (not a browser) or this server's own origin, or an allowed one."""
+    origin = websocket.headers.get("origin")
+    if not origin:
+        return True
+    origin = origin.rstrip("/").lower()
+    host = websocket.headers.get("host", "").lower()
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    own = {f"{scheme}://{host}", f"http://{host}", f"https://{host}"}
+    return origin in own or origin in {a.lower() for a in allowed}
+
+
+class ChatConnection:
+    """One socket's state: outbox, answers in flight, questions it asked."""
+
+    def __init__(self, websocket: WebSocket, services: Services, chat: ChatService) -> None:
+        self.ws = websocket
+        self.services = services
+        self.chat = chat
+        self.state = ConnectionState.CONNECTING
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=OUTBOX_FRAMES)
+        self.inflight: dict[str, asyncio.Task[None]] = {}
+        self.cancelled: set[str] = set()
+        self.asked: set[str] = set()
+        self.session_id = ""
+        self.principal = "local"
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            # The client stopped reading: let it go (it can reconnect) instead of buffering.
+            await self.close(_CLOSE_TOO_SLOW)
+
+    async def error(self, code: str, message: str, question_id: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if question_id is not None:
+            frame["id"] = question_id
+        await self.send(frame)
+
+    async def close(self, code: int) -> None:
+        if self.state in (ConnectionState.OPEN, ConnectionState.CONNECTING):
+            self.state = transition(self.state, ConnectionState.CLOSING)
+            with contextlib.suppress(Exception):
+                self.outbox.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await self.ws.close(code)
+
+    async def writer(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            if frame is None or self.ws.application_state != WebSocketState.CONNECTED:
+                return
+            await self.ws.send_text(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+
+    async def reader(self, tg: asyncio.TaskGroup) -> None:
+        max_bytes = self.services.settings.ws_max_frame_bytes
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw_bytes = message.get("bytes") or b""
+                if len(raw_bytes) > max_bytes:
+                    await self.error("frame_too_large", f"frames are limited to {max_bytes} bytes")
+                    continue
+                raw = raw_bytes.decode("utf-8", errors="replace")
+            if len(raw.encode()) > max_bytes:
+                await self.error("frame_too_large", f"frames are limited to {max_bytes} bytes")
+                continue
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                await self.error("malformed_json", "frames must be JSON objects")
+                continue
+            if not isinstance(frame, dict):
+                await self.error("malformed_json", "frames must be JSON objects")
+                continue
+            await self.dispatch(frame, tg)
+
+    async def dispatch(self, frame: dict[str, Any], tg: asyncio.TaskGroup) -> None:
+        kind = frame.get("type")
+        qid = frame.get("id")
+        if qid is not None and (not isinstance(qid, str) or not qid or len(qid) > 64):
+            await self.error("invalid_input", "id must be a string of 1-64 characters")
+            return
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "question":
+            await self.question(qid, frame.get("content"), tg)
+        elif kind == "cancel":
+            task = self.inflight.get(qid or "")
+            if task is None:
+                await self.error("unknown_question", f"no answer {qid!r} in flight", qid)
+                return
+            self.cancelled.add(qid or "")
+            task.cancel()
+        elif kind == "steer":
+            await self.steer(qid, frame)
+        elif kind == "auth":
+            await self.error("invalid_input", "already authenticated", qid)
+        else:
+            await self.error("unknown_type", f"unknown message type {kind!r}", qid)
+
+    async def question(self, qid: str | None, content: object, tg: asyncio.TaskGroup) -> None:
+        if qid is None:
+            await self.error("invalid_input", "a question needs an id")
+            return
+        if not isinstance(content, str):
+            await self.error("invalid_input", "a question needs a text content", qid)
+            return
+        if qid in self.inflight:
+            await self.error("duplicate_id", f"question {qid!r} is already in flight", qid)
+            return
+        if len(self.inflight) >= self.services.settings.ws_max_inflight:
+            await self.error("too_many_questions", "too many questions in flight; wait", qid)
+            return
+        try:
+            self.services.question_limiter.hit(self.principal + ":" + self.session_id)
+        except RateLimited as exc:
+            await self.error(exc.code, exc.message, qid)
+            return
+        self.asked.add(qid)
+        self.inflight[qid] = tg.create_task(self.answer(qid, content), name=f"answer:{qid}")
+
+    async def answer(self, qid: str, content: str) -> None:
+        try:
+            await self.chat.answer(self.session_id, qid, content, self.send)
+            await self.send(
+                {"type": "suggestions", "items": await self.chat.suggestions(self.session_id)}
+            )
+        except asyncio.CancelledError:
+            if qid not in self.cancelled:
+                raise  # the connection is going away
+            await self.send(
+                {
+                    "type": "answer.end",
+                    "id": qid,
+                    "complete": False,
+                    "pending": [],
+                    "latency_ms": None,
+                    "partial": True,
+                    "cancelled": True,
+                }
+            )
+        except DossierError as exc:
+            await self.error(exc.code, exc.message, qid)
+        except Exception:
+            log.exception("answering %s failed", qid)
+            await self.error("internal", "the answer failed", qid)
+        finally:
+            self.inflight.pop(qid, None)
+            self.cancelled.discard(qid)
+
+    async def steer(self, qid: str | None, frame: dict[str, Any]) -> None:
+        try:
+            command = SteerCommand.model_validate(
+                {"action": frame.get("action"), "target": frame.get("target"), "id": qid}
+            )
+        except ValueError:
+            await self.error(
+                "invalid_input", "steer needs action focus|skip|stop_and_summarize", qid
+            )
+            return
+        try:
+            ack = await self.services.sessions.steer(self.session_id, self.principal, command)
+        except DossierError as exc:
+            await self.error(exc.code, exc.message, qid)
+            return
+        await self.send(
+            {
+                "type": "steer.ack",
+                "id": qid,
+                "applies_at": ack["applies_at"],
+                "action": command.action,
+                "target": command.target,
+            }
+        )
+
+    async def forward_revisions(self) -> None:
+        """``answer.revised`` for this socket's questions, as the log records them."""
+        hub, log_ = self.services.hub, self.services.log
+        feed = await hub.open(self.session_id)
+        try:
+            position = feed.last_seq
+            while True:
+                try:
+                    events = feed.events_after(position)
+                except Lagged:
+                    events = await log_.read_after(self.session_id, position, limit=1000)
+                if not events:
+                    await feed.wait()
+                    continue
+                position = events[-1].seq
+                for event in events:
+                    if event.type == "answer.revised" and event.data.get("id") in self.asked:
+                        await self.send({"type": "answer.revised", **event.data})
+        finally:
+            hub.close(feed)
+
+
+async def _authenticate(websocket: WebSocket, services: Services) -> str:
+    """The principal: from the handshake, or from an ``auth`` first frame."""
+    state = websocket.scope.get("state") or {}
+    tokens = services.settings.api_tokens
+    if not tokens:
+        return "local"
+    token = state.get("token")
+    if token:
+        return check_token(str(token), tokens)
+    try:
+        async with asyncio.timeout(AUTH_TIMEOUT_S):
+            raw = await websocket.receive_text()
+        frame = json.loads(raw)
+    except (TimeoutError, ValueError, KeyError) as exc:
+        raise Unauthorized('send {"type":"auth","token":…} first') from exc
+    if not isinstance(frame, dict) or frame.get("type") != "auth":
+        raise Unauthorized('send {"type":"auth","token":…} first')
+    return check_token(str(frame.get("token") or ""), tokens)
+
+
+async def chat_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    chat = services.chat
+    session_id = str(websocket.path_params.get("session_id", ""))
+    if not origin_allowed(websocket, services.settings.allowed_origins):
+        await websocket.close(_CLOSE_POLICY, reason=Forbidden("origin not allowed").message)
+        return
+    await websocket.accept()
+    conn = ChatConnection(websocket, services, chat)
+    conn.state = transition(conn.state, ConnectionState.OPEN)
+    conn.session_id = session_id
+    metrics.WS_CONNECTIONS.inc()
+    try:
+        try:
+            conn.principal = await _authenticate(websocket, services)
+            await services.sessions.record(session_id, conn.principal)
+        except DossierError as exc:
+            await websocket.send_text(
+                json.dumps({"type": "error", "code": exc.code, "message": exc.message})
+            )
+            await websocket.close(_CLOSE_POLICY)
+            return
+        async with asyncio.TaskGroup() as tg:
+            writer = tg.create_task(conn.writer())
+            forwarder = tg.create_task(conn.forward_revisions())
+            await conn.send({"type": "suggestions", "items": await chat.suggestions(session_id)})
+            try:
+                await conn.reader(tg)
+            finally:
+                for task in (*conn.inflight.values(), forwarder):
+                    task.cancel()
+                try:
+                    conn.outbox.put_nowait(None)  # the writer drains what is queued, then stops
+                except asyncio.QueueFull:
+                    writer.cancel()
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("chat socket for %s failed", session_id)
+    finally:
+        metrics.WS_CONNECTIONS.dec()
+        if conn.state is ConnectionState.OPEN:
+            conn.state = transition(conn.state, ConnectionState.CLOSING)
+        if conn.state is not ConnectionState.CLOSED:
+            conn.state = transition(conn.state, ConnectionState.CLOSED)

@@ -1,0 +1,140 @@
+"""The builtin analyst's answers: grounded, cited, honest about what is pending."""
+
+from __future__ import annotations
+
+import re
+
+from dossier.core.ports import AnalysisRequest, QuestionRequest
+from dossier.core.types import Finding, FindingKind, finding_id, utcnow
+from dossier.providers import compose
+
+
+def finding(kind: FindingKind, title: str, **fields: object) -> Finding:
+    return Finding(
+        id=finding_id(kind, title),
+        kind=kind,
+        title=title,
+        source="test",
+        url=f"https://example.com/{abs(hash(title))}",
+        observed_at=utcnow(),
+        published_at=utcnow(),
+        confidence=0.9,
+        fields=dict(fields),
+    )
+
+
+JOBS = [
+    finding(
+        FindingKind.JOB_POSTING,
+        "Fraud Analyst",
+        department="4378 SDC - Fraud Operations",
+        location="Dublin",
+    ),
+    finding(
+        FindingKind.JOB_POSTING,
+        "Risk Engineer",
+        department="Fraud Operations",
+        location="Dublin",
+        compensation={"min": 150000, "max": 200000, "currency": "USD", "interval": "year"},
+    ),
+    finding(
+        FindingKind.JOB_POSTING, "Data Scientist", department="Data", location="Remote", remote=True
+    ),
+]
+PEOPLE = [
+    finding(FindingKind.PERSON, "Jane Roe — CEO", name="Jane Roe", roles=["CEO", "Founder"]),
+    finding(FindingKind.PERSON, "John Doe — Director", name="John Doe", role="Director"),
+]
+TECH = [
+    finding(
+        FindingKind.TECHNOLOGY,
+        "Kafka",
+        category="Message queues",
+        evidence=[{"type": "job_description", "value": "Risk Engineer"}],
+    )
+]
+
+
+def ask(intent: str, findings: list[Finding], **extra: object) -> list[compose.Sentence]:
+    request = QuestionRequest(
+        question="q",
+        intent=intent,
+        account_name="Acme",
+        vendor_name="Us",
+        vendor_description="fraud and risk analytics",
+        findings=findings,
+        **extra,  # type: ignore[arg-type]
+    )
+    return compose.answer(request)
+
+
+def test_every_sentence_with_a_number_or_a_quote_cites_a_finding() -> None:
+    for intent in ("hiring", "people", "tech_stack", "fit", "overview"):
+        for sentence in ask(intent, JOBS + PEOPLE + TECH):
+            if re.search(r"\\d|“", sentence.text):
+                assert sentence.cites, (intent, sentence.text)
+
+
+def test_hiring_answer_counts_roles_by_cleaned_department_with_pay() -> None:
+    text = " ".join(s.text for s in ask("hiring", JOBS))
+    assert "3 open roles, mostly in Fraud Operations (2), Data (1)" in text
+    assert "$150k–$200k per year" in text
+    assert "1 of 3 roles are remote-friendly" in text
+
+
+def test_people_answer_ranks_the_ceo_first() -> None:
+    first = ask("people", PEOPLE)[0]
+    assert first.text.startswith("Leadership: Jane Roe (CEO, Founder), John Doe (Director)")
+    assert {f.title for f in first.cites} == {"Jane Roe — CEO", "John Doe — Director"}
+
+
+def test_nothing_found_says_why_and_what_is_pending() -> None:
+    waiting = ask("funding", [], pending=["funding"], pending_eta_s={"funding": 4.0})
+    assert [s.text for s in waiting] == [
+        "No funding rounds or SEC filings yet.",
+        "Still collecting: funding and filings (~4 s); I will revise this when it lands.",
+    ]
+    searched = ask("funding", [], coverage={"funding": "complete"})
+    assert searched[0].text == "No funding rounds or SEC filings yet: the sources found none."
+    failed = ask("funding", [], coverage={"funding": "missing"})
+    assert "could not be reached" in failed[0].text
+    assert all(not s.cites for s in waiting + searched + failed)
+
+
+def test_fit_links_what_we_sell_to_what_they_hire_for() -> None:
+    text = " ".join(s.text for s in ask("fit", JOBS))
+    assert "Talking point: they are hiring for Fraud Operations" in text
+    assert "Us' fraud" in text or "Us' risk" in text
+
+
+def test_the_analysis_of_the_customer_covers_signals_people_and_points() -> None:
+    sentences = compose.analysis(
+        AnalysisRequest(
+            workflow="customer_intelligence",
+            account_name="Acme",
+            vendor_name="Us",
+            vendor_description="fraud and risk analytics",
+            findings=JOBS + PEOPLE + TECH,
+        )
+    )
+    text = " ".join(s.text for s in sentences)
+    for expected in (
+        "Hiring signal: 3 open roles, led by Fraud Operations",
+        "Decision makers to approach: Jane Roe (CEO)",
+        "Named in their job posts: Kafka",
+        "Talking point:",
+    ):
+        assert expected in text
+
+
+def test_an_empty_vendor_is_told_what_to_configure() -> None:
+    sentences = compose.analysis(
+        AnalysisRequest(
+            workflow="vendor_context",
+            account_name="Our company",
+            vendor_name=None,
+            vendor_description=None,
+            findings=[],
+        )
+    )
+    assert "DOSSIER_VENDOR_NAME" in sentences[0].text
