@@ -200,3 +200,20 @@ async def test_the_workflow_endpoints_show_one_workflow(client: httpx.AsyncClien
     assert events[-1].event == "workflow.completed"
     missing = await client.get(f"/api/workflows/{session_id}.nope")
     assert missing.status_code == 404
+
+
+async def test_the_dossier_exports_as_markdown_and_json(client: httpx.AsyncClient) -> None:
+    opened = await start(client)
+    session_id = str(opened["session_id"])
+    await run_to_end(client, session_id)
+    markdown = await client.get(f"/api/sessions/{session_id}/export?format=md")
+    assert markdown.status_code == 200
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in markdown.headers["content-disposition"]
+    text = markdown.text
+    assert text.startswith("# Dossier: Stripe")
+    assert "## Job postings" in text and "Abuse Investigator" in text
+    assert "<https://stripe.com/jobs/search?gh_jid=8172508>" in text
+    as_json = (await client.get(f"/api/sessions/{session_id}/export?format=json")).json()
+    assert as_json["session_id"] == session_id and len(as_json["findings"]) == 12
+    assert (await client.get(f"/api/sessions/{session_id}/export?format=pdf")).status_code == 422

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dossier import metrics
+from dossier.core.export import to_markdown
 from dossier.core.records import SessionRecord, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
 from dossier.errors import Unavailable
@@ -83,6 +84,20 @@ async def get_session(session_id: str, request: Request) -> dict[str, Any]:
     snapshot = await services.sessions.snapshot(session_id, principal_of_conn(request))
     snapshot["links"] = session_links(session_id)
     return snapshot
+
+
+@router.get("/api/sessions/{session_id}/export", tags=["sessions"])
+async def export_session(
+    session_id: str, request: Request, format: str = Query(default="md", pattern="^(md|json)$")
+) -> Response:
+    """The dossier as a Markdown document or as JSON (the snapshot)."""
+    services = services_of(request)
+    snapshot = await services.sessions.snapshot(session_id, principal_of_conn(request))
+    name = f"dossier-{session_id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "json":
+        return JSONResponse(snapshot, headers=headers)
+    return PlainTextResponse(to_markdown(snapshot), media_type="text/markdown", headers=headers)
 
 
 @router.post("/api/sessions/{session_id}/cancel", status_code=202, tags=["sessions"])
