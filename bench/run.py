@@ -189,6 +189,38 @@ def first_research_step() -> dict[str, Any]:
     }
 
 
+def ws_step(which: str) -> dict[str, Any]:
+    args = ["--clients", "200", "--questions", "5", "--timeout", "60"]
+    if which == "baseline":
+        with baseline_server() as srv:
+            url = srv.base.replace("http://", "ws://") + "/ws/sessions/chat1/chat"
+            return tool("wsload.py", url, *args, "--pid", str(srv.pid))
+    with product_server(
+        DOSSIER_VENDOR_NAME="Acme Analytics", DOSSIER_QUESTION_RATE_PER_MIN="10000000"
+    ) as srv:
+        session_timings(srv, 1)  # a finished Stripe research to talk about
+        sessions = httpx.get(f"{srv.base}/api/sessions", timeout=10).json()["sessions"]
+        url = srv.base.replace("http://", "ws://") + f"/ws/sessions/{sessions[0]['session_id']}/chat"
+        return tool("wsload.py", url, *args, "--pid", str(srv.pid))
+
+
+def chat_step() -> dict[str, Any]:
+    out = subprocess.run(
+        [PY, str(ROOT / "bench" / "chat_ttft.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
+    )
+    try:
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "error": out.stderr[-500:]}
+    for label in ("partial_cold", "complete_cold", "complete_warm"):
+        for key, value in result.get(label, {}).items():
+            result[f"{label}_{key}"] = value
+    return result
+
+
 def step_overhead_step() -> dict[str, Any]:
     out = subprocess.run(
         [PY, str(ROOT / "bench" / "step_overhead.py"), "--json"],
@@ -234,11 +266,17 @@ def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str,
     pair("resume", "lost", "Resume 1,000 clients mid-stream, lost", "0", False)
     pair("resume", "duplicated", "Resume 1,000 clients mid-stream, duplicated", "0", False)
     pair("idle", "kib_per_conn", "Idle SSE connection, KiB", "<= 1.0x (<= 25 KiB)", False)
+    pair("ws", "ttft_p50_ms", "Chat 200 WS clients x 5, first token p50 ms", "(info)", False)
+    pair("ws", "ttft_p99_ms", "Chat 200 WS clients x 5, first token p99 ms", "<= 1.5x", False)
+    pair("ws", "errors", "Chat 200 WS clients x 5, protocol errors", "0", False)
     for step, key, title, target in (
         ("cached", "p50_ms", "Cached account: POST -> session.completed p50 ms", "< 100 ms"),
         ("cached", "p99_ms", "Cached account: POST -> session.completed max ms", "< 100 ms"),
         ("first", "p50_ms", "First replay research, builtin analyst, p50 ms", "< 2000 ms"),
         ("steps", "ms_per_step", "Durable step overhead (SQLite), ms/step", "<= 2 ms"),
+        ("chat", "partial_cold_p50_ms", "Chat first token in-process, mid-research, p50 ms", "< 5 ms"),
+        ("chat", "partial_cold_p99_ms", "Chat first token in-process, mid-research, p99 ms", "(info)"),
+        ("chat", "complete_warm_p50_ms", "Chat first token in-process, answer cache warm, p50 ms", "(info)"),
     ):
         if step in raw:
             rows.append(
@@ -331,6 +369,11 @@ def main() -> None:
             record("first", "product", first_research_step())
         if want("steps"):
             record("steps", "product", step_overhead_step())
+        if want("ws"):
+            for which in ("baseline", "product"):
+                record("ws", which, ws_step(which))
+        if want("chat"):
+            record("chat", "product", chat_step())
     rows = summarize(raw)
     markdown = to_markdown(rows, args.rounds)
     RESULTS.mkdir(parents=True, exist_ok=True)

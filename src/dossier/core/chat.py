@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import hashlib
 import logging
 import time
@@ -26,12 +28,13 @@ from dossier.core.intents import BY_NAME, Intent, classify, normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus, StepStatus
-from dossier.core.types import DataType
+from dossier.core.types import DataType, Vendor, normalize_name
 from dossier.errors import DossierError, InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+QUESTION_LOG_DELAY_S = 0.05
 REVISION_POLL_S = 0.5
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 StreamAnswer = Callable[[QuestionRequest], AsyncIterator[tuple[ProviderChunk, str]]]
@@ -63,6 +66,28 @@ class Context:
     basis: str
     pending: list[str]
     data_version: str
+    account_key: str = ""
+    vendor_hash: str = ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _keys_cached(
+    name: str, vendor_name: str, vendor_domain: str, description: str
+) -> tuple[str, str]:
+    vendor = Vendor(
+        name=vendor_name or None, domain=vendor_domain or None, description=description or None
+    )
+    return normalize_name(name), vendor.hash
+
+
+def _keys(account: dict[str, Any], vendor: dict[str, Any]) -> tuple[str, str]:
+    """(account key, vendor hash) of a session, without re-validating its models."""
+    return _keys_cached(
+        str(account.get("name") or ""),
+        str(vendor.get("name") or ""),
+        str(vendor.get("domain") or ""),
+        str(vendor.get("description") or ""),
+    )
 
 
 def data_version(builder: SnapshotBuilder) -> str:
@@ -139,11 +164,44 @@ class ChatService:
         self._provider_name = provider_name
         self._pending: dict[str, dict[str, PendingQuestion]] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        # Who in this process waits for revisions of a session's answers (the sockets and
+        # HTTP streams that asked). Revisions are made in the process that answered, so
+        # telling listeners directly is enough; other tabs read them from the log.
+        self._listeners: dict[str, set[Emit]] = {}
+        self._contexts: dict[tuple[str, int, str], Context] = {}
+
+    def listen(self, session_id: str, callback: Emit) -> Callable[[], None]:
+        """Call ``callback`` with every ``answer.revised`` frame of the session; returns
+        the function that stops it."""
+        self._listeners.setdefault(session_id, set()).add(callback)
+
+        def stop() -> None:
+            listeners = self._listeners.get(session_id)
+            if listeners is not None:
+                listeners.discard(callback)
+                if not listeners:
+                    del self._listeners[session_id]
+
+        return stop
 
     # -- context
     async def context(self, session_id: str, question: str) -> Context:
         builder = await self._states.state(session_id)
         intent = classify(question)
+        # Many questions, few state changes: reuse what this state version already built.
+        key = (session_id, builder.state_version, intent.name)
+        memo = self._contexts.get(key)
+        if memo is not None:
+            return dataclasses.replace(
+                memo, request=dataclasses.replace(memo.request, question=question)
+            )
+        ctx = self._build_context(builder, question, intent)
+        if len(self._contexts) > 1024:
+            self._contexts.clear()
+        self._contexts[key] = ctx
+        return ctx
+
+    def _build_context(self, builder: SnapshotBuilder, question: str, intent: Intent) -> Context:
         pending = pending_types(builder, intent.data_types)
         created = builder.created
         account = _obj(created.get("account"))
@@ -166,7 +224,10 @@ class ChatService:
             basis = "cache" if created.get("cached") else "complete"
         else:
             basis = "partial"
-        return Context(intent, request, basis, sorted(pending), data_version(builder))
+        account_key, vendor_hash = _keys(account, vendor)
+        return Context(
+            intent, request, basis, sorted(pending), data_version(builder), account_key, vendor_hash
+        )
 
     # -- answering
     async def answer(
@@ -187,23 +248,29 @@ class ChatService:
         await emit(
             {"type": "answer.start", "id": question_id, "basis": ctx.basis, "pending": ctx.pending}
         )
-        # Logged alongside the answer (not before it): other tabs see the question at once,
-        # and the asker's first token does not wait for a commit.
-        question_logged = asyncio.ensure_future(
-            self._append(
-                session_id,
-                [NewEvent(type=EventType.CHAT_QUESTION, data={"id": question_id, "content": text})],
-            )
+        # Other tabs should see the question while a slow answer streams, but a fast answer
+        # should not pay a commit before its first token: the question is logged after
+        # QUESTION_LOG_DELAY_S, or with the answer if that comes first (the dedup key makes
+        # a race between the two harmless).
+        question = NewEvent(
+            type=EventType.CHAT_QUESTION,
+            data={"id": question_id, "content": text},
+            dedup=f"chat.question:{question_id}",
         )
+        early = asyncio.ensure_future(self._log_later(session_id, question))
         try:
             return await self._answer(
-                session_id, question_id, text, ctx, emit, started, question_logged
+                session_id, question_id, text, ctx, emit, started, early, question
             )
         finally:
-            if not question_logged.done():
-                question_logged.cancel()
+            if not early.done():
+                early.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await question_logged
+                await early
+
+    async def _log_later(self, session_id: str, question: NewEvent) -> None:
+        await asyncio.sleep(QUESTION_LOG_DELAY_S)
+        await self._append(session_id, [question])
 
     async def _answer(
         self,
@@ -213,7 +280,8 @@ class ChatService:
         ctx: Context,
         emit: Emit,
         started: float,
-        question_logged: asyncio.Future[Any],
+        early: asyncio.Future[Any],
+        question: NewEvent,
     ) -> dict[str, Any]:
         parts: list[str] = []
         citations: list[dict[str, Any]] = []
@@ -253,7 +321,6 @@ class ChatService:
         if error is not None:
             end["error"] = error
         await emit(end)
-        await question_logged
         logged: dict[str, Any] = {
             **{k: v for k, v in end.items() if k != "type"},
             "text": "".join(parts),
@@ -262,7 +329,12 @@ class ChatService:
             "intent": ctx.intent.name,
             "provider": provider,
         }
-        await self._append(session_id, [NewEvent(type=EventType.ANSWER_END, data=logged)])
+        answer_event = NewEvent(type=EventType.ANSWER_END, data=logged)
+        if early.done():
+            await self._append(session_id, [answer_event])
+        else:
+            early.cancel()
+            await self._append(session_id, [question, answer_event])
         if error is None and cached is None:
             await self._store(session_id, ctx, parts, citations)
         if ctx.pending:
@@ -364,6 +436,11 @@ class ChatService:
             "pending": ctx.pending,
         }
         await self._append(session_id, [NewEvent(type=EventType.ANSWER_REVISED, data=data)])
+        for listener in list(self._listeners.get(session_id, ())):
+            try:
+                await listener({"type": "answer.revised", **data})
+            except Exception:
+                log.debug("a revision listener failed", exc_info=True)
 
     async def close(self) -> None:
         tasks = list(self._watchers.values())
@@ -393,7 +470,7 @@ _SUGGESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
     """Next questions worth asking, from what the session has and has not been asked."""
-    asked = {classify(turn.question).name for turn in builder.chat.values()}
+    asked = builder.asked_intents
     kinds = {f.kind.value for f in builder.findings.values()}
     vendor = _obj(builder.created.get("vendor"))
     out: list[str] = []

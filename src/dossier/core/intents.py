@@ -7,6 +7,7 @@ builtin analyst's composition. Ties go to the earlier intent in :data:`INTENTS`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -215,8 +216,10 @@ def _score(text: str, words: set[str], keyword: str) -> int:
     return 1 if keyword in words else 0
 
 
+@functools.lru_cache(maxsize=4096)
 def classify(question: str) -> Intent:
-    """The best-matching intent (``unknown`` when nothing matches)."""
+    """The best-matching intent (``unknown`` when nothing matches). Memoised: the same
+    questions come back (suggestion chips, repeated asks, every tab's snapshot fold)."""
     text = " ".join(_WORD.findall(question.lower()))
     words = set(text.split())
     best, best_score = UNKNOWN, 0

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import JsonValue, ValidationError
 
 from dossier.core.events import Event, EventType
+from dossier.core.intents import classify
 from dossier.core.merge import merge_group
 from dossier.core.states import (
     TERMINAL_STEP,
@@ -37,6 +38,9 @@ _WORKFLOW_STATUS_OF: dict[str, WorkflowStatus] = {
     EventType.WORKFLOW_FAILED: WorkflowStatus.FAILED,
     EventType.WORKFLOW_CANCELLED: WorkflowStatus.CANCELLED,
 }
+_CHAT_TYPES = frozenset(
+    {EventType.CHAT_QUESTION, EventType.ANSWER_END, EventType.ANSWER_REVISED, EventType.SUGGESTIONS}
+)
 _STEP_FIELDS = (
     "done",
     "total",
@@ -148,6 +152,9 @@ class SnapshotBuilder:
         self.chat: dict[str, ChatTurn] = {}
         self.errors: list[dict[str, JsonValue]] = []
         self.steering: list[dict[str, JsonValue]] = []
+        self.asked_intents: set[str] = set()
+        # Bumps on every event that changes what an answer can say (not on chat events).
+        self.state_version = 0
         self.data_version = 0  # bumps when findings or analyses change
 
     def apply_all(self, events: list[Event]) -> None:
@@ -159,6 +166,8 @@ class SnapshotBuilder:
             return
         self.last_seq = event.seq
         etype, data = event.type, event.data
+        if etype not in _CHAT_TYPES:
+            self.state_version += 1
         if etype == EventType.SESSION_CREATED:
             self.created = dict(data)
         elif etype == EventType.SESSION_COMPLETED:
@@ -177,6 +186,7 @@ class SnapshotBuilder:
         elif etype == EventType.CHAT_QUESTION:
             qid = str(data.get("id"))
             self.chat[qid] = ChatTurn(qid, str(data.get("content", "")), event.ts)
+            self.asked_intents.add(classify(self.chat[qid].question).name)
         elif etype in (EventType.ANSWER_END, EventType.ANSWER_REVISED):
             turn = self.chat.get(str(data.get("id")))
             if turn is not None:

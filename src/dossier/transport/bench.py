@@ -77,7 +77,7 @@ def _event(seq: int, n: int) -> NewEvent:
 
 async def _produce(services: Services, session_id: str, spec: BenchSession) -> None:
     deadline = time.monotonic() + _WAIT_FOR_SUBSCRIBERS_S
-    while time.monotonic() < deadline:
+    while spec.subscribers and time.monotonic() < deadline:
         feed = services.hub.feeds.get(session_id)
         if feed is not None and feed.readers >= spec.subscribers:
             break

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
-from dossier.core.feed import Lagged
 from dossier.errors import DossierError
 from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
 from dossier.transport.sse import SSE_HEADERS
@@ -84,23 +83,17 @@ async def ask(session_id: str, body: QuestionBody, request: Request) -> Streamin
 async def _wait_for_revision(
     services: Services, session_id: str, question_id: str
 ) -> dict[str, Any] | None:
-    feed = await services.hub.open(session_id)
+    revised: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+    async def on_revision(frame: dict[str, Any]) -> None:
+        if frame.get("id") == question_id and not revised.done():
+            revised.set_result({k: v for k, v in frame.items() if k != "type"})
+
+    stop = services.chat.listen(session_id, on_revision)
     try:
-        position = feed.last_seq
         async with asyncio.timeout(REVISE_WAIT_S):
-            while True:
-                try:
-                    events = feed.events_after(position)
-                except Lagged:
-                    events = await services.log.read_after(session_id, position, limit=1000)
-                if not events:
-                    await feed.wait()
-                    continue
-                position = events[-1].seq
-                for event in events:
-                    if event.type == "answer.revised" and event.data.get("id") == question_id:
-                        return dict(event.data)
+            return await revised
     except TimeoutError:
         return None
     finally:
-        services.hub.close(feed)
+        stop()

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dossier import metrics
 from dossier.core.chat import ChatService
-from dossier.core.feed import Lagged
+from dossier.core.events import dumps
 from dossier.core.sessions import SteerCommand
 from dossier.core.states import ConnectionState, transition
 from dossier.errors import DossierError, Forbidden, RateLimited, Unauthorized
@@ -63,6 +63,7 @@ class ChatConnection:
         self.inflight: dict[str, asyncio.Task[None]] = {}
         self.cancelled: set[str] = set()
         self.asked: set[str] = set()
+        self.last_suggestions: list[str] | None = None
         self.session_id = ""
         self.principal = "local"
 
@@ -92,7 +93,10 @@ class ChatConnection:
             frame = await self.outbox.get()
             if frame is None or self.ws.application_state != WebSocketState.CONNECTED:
                 return
-            await self.ws.send_text(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+            try:
+                await self.ws.send_text(dumps(frame))
+            except (WebSocketDisconnect, OSError):
+                return  # the client left; the reader sees the disconnect and ends the rest
 
     async def reader(self, tg: asyncio.TaskGroup) -> None:
         max_bytes = self.services.settings.ws_max_frame_bytes
@@ -194,6 +198,13 @@ class ChatConnection:
             self.inflight.pop(qid, None)
             self.cancelled.discard(qid)
 
+    async def suggest(self) -> None:
+        """Next questions, when they changed since this socket last heard them."""
+        items = await self.chat.suggestions(self.session_id)
+        if items != self.last_suggestions:
+            self.last_suggestions = items
+            await self.send({"type": "suggestions", "items": items})
+
     async def steer(self, qid: str | None, frame: dict[str, Any]) -> None:
         try:
             command = SteerCommand.model_validate(
@@ -219,26 +230,10 @@ class ChatConnection:
             }
         )
 
-    async def forward_revisions(self) -> None:
-        """``answer.revised`` for this socket's questions, as the log records them."""
-        hub, log_ = self.services.hub, self.services.log
-        feed = await hub.open(self.session_id)
-        try:
-            position = feed.last_seq
-            while True:
-                try:
-                    events = feed.events_after(position)
-                except Lagged:
-                    events = await log_.read_after(self.session_id, position, limit=1000)
-                if not events:
-                    await feed.wait()
-                    continue
-                position = events[-1].seq
-                for event in events:
-                    if event.type == "answer.revised" and event.data.get("id") in self.asked:
-                        await self.send({"type": "answer.revised", **event.data})
-        finally:
-            hub.close(feed)
+    async def on_revision(self, frame: dict[str, Any]) -> None:
+        """Revisions of this socket's own questions (other tabs read the log)."""
+        if frame.get("id") in self.asked:
+            await self.send(frame)
 
 
 async def _authenticate(websocket: WebSocket, services: Services) -> str:
@@ -283,22 +278,23 @@ async def chat_endpoint(websocket: WebSocket) -> None:
             )
             await websocket.close(_CLOSE_POLICY)
             return
+        stop_listening = chat.listen(session_id, conn.on_revision)
         async with asyncio.TaskGroup() as tg:
             writer = tg.create_task(conn.writer())
-            forwarder = tg.create_task(conn.forward_revisions())
-            await conn.send({"type": "suggestions", "items": await chat.suggestions(session_id)})
+            await conn.suggest()
             try:
                 await conn.reader(tg)
             finally:
-                for task in (*conn.inflight.values(), forwarder):
+                stop_listening()
+                for task in conn.inflight.values():
                     task.cancel()
                 try:
                     conn.outbox.put_nowait(None)  # the writer drains what is queued, then stops
                 except asyncio.QueueFull:
                     writer.cancel()
-    except WebSocketDisconnect:
-        pass
-    except Exception:
+    except* (WebSocketDisconnect, OSError):
+        pass  # the client went away: nothing to report
+    except* Exception:
         log.exception("chat socket for %s failed", session_id)
     finally:
         metrics.WS_CONNECTIONS.dec()

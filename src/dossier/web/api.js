@@ -1,0 +1,137 @@
+// HTTP API client. The bearer token (only needed when the server runs with
+// DOSSIER_API_TOKEN) lives in localStorage: fetch sends it as a header; EventSource and
+// WebSocket cannot set headers, so their URLs carry it as ?access_token=.
+
+const TOKEN_KEY = "dossier.token";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || "";
+  } catch {
+    return ""; // storage can be disabled; then the user simply has no saved token
+  }
+}
+
+export function setToken(token) {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* see getToken */
+  }
+}
+
+function authHeaders() {
+  const token = getToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** Add ?access_token= for transports that cannot send headers. */
+export function withToken(path) {
+  const token = getToken();
+  if (!token) return path;
+  const sep = path.includes("?") ? "&" : "?";
+  return `${path}${sep}access_token=${encodeURIComponent(token)}`;
+}
+
+async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { Accept: "application/json", ...authHeaders(), ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached. Is it running?");
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+async function errorOf(response) {
+  let code = `http_${response.status}`;
+  let message = response.statusText || "Request failed";
+  try {
+    const payload = await response.json();
+    // {"error": {"code", "message"}} is the API's error shape; FastAPI's 422 uses {"detail": [...]}
+    if (payload && payload.error) {
+      code = payload.error.code || code;
+      message = payload.error.message || message;
+    } else if (payload && Array.isArray(payload.detail)) {
+      code = "invalid_input";
+      message = payload.detail.map((d) => d.msg).join("; ");
+    }
+  } catch {
+    /* not JSON: keep the status text */
+  }
+  return new ApiError(response.status, code, message);
+}
+
+/** POST /api/sessions -> {session_id, status, joined, cached, links}. */
+export async function createSession(name, domain) {
+  const account = { name };
+  if (domain) account.domain = domain;
+  const response = await request("POST", "/api/sessions", { account });
+  return response.json();
+}
+
+/**
+ * GET /api/sessions/{id} -> {snapshot, clockOffsetMs}. The offset (server clock minus ours,
+ * from the Date header) lets liveness ages use server timestamps without trusting our clock.
+ */
+export async function getSnapshot(sessionId) {
+  const response = await request("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
+  const date = Date.parse(response.headers.get("date") || "");
+  const clockOffsetMs = Number.isFinite(date) ? date - Date.now() : 0;
+  return { snapshot: await response.json(), clockOffsetMs };
+}
+
+export async function listSessions(limit = 8) {
+  const response = await request("GET", `/api/sessions?limit=${limit}`);
+  return (await response.json()).sessions || [];
+}
+
+export async function steer(sessionId, action, target) {
+  const response = await request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/steer`, {
+    action,
+    target: target || null,
+  });
+  return response.json();
+}
+
+/** Download the dossier (format: "md" | "json") as a file, with the auth header. */
+export async function exportSession(sessionId, format) {
+  const path = `/api/sessions/${encodeURIComponent(sessionId)}/export?format=${format}`;
+  const response = await request("GET", path);
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `dossier-${sessionId}.${format}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function eventsUrl(sessionId, afterSeq) {
+  // follow=true: keep the stream open after the research ends, so chat from other tabs
+  // still arrives; resume point is the snapshot's last_seq (EventSource then resumes by
+  // itself with the Last-Event-ID header).
+  const path = `/api/sessions/${encodeURIComponent(sessionId)}/events?follow=true&last_event_id=${afterSeq}`;
+  return withToken(path);
+}
+
+export function chatUrl(sessionId) {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${window.location.host}${withToken(`/ws/sessions/${encodeURIComponent(sessionId)}/chat`)}`;
+}

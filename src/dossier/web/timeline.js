@@ -1,0 +1,148 @@
+// The two workflow timelines: each step's state, progress, found count, ETA, cache hits,
+// retries and failures, and whether it is still alive. Steps beat at least every 5 s while
+// they run, so a step silent for longer than STUCK_AFTER_MS is shown as stuck, not working.
+
+import { el, fmtMs, fmtSeconds, plural, replaceChildren, stepLabel } from "./dom.js";
+import { WORKFLOW_KINDS } from "./model.js";
+
+export const STUCK_AFTER_MS = 10_000;
+
+const WORKFLOW_TITLE = {
+  vendor_context: ["Vendor Context", "Who we are"],
+  customer_intelligence: ["Customer Intelligence", "Who they are"],
+};
+
+const STATUS_LABEL = {
+  pending: "Waiting",
+  running: "Running",
+  retrying: "Retrying",
+  completed: "Done",
+  failed: "Failed",
+  skipped: "Skipped",
+  cancelled: "Cancelled",
+  partial: "Partial",
+};
+
+/** Render both timelines into `root` (a container of two cards, built once). */
+export function renderTimelines(root, model) {
+  for (const kind of WORKFLOW_KINDS) {
+    let card = root.querySelector(`[data-workflow="${kind}"]`);
+    if (!card) {
+      const [title, subtitle] = WORKFLOW_TITLE[kind];
+      card = el(
+        "section",
+        { class: "card timeline", dataset: { workflow: kind }, attrs: { "aria-label": title } },
+        el("header", { class: "timeline-head" },
+          el("div", {}, el("h2", { text: title }), el("p", { class: "muted small", text: subtitle })),
+          el("span", { class: "pill", dataset: { role: "wf-status" } })),
+        el("ol", { class: "steps" }),
+        el("p", { class: "timeline-foot muted small" }),
+      );
+      root.append(card);
+    }
+    renderWorkflow(card, model.workflows.get(kind), model);
+  }
+}
+
+function renderWorkflow(card, wf, model) {
+  const steps = [...wf.steps.values()];
+  const live = steps.map((step) => liveness(step, model));
+  const stuck = live.includes("stuck");
+  const status = workflowStatus(wf, steps);
+  card.dataset.status = status;
+  card.dataset.live = stuck ? "stuck" : wf.status === "running" ? "working" : "idle";
+  const pill = card.querySelector('[data-role="wf-status"]');
+  pill.dataset.status = stuck ? "stuck" : status;
+  pill.textContent = stuck ? "Stuck?" : wf.status === "running" ? "Working" : STATUS_LABEL[status] || status;
+
+  const list = card.querySelector(".steps");
+  if (!steps.length) {
+    replaceChildren(list, el("li", { class: "step step-placeholder muted", text: model.running ? "Starting…" : "No steps ran." }));
+  } else {
+    replaceChildren(list, steps.map((step, i) => renderStep(step, live[i], model)));
+  }
+  const foot = card.querySelector(".timeline-foot");
+  const parts = [];
+  if (typeof wf.result.found === "number") parts.push(plural(wf.result.found, "finding"));
+  if (typeof wf.result.duration_ms === "number") parts.push(`in ${fmtMs(wf.result.duration_ms)}`);
+  if (wf.result.cached) parts.push("served from cache");
+  foot.textContent = parts.join(" · ");
+}
+
+/** completed|partial|running|... : a finished workflow with failed steps is "partial". */
+export function workflowStatus(wf, steps = [...wf.steps.values()]) {
+  if (wf.status === "completed" && steps.some((s) => s.status === "failed")) return "partial";
+  return wf.status;
+}
+
+/** "working", "stuck", "waiting" (retry scheduled) or "idle" (not running). */
+export function liveness(step, model) {
+  if (!model.running || (step.status !== "running" && step.status !== "retrying")) return "idle";
+  const now = model.serverNow();
+  if (step.status === "retrying" && step.retry_at && step.retry_at > now) return "waiting";
+  const last = Date.parse(step.last_beat_at || step.started_at || "");
+  if (!Number.isFinite(last)) return "working";
+  return now - last > STUCK_AFTER_MS ? "stuck" : "working";
+}
+
+function renderStep(step, live, model) {
+  const status = step.status || "pending";
+  const total = Number(step.total) || 0;
+  const done = Math.min(Number(step.done) || 0, total);
+  const meta = [];
+  if (total > 0) meta.push(`${done}/${total}`);
+  if (typeof step.found === "number" && step.found > 0) meta.push(`${step.found} found`);
+  if ((status === "running" || status === "retrying") && typeof step.eta_s === "number" && step.eta_s > 0) {
+    meta.push(`~${fmtSeconds(step.eta_s)} left`);
+  }
+  if (TERMINAL.has(status) && typeof step.duration_ms === "number") meta.push(fmtMs(step.duration_ms));
+  const message = status === "failed" || status === "skipped" ? "" : step.message || "";
+
+  return el(
+    "li",
+    { class: "step", dataset: { step: step.name, status, live } },
+    el("span", { class: "step-icon", attrs: { "aria-hidden": "true" } }),
+    el("div", { class: "step-main" },
+      el("div", { class: "step-head" },
+        el("span", { class: "step-name", text: stepLabel(step.name) }),
+        step.cached ? el("span", { class: "badge badge-cache", text: "cached" }) : null,
+        el("span", { class: "step-state", text: STATUS_LABEL[status] || status })),
+      total > 0 && !TERMINAL.has(status)
+        ? el("div", {
+            class: "bar",
+            attrs: { role: "progressbar", "aria-valuemin": 0, "aria-valuemax": total, "aria-valuenow": done, "aria-label": `${stepLabel(step.name)} progress` },
+          }, el("div", { class: "bar-fill", style: `width:${Math.round((100 * done) / total)}%` }))
+        : null,
+      meta.length || message
+        ? el("div", { class: "step-meta" }, meta.join(" · "), meta.length && message ? " · " : "", message ? el("span", { class: "step-message", text: message }) : null)
+        : null,
+      detail(step, status, live, model)),
+  );
+}
+
+const TERMINAL = new Set(["completed", "failed", "skipped"]);
+
+function detail(step, status, live, model) {
+  if (status === "retrying") {
+    const attempt = step.attempt ? `attempt ${step.attempt}` : "retrying";
+    const wait = step.retry_at ? Math.max(0, (step.retry_at - model.serverNow()) / 1000) : null;
+    const next = wait !== null && wait > 0 ? ` · next try in ${fmtSeconds(wait)}` : "";
+    return el("p", { class: "step-note note-warn" }, `Retrying (${attempt}${next}): `, el("span", { class: "step-error", text: step.error || "source error" }));
+  }
+  if (status === "failed") {
+    return el("p", { class: "step-note note-error" }, "Failed: ", el("span", { class: "step-error", text: step.error || "unknown error" }));
+  }
+  if (status === "skipped") {
+    return el("p", { class: "step-note note-muted" }, "Skipped: ", el("span", { class: "step-error", text: step.error || "not needed" }));
+  }
+  if (live === "stuck") {
+    const since = (model.serverNow() - Date.parse(step.last_beat_at || step.started_at)) / 1000;
+    return el("p", { class: "step-note note-error", text: `Stuck? No sign of life for ${fmtSeconds(since)}.` });
+  }
+  if (live === "working") {
+    const since = (model.serverNow() - Date.parse(step.last_beat_at || step.started_at || "")) / 1000;
+    const ago = Number.isFinite(since) ? ` · last update ${since < 1.5 ? "just now" : `${fmtSeconds(since)} ago`}` : "";
+    return el("p", { class: "step-note note-live" }, el("span", { class: "pulse", attrs: { "aria-hidden": "true" } }), `Working${ago}`);
+  }
+  return null;
+}
