@@ -70,11 +70,11 @@ browser-deps:
 
 ## bench: performance as ratios against the raw baseline measured in the same run
 bench: install-dev
-	$(PY) bench/run.py
+	$(PY) bench/run.py --update-readme
 
 ## record-fixtures: refresh recordings from the live sources (network; never in CI)
 record-fixtures: install-dev
-	$(PY) bench/../scripts/record_fixtures.py
+	$(PY) scripts/record_fixtures.py
 
 lock:
 	$(PIP) freeze --exclude-editable | grep -v '^dossier' > requirements.lock
