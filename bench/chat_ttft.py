@@ -35,7 +35,7 @@ QUESTIONS = (
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def measure(rounds: int) -> dict[str, Any]:
@@ -49,7 +49,9 @@ async def measure(rounds: int) -> dict[str, Any]:
     )
     results: dict[str, Any] = {"ok": True}
     async with open_services(settings) as services:
-        opened = await services.sessions.open(CreateSession(account=Account(name="Stripe")), "local")
+        opened = await services.sessions.open(
+            CreateSession(account=Account(name="Stripe")), "local"
+        )
         session_id = opened.session_id
 
         async def ask_all(label: str, *, cold: bool) -> None:
@@ -59,7 +61,9 @@ async def measure(rounds: int) -> dict[str, Any]:
                     first: list[float] = []
                     started = time.perf_counter()
 
-                    async def emit(frame: dict[str, Any], t0: float = started, box: list[float] = first) -> None:
+                    async def emit(
+                        frame: dict[str, Any], t0: float = started, box: list[float] = first
+                    ) -> None:
                         if frame["type"] == "answer.delta" and not box:
                             box.append((time.perf_counter() - t0) * 1000)
 
@@ -82,7 +86,8 @@ async def measure(rounds: int) -> dict[str, Any]:
         state = await services.sessions.state(session_id)
         results["findings_mid_run"] = len(state.findings)
         await ask_all("partial_cold", cold=True)
-        while (await services.sessions.state(session_id)).status.value == "running":
+        # Polling the state is what a client does; an Event would need a hook into the fold.
+        while (await services.sessions.state(session_id)).status.value == "running":  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         results["findings_complete"] = len((await services.sessions.state(session_id)).findings)
         await ask_all("complete_cold", cold=True)

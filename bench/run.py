@@ -200,7 +200,9 @@ def ws_step(which: str) -> dict[str, Any]:
     ) as srv:
         session_timings(srv, 1)  # a finished Stripe research to talk about
         sessions = httpx.get(f"{srv.base}/api/sessions", timeout=10).json()["sessions"]
-        url = srv.base.replace("http://", "ws://") + f"/ws/sessions/{sessions[0]['session_id']}/chat"
+        url = (
+            srv.base.replace("http://", "ws://") + f"/ws/sessions/{sessions[0]['session_id']}/chat"
+        )
         return tool("wsload.py", url, *args, "--pid", str(srv.pid))
 
 
@@ -274,9 +276,24 @@ def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str,
         ("cached", "p99_ms", "Cached account: POST -> session.completed max ms", "< 100 ms"),
         ("first", "p50_ms", "First replay research, builtin analyst, p50 ms", "< 2000 ms"),
         ("steps", "ms_per_step", "Durable step overhead (SQLite), ms/step", "<= 2 ms"),
-        ("chat", "partial_cold_p50_ms", "Chat first token in-process, mid-research, p50 ms", "< 5 ms"),
-        ("chat", "partial_cold_p99_ms", "Chat first token in-process, mid-research, p99 ms", "(info)"),
-        ("chat", "complete_warm_p50_ms", "Chat first token in-process, answer cache warm, p50 ms", "(info)"),
+        (
+            "chat",
+            "partial_cold_p50_ms",
+            "Chat first token in-process, mid-research, p50 ms",
+            "< 5 ms",
+        ),
+        (
+            "chat",
+            "partial_cold_p99_ms",
+            "Chat first token in-process, mid-research, p99 ms",
+            "(info)",
+        ),
+        (
+            "chat",
+            "complete_warm_p50_ms",
+            "Chat first token in-process, answer cache warm, p50 ms",
+            "(info)",
+        ),
     ):
         if step in raw:
             rows.append(

@@ -8,6 +8,8 @@ caching: redis-py 8's RESP3 breaks cashews' invalidation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -62,10 +64,14 @@ class LayeredCache:
 
     async def close(self) -> None:
         for _, layer in self._layers:
-            try:
-                await layer.close()
-            except Exception:
-                log.debug("closing a cache layer failed", exc_info=True)
+            # A Redis layer that lost its server waits for a reconnect before closing:
+            # give it two seconds, then leave it.
+            closing = asyncio.ensure_future(layer.close())
+            done, _ = await asyncio.wait({closing}, timeout=2)
+            if not done:
+                closing.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await closing
 
 
 async def _remaining(layer: CashewsCache, key: str) -> float | None:

@@ -9,7 +9,7 @@ import pytest
 from dossier.core.events import NewEvent
 from dossier.core.feed import FeedHub, Lagged
 from dossier.eventlog.sqlite import SqliteEventLog
-from tests.unit.eventlog.test_sqlite_log import record
+from tests.unit.eventlog.test_event_log import record
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dossier.core.events import Event, NewEvent
+from dossier.core.ports import EventLog
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
@@ -27,16 +28,36 @@ def record(
     )
 
 
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[SqliteEventLog]:
-    event_log = SqliteEventLog(tmp_path / "log.sqlite")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
+    """The same contract, on both implementations (PostgreSQL: the real local server)."""
+    if request.param == "sqlite":
+        event_log: EventLog = SqliteEventLog(tmp_path / "log.sqlite")
+        await event_log.start()
+        await event_log.create_session(record())
+        yield event_log
+        await event_log.close()
+        return
+    import uuid
+
+    import psycopg
+
+    from dossier.eventlog.postgres import PostgresEventLog
+
+    name = f"dossier_log_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    event_log = PostgresEventLog(f"postgresql://postgres@127.0.0.1:5432/{name}")
     await event_log.start()
     await event_log.create_session(record())
     yield event_log
     await event_log.close()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def test_seqs_are_gap_free_under_concurrent_appends(log: SqliteEventLog) -> None:
+async def test_seqs_are_gap_free_under_concurrent_appends(log: EventLog) -> None:
     async def writer(i: int) -> list[Event]:
         return await log.append(
             "s_1", [NewEvent(type="finding", data={"w": i, "k": k}) for k in range(5)]
@@ -50,7 +71,7 @@ async def test_seqs_are_gap_free_under_concurrent_appends(log: SqliteEventLog) -
     assert await log.last_seq("s_1") == 200
 
 
-async def test_dedup_keys_make_appends_idempotent(log: SqliteEventLog) -> None:
+async def test_dedup_keys_make_appends_idempotent(log: EventLog) -> None:
     first = await log.append(
         "s_1", [NewEvent(type="step.started", dedup="w:s:started"), NewEvent(type="x")]
     )
@@ -63,7 +84,7 @@ async def test_dedup_keys_make_appends_idempotent(log: SqliteEventLog) -> None:
     assert [e.seq for e in within] == [4]
 
 
-async def test_read_after_replays_exactly_the_events_after_an_id(log: SqliteEventLog) -> None:
+async def test_read_after_replays_exactly_the_events_after_an_id(log: EventLog) -> None:
     await log.append(
         "s_1", [NewEvent(type="finding", data={"i": i}, workflow="w") for i in range(10)]
     )
@@ -74,7 +95,7 @@ async def test_read_after_replays_exactly_the_events_after_an_id(log: SqliteEven
     assert (await log.read_after("s_1", 10)) == []
 
 
-async def test_terminal_seq_finds_the_session_and_workflow_ends(log: SqliteEventLog) -> None:
+async def test_terminal_seq_finds_the_session_and_workflow_ends(log: EventLog) -> None:
     assert await log.terminal_seq("s_1") is None
     await log.append(
         "s_1",
@@ -90,7 +111,7 @@ async def test_terminal_seq_finds_the_session_and_workflow_ends(log: SqliteEvent
     assert await log.terminal_seq("s_1", "customer_intelligence") is None
 
 
-async def test_unknown_sessions_are_not_found(log: SqliteEventLog) -> None:
+async def test_unknown_sessions_are_not_found(log: EventLog) -> None:
     with pytest.raises(NotFound):
         await log.append("nope", [NewEvent(type="x")])
     with pytest.raises(NotFound):
@@ -113,7 +134,7 @@ async def test_the_log_survives_a_reopen(tmp_path: Path) -> None:
     await second.close()
 
 
-async def test_sessions_are_found_by_account_and_owner(log: SqliteEventLog) -> None:
+async def test_sessions_are_found_by_account_and_owner(log: EventLog) -> None:
     await log.create_session(record("s_2", "Other Co", owners={"p_a"}))
     running = await log.find_running("acme", Vendor(name="Us").hash)
     assert running is not None and running.session_id == "s_1"
@@ -142,7 +163,7 @@ async def test_committed_events_are_delivered_in_order_before_append_returns(
     await event_log.close()
 
 
-async def test_after_the_session_completed_only_the_chat_may_append(log: SqliteEventLog) -> None:
+async def test_after_the_session_completed_only_the_chat_may_append(log: EventLog) -> None:
     await log.append("s_1", [NewEvent(type="session.completed", dedup="session:completed")])
     late = await log.append(
         "s_1",
