@@ -29,7 +29,7 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
-from dossier.workflows.plan import coverage_of, wanted_types
+from dossier.workflows.plan import NO_SOURCE, coverage_of, wanted_types
 from dossier.workflows.research import research_session
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,8 @@ class DbosEngine:
             outcome["data_types"] = list(source.get("data_types") or [])
             outcomes.append(outcome)
         events += cached_analysis_events(kind, analysis)
-        uncovered = [str(t) for t in analysis.get("uncovered") or []]
+        raw = analysis.get("uncovered") or {}
+        uncovered = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
         coverage = coverage_of(wanted_types(kind), outcomes, uncovered)
         summary: dict[str, Any] = {
             "found": len({f["id"] for o in outcomes for f in o["findings"]}),
@@ -285,8 +286,6 @@ class DbosEngine:
 
 def _missing(coverage: dict[str, Any]) -> bool:
     return any(
-        isinstance(e, dict)
-        and e.get("status") == "missing"
-        and e.get("reason") != "no source applies"
+        isinstance(e, dict) and e.get("status") == "missing" and e.get("reason") != NO_SOURCE
         for e in coverage.values()
     )

@@ -67,8 +67,9 @@ class SourcePlan:
 class Plan:
     identifiers: dict[str, str]
     sources: list[SourcePlan] = field(default_factory=list)
-    # data types no applicable collector can cover (e.g. no SEC CIK -> no funding source)
-    uncovered: list[str] = field(default_factory=list)
+    # data types no applicable collector can cover, with why (e.g. no SEC CIK -> no funding
+    # source; every job board answered "no such board" -> none exists, which is an answer)
+    uncovered: dict[str, str] = field(default_factory=dict)
 
     @property
     def to_run(self) -> list[str]:
@@ -78,7 +79,7 @@ class Plan:
         return {
             "identifiers": dict(self.identifiers),
             "sources": [s.to_json() for s in self.sources],
-            "uncovered": list(self.uncovered),
+            "uncovered": dict(self.uncovered),
         }
 
 
@@ -90,6 +91,7 @@ def make_plan(
     wanted: frozenset[DataType],
     refresh: bool,
     expected_s: dict[str, float] | None = None,
+    negatives: Iterable[str] = (),
 ) -> Plan:
     plan = Plan(identifiers=dict(identifiers))
     covered: set[DataType] = set()
@@ -115,31 +117,41 @@ def make_plan(
                 expected_s=(expected_s or {}).get(collector.name, DEFAULT_EXPECTED_S),
             )
         )
-    plan.uncovered = sorted(t.value for t in wanted - covered)
+    boards_probed = {n.split(":", 1)[0] for n in negatives}
+    for data_type in sorted(t.value for t in wanted - covered):
+        if data_type == DataType.JOBS and boards_probed:
+            plan.uncovered[data_type] = NO_BOARD
+        else:
+            plan.uncovered[data_type] = NO_SOURCE
     return plan
+
+
+NO_SOURCE = "no source applies"
+NO_BOARD = "no public job board found"
 
 
 def coverage_of(
     wanted: Iterable[DataType],
     outcomes: Sequence[dict[str, JsonValue]],
-    uncovered: Iterable[str],
+    uncovered: dict[str, str] | Iterable[str],
 ) -> dict[str, JsonValue]:
     """Per data type: found, sources, and complete / partial / missing.
 
     ``outcomes`` are collect results: ``{"name", "data_types", "status", "found"}``.
     """
     out: dict[str, JsonValue] = {}
-    skipped_types = set(uncovered)
+    reasons = (
+        dict(uncovered) if isinstance(uncovered, dict) else dict.fromkeys(uncovered, NO_SOURCE)
+    )
     for data_type in sorted(t.value for t in wanted):
         mine = [o for o in outcomes if data_type in _str_list(o.get("data_types"))]
         found = sum(_count(o.get("found_by_type"), data_type) for o in mine)
         ok = [o for o in mine if o.get("status") in ("completed", "cached")]
         bad = [o for o in mine if o.get("status") not in ("completed", "cached")]
         if not mine:
-            status = "missing"
-            reason: str | None = (
-                "no source applies" if data_type in skipped_types else "not collected"
-            )
+            reason: str | None = reasons.get(data_type, "not collected")
+            # Having looked everywhere and found that nothing exists is an answer.
+            status = "complete" if reason == NO_BOARD else "missing"
         elif bad and ok:
             status, reason = "partial", ", ".join(f"{o['name']} {o.get('status')}" for o in bad)
         elif bad:

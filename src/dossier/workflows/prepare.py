@@ -45,6 +45,7 @@ async def _plan(
     identifiers: dict[str, str],
     refresh: bool,
     lookup: bool,
+    negatives: list[str] | None = None,
 ) -> Prepared:
     """Which collectors run, which are served from cache; cached findings go out now."""
     rt = runtime.current()
@@ -62,6 +63,7 @@ async def _plan(
         wanted=wanted,
         refresh=refresh,
         expected_s={n: e for n, h in hits.items() if (e := _expected_s(h)) is not None},
+        negatives=negatives or (),
     )
     cached: list[dict[str, Any]] = []
     for source in plan.sources:
@@ -146,8 +148,18 @@ async def cache_check(
     resolution = dict(hit.payload)
     await rt.log.append(session_id, _resolution_events(workflow, resolution))
     identifiers = {str(k): str(v) for k, v in _dict(resolution.get("identifiers")).items()}
+    raw_negatives = resolution.get("negatives")
+    negatives = (
+        [n for n in raw_negatives if isinstance(n, str)] if isinstance(raw_negatives, list) else []
+    )
     prepared = await _plan(
-        session_id, workflow, account, {**identifiers, **identifiers_for(account)}, refresh, True
+        session_id,
+        workflow,
+        account,
+        {**identifiers, **identifiers_for(account)},
+        refresh,
+        True,
+        negatives,
     )
     cached_count = len(prepared["cached"])
     to_run = [s["name"] for s in prepared["plan"]["sources"] if s["action"] != "cached"]
@@ -213,9 +225,14 @@ async def resolve_account(session_id: str, workflow: str, account_json: str) -> 
 
 @DBOS.step(name="dossier.plan")
 async def plan_sources(
-    session_id: str, workflow: str, account_json: str, identifiers: dict[str, str], refresh: bool
+    session_id: str,
+    workflow: str,
+    account_json: str,
+    identifiers: dict[str, str],
+    refresh: bool,
+    negatives: list[str] | None = None,
 ) -> Prepared:
     metrics.STEPS_EXECUTED.inc(step="plan")
     account = Account.model_validate_json(account_json)
     merged = {**identifiers, **identifiers_for(account)}
-    return await _plan(session_id, workflow, account, merged, refresh, True)
+    return await _plan(session_id, workflow, account, merged, refresh, True, negatives)

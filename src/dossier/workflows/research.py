@@ -43,7 +43,12 @@ async def _research(
     if checked["plan"] is None:
         resolution = await resolve_account(session_id, kind, account_json)
         checked = await plan_sources(
-            session_id, kind, account_json, resolution["identifiers"], refresh
+            session_id,
+            kind,
+            account_json,
+            resolution["identifiers"],
+            refresh,
+            resolution["negatives"],
         )
     plan = checked["plan"]
     expected = {s["name"]: s["expected_s"] for s in plan["sources"]}

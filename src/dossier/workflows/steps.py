@@ -29,7 +29,7 @@ from dossier.errors import DossierError
 from dossier.workflows import runtime
 from dossier.workflows.analysis import run_analysis
 from dossier.workflows.cached import found_by_type
-from dossier.workflows.plan import coverage_of, wanted_types
+from dossier.workflows.plan import NO_SOURCE, coverage_of, wanted_types
 from dossier.workflows.reporter import reporter_for
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ async def cache_store(
     vendor_json: str,
     outcomes: list[Outcome],
     analysis: dict[str, Any],
-    uncovered: list[str],
+    uncovered: dict[str, str],
 ) -> dict[str, Any]:
     """Store what was collected and the analysis; end the workflow on the log."""
     metrics.STEPS_EXECUTED.inc(step="cache_store")
@@ -258,7 +258,7 @@ async def cache_store(
             {
                 **analysis,
                 "coverage": coverage,
-                "uncovered": list(uncovered),
+                "uncovered": dict(uncovered),
                 "sources": [
                     {
                         "name": o["name"],
@@ -322,9 +322,7 @@ async def finish_session(
     elif steering.cancelled:
         status = SessionStatus.CANCELLED
     elif partial or any(
-        isinstance(e, dict)
-        and e.get("status") == "missing"
-        and e.get("reason") != "no source applies"
+        isinstance(e, dict) and e.get("status") == "missing" and e.get("reason") != NO_SOURCE
         for e in coverage.values()
     ):
         status = SessionStatus.PARTIAL
