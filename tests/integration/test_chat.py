@@ -267,3 +267,22 @@ async def test_focus_keeps_only_the_focused_data(live: httpx.AsyncClient) -> Non
     }
     assert ends["collect.greenhouse"] == "step.completed"
     assert {v for k, v in ends.items() if k != "collect.greenhouse"} == {"step.skipped"}
+
+
+async def test_an_answer_from_partial_data_cites_what_is_known_and_names_what_is_pending(
+    chat: tuple[str, ClientConnection], live: httpx.AsyncClient
+) -> None:
+    session_id, ws = chat
+    async with asyncio.timeout(30):  # wait for the first findings, not for the whole research
+        while not (await live.get(f"/api/sessions/{session_id}")).json()["findings"]:
+            await asyncio.sleep(0.05)
+    await ws.send(json.dumps({"type": "question", "id": "ov", "content": "Give me an overview"}))
+    frames = await frames_until(ws, lambda f: f["type"] == "answer.end" and f["id"] == "ov")
+    start = next(f for f in frames if f["type"] == "answer.start")
+    cites = {f["finding"] for f in frames if f["type"] == "answer.citation"}
+    snapshot = (await live.get(f"/api/sessions/{session_id}")).json()
+    assert snapshot["status"] == "running" and start["basis"] == "partial"
+    assert start["pending"], "something is still being collected"
+    assert cites and cites <= {f["id"] for f in snapshot["findings"]}
+    revised = await frames_until(ws, lambda f: f["type"] == "answer.revised" and f["id"] == "ov")
+    assert revised[-1]["pending"] == [] or revised[-1]["reason"] == "the research finished"
