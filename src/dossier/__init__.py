@@ -4,8 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from dossier.client import Client
 from dossier.core.events import Event
 from dossier.core.types import Finding
 from dossier.settings import Settings
 
-__all__ = ["Event", "Finding", "Settings", "__version__"]
+__all__ = ["Client", "Event", "Finding", "Settings", "__version__"]

@@ -19,6 +19,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from dossier import __version__
 from dossier.cache.layers import build_cache
@@ -40,7 +41,7 @@ from dossier.settings import Settings
 from dossier.transport import api, bench, chat_http, errors
 from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
 from dossier.transport.deps import Services
-from dossier.transport.ws import chat_endpoint
+from dossier.transport.ws import chat_endpoint, chat_fast_path
 from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
 from dossier.workflows.steering import SteeringBoard
@@ -235,12 +236,24 @@ async def open_services(
 
 
 async def _shutdown_dbos() -> None:
+    await dbos_engine.stop_running_workflows()
     await asyncio.to_thread(dbos_engine.shutdown)
     # DBOS made its own pool the loop's default executor and shut it down with itself;
     # give the loop a fresh one for whatever still runs on it.
     asyncio.get_running_loop().set_default_executor(
         concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
     )
+
+
+class DossierApp(FastAPI):
+    """FastAPI, with the chat WebSocket served from the ASGI entry (see ``chat_fast_path``)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope["app"] = self
+            if await chat_fast_path(scope, receive, send):
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
@@ -253,7 +266,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             app.state.services = services
             yield
 
-    app = FastAPI(
+    app = DossierApp(
         title="dossier",
         version=__version__,
         summary="Live account research you can talk to while it runs.",

@@ -23,7 +23,7 @@ LAYER = {
     "transport": 4,
     "app": 5,
 }
-OUTSIDE = {"cli", "client", "sse_parser", "__main__", "__init__", "web", "fixtures"}
+OUTSIDE = {"cli", "client", "__main__", "__init__", "web", "fixtures"}
 
 
 def _imports(path: Path) -> set[str]:

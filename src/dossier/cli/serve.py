@@ -20,7 +20,10 @@ def serve(
     host: str | None = typer.Option(None, "--host", help="Address to listen on (DOSSIER_HOST)."),
     port: int | None = typer.Option(None, "--port", help="Port (DOSSIER_PORT)."),
 ) -> None:
-    """Start the server (embedded defaults: SQLite, disk cache, builtin analyst)."""
+    """Run the server: HTTP API, event streams, chat and the web page.
+
+    Embedded defaults: SQLite, disk cache, builtin analyst.
+    """
     import uvicorn
 
     from dossier.app import InsecureBind, create_app
@@ -61,7 +64,10 @@ def serve(
 
 
 def worker() -> None:
-    """Run workflows only (scale-out): needs DOSSIER_DATABASE_URL, ideally DOSSIER_REDIS_URL."""
+    """Run workflows only, no HTTP (scale-out).
+
+    Needs DOSSIER_DATABASE_URL (PostgreSQL), ideally DOSSIER_REDIS_URL.
+    """
     import asyncio
     import contextlib
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+import dbos._dbos as dbos_module
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
@@ -85,6 +86,23 @@ async def launch(settings: Settings) -> None:
 
 def shutdown() -> None:
     DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+async def stop_running_workflows(timeout_s: float = 5.0) -> None:
+    """Cancel this process's in-flight workflow tasks before DBOS goes away.
+
+    They resume from their last completed step on the next start (or on another
+    executor); left alone they would be swept later by the loop's shutdown, each with a
+    warning and after the services they use are closed.
+    """
+    instance = getattr(dbos_module, "_dbos_global_instance", None)
+    tasks = [t for t in getattr(instance, "_workflow_tasks", ()) if not t.done()]
+    if not tasks:
+        return
+    logging.getLogger("dbos").setLevel(logging.ERROR)  # the cancellations are expected
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=timeout_s)
 
 
 async def takeover_loop(settings: Settings) -> None:

@@ -1,18 +1,4 @@
-"""A small async Python client for a dossier server (HTTP, SSE and the WebSocket chat).
-
-For embedding::
-
-    async with Client("http://127.0.0.1:8000") as client:
-        opened = await client.create_session("Stripe")
-        async for event in client.events(opened["session_id"]):
-            print(event.seq, event.type)
-        async for frame in client.ask(opened["session_id"], "Who should I talk to?"):
-            ...
-
-It speaks only HTTP/WebSocket (never imports the server); events are
-:class:`dossier.Event` values. Server errors are raised as :class:`APIError` (status,
-code, message), network failures as :class:`ConnectionFailed`.
-"""
+"""The :class:`Client`: HTTP requests, the resumable event stream, and asking."""
 
 from __future__ import annotations
 
@@ -27,75 +13,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dossier.core.events import SESSION_TERMINAL, Event
-from dossier.sse_parser import SSEMessage, SSEParser
-
-__all__ = ["APIError", "Client", "ClientError", "ConnectionFailed", "SSEMessage", "SSEParser"]
-
-Frame = dict[str, Any]  # one chat frame: {"type": "answer.delta", "id": ..., "text": ...}
-ExportFormat = Literal["md", "json"]
-ChatTransport = Literal["auto", "websocket", "http"]
-_ANSWER_TYPES = frozenset(
-    {"answer.start", "answer.delta", "answer.citation", "answer.end", "answer.revised"}
+from dossier.client._chat import (
+    ChatTransport,
+    Frame,
+    Receive,
+    answer_frames,
+    chat_socket,
+    socket_receiver,
+    sse_receiver,
 )
+from dossier.client._errors import APIError, ConnectionFailed
+from dossier.client._sse import SSEMessage, SSEParser
+from dossier.core.events import SESSION_TERMINAL, Event
+
 _RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
-# WebSocket ``error`` frames carry no status; the same codes map to these on HTTP.
-_STATUS_OF_CODE = {
-    "invalid_input": 422,
-    "bad_request": 400,
-    "malformed_json": 400,
-    "payload_too_large": 413,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "rate_limited": 429,
-    "unavailable": 503,
-}
-
-
-class ClientError(Exception):
-    """Base of every error the client raises.
-
-    Attributes:
-        status: the HTTP status when the server answered (``None`` for network failures).
-        code: a stable machine code (the server's ``error.code``, or the client's own).
-        message: one human-readable line.
-    """
-
-    def __init__(self, message: str, *, code: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-
-
-class APIError(ClientError):
-    """The server answered with an error (``{"error": {"code", "message"}}``)."""
-
-    @classmethod
-    def from_response(cls, response: httpx.Response) -> APIError:
-        """From an error response whose body has been read."""
-        code, message = f"http_{response.status_code}", response.reason_phrase or "error"
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            code = str(error.get("code") or code)
-            message = str(error.get("message") or message)
-        return cls(message, code=code, status=response.status_code)
-
-    @classmethod
-    def from_frame(cls, frame: Frame) -> APIError:
-        """From a chat ``error`` frame (WebSocket or the HTTP answer stream)."""
-        code = str(frame.get("code") or "error")
-        return cls(str(frame.get("message") or code), code=code, status=_STATUS_OF_CODE.get(code))
-
-
-class ConnectionFailed(ClientError):
-    """The server could not be reached, or a stream was lost and could not be resumed."""
+ExportFormat = Literal["md", "json"]
 
 
 def _loopback(url: str) -> bool:
@@ -141,6 +73,8 @@ class Client:
         self._max_reconnects = max_reconnects
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
+        # The backoff's clock (tests replace it).
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         # Sending loopback traffic through an HTTP(S)_PROXY from the environment never helps.
         self._loopback = _loopback(self.base_url)
         headers = {"User-Agent": "dossier-client"}
@@ -288,7 +222,7 @@ class Client:
                     code="stream_lost",
                 )
             delay_s = min(self._max_backoff_s, first_delay_s * 2 ** (failures - 1))
-            await asyncio.sleep(max(delay_s, retry_after_s or 0.0))
+            await self._sleep(max(delay_s, retry_after_s or 0.0))
 
     # -- chat
     async def ask(
@@ -316,61 +250,32 @@ class Client:
         rate limit) and ConnectionFailed when the answer stream breaks.
         """
         qid = question_id or "q_" + secrets.token_hex(4)
-        if transport != "http":
-            try:
-                from websockets.asyncio.client import connect
-                from websockets.exceptions import InvalidHandshake, InvalidURI
-            except ImportError:
-                if transport == "websocket":
-                    raise
-            else:
-                scheme = "wss" if self.base_url.startswith("https") else "ws"
-                url = f"{scheme}{self.base_url[self.base_url.index(':') :]}"
-                headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-                try:
-                    socket = await connect(
-                        f"{url}/ws/sessions/{session_id}/chat",
-                        additional_headers=headers,
-                        open_timeout=self._timeout,
-                        proxy=None if self._loopback else True,
-                        max_size=4 * 1024 * 1024,
-                    )
-                except (InvalidHandshake, InvalidURI) as exc:
-                    if transport == "websocket":
-                        raise ConnectionFailed(
-                            f"the chat WebSocket was refused: {exc}", code="websocket_refused"
-                        ) from exc
-                except (OSError, TimeoutError) as exc:
-                    raise ConnectionFailed(
-                        f"cannot reach {self.base_url}: {exc}", code="unreachable"
-                    ) from exc
-                else:
-                    async with socket:
-                        message = {"type": "question", "id": qid, "content": question}
-                        await socket.send(json.dumps(message))
 
-                        async def receive() -> Frame | None:
-                            with contextlib.suppress(Exception):
-                                frame = json.loads(await socket.recv())
-                                return frame if isinstance(frame, dict) else {}
-                            return None  # closed (or garbage): the stream is over
+        def frames(receive: Receive) -> AsyncIterator[Frame]:
+            return answer_frames(
+                receive,
+                qid,
+                wait_for_revision=wait_for_revision,
+                revision_timeout_s=revision_timeout_s,
+                timeout_s=self._timeout,
+            )
 
-                        async for frame in self._answer(
-                            receive, qid, wait_for_revision, revision_timeout_s
-                        ):
-                            yield frame
-                    return
-        async for frame in self._ask_http(
-            session_id, question, qid, wait_for_revision, revision_timeout_s
-        ):
-            yield frame
-
-    async def _ask_http(
-        self, session_id: str, question: str, qid: str, wait: bool, revision_timeout_s: float
-    ) -> AsyncIterator[Frame]:
-        body = {"content": question, "id": qid, "wait_for_revision": wait}
-        # The server may hold the stream open for the revision without a byte: no read limit
-        # here; _answer bounds every wait itself.
+        url = "ws" + self.base_url.removeprefix("http") + f"/ws/sessions/{session_id}/chat"
+        async with chat_socket(
+            url, self._token, timeout_s=self._timeout, proxy=not self._loopback, transport=transport
+        ) as socket:
+            if socket is not None:
+                message = json.dumps({"type": "question", "id": qid, "content": question})
+                # The server may refuse the socket (bad token, unknown session) with an error
+                # frame and a close that race this send: the frame, read next, says why.
+                with contextlib.suppress(Exception):
+                    await socket.send(message)
+                async for frame in frames(socket_receiver(socket)):
+                    yield frame
+                return
+        body = {"content": question, "id": qid, "wait_for_revision": wait_for_revision}
+        # The server may hold this stream open for the revision without sending a byte:
+        # no read limit here, answer_frames bounds every wait itself.
         timeout = httpx.Timeout(self._timeout, read=None)
         path = f"/api/sessions/{session_id}/questions"
         try:
@@ -378,69 +283,13 @@ class Client:
                 if response.status_code >= 400:
                     await response.aread()
                     raise APIError.from_response(response)
-                chunks = response.aiter_bytes()
-                parser = SSEParser()
-                ready: list[SSEMessage] = []
-
-                async def receive() -> Frame | None:
-                    while not ready:
-                        chunk = await anext(chunks, None)
-                        if chunk is None:
-                            return None
-                        ready.extend(parser.feed(chunk))
-                    message = ready.pop(0)
-                    data = message.json()
-                    return {"type": message.event, **(data if isinstance(data, dict) else {})}
-
-                async for frame in self._answer(receive, qid, wait, revision_timeout_s):
+                receive = sse_receiver(response.aiter_bytes())
+                async for frame in frames(receive):
                     yield frame
         except httpx.TransportError as exc:
             raise ConnectionFailed(
                 f"the answer stream broke: {exc or type(exc).__name__}", code="stream_lost"
             ) from exc
-
-    async def _answer(
-        self,
-        receive: Callable[[], Awaitable[Frame | None]],
-        qid: str,
-        wait_for_revision: bool,
-        revision_timeout_s: float,
-    ) -> AsyncIterator[Frame]:
-        """The frames of answer ``qid`` from a chat stream, until the answer is over."""
-        ended: Frame | None = None
-        while True:
-            if ended is None:
-                wait_s = max(self._timeout, 60.0)  # a slow provider's first token
-            elif not (wait_for_revision and ended.get("pending")):
-                wait_s = self._timeout  # just the suggestions that follow the end
-            else:
-                wait_s = revision_timeout_s
-            try:
-                async with asyncio.timeout(wait_s):
-                    frame = await receive()
-            except TimeoutError:
-                if ended is not None:
-                    return  # no revision (or suggestions) in time: the answer stands
-                raise ConnectionFailed(
-                    f"no answer within {wait_s:g} s", code="answer_timeout"
-                ) from None
-            if frame is None:
-                if ended is not None:
-                    return
-                raise ConnectionFailed("the chat closed before the answer", code="stream_lost")
-            kind = frame.get("type")
-            if kind == "error" and frame.get("id") in (None, qid):
-                raise APIError.from_frame(frame)
-            if kind in _ANSWER_TYPES and frame.get("id") == qid:
-                yield frame
-                if kind == "answer.revised":
-                    return
-                if kind == "answer.end":
-                    ended = frame
-            elif kind == "suggestions" and ended is not None:
-                yield frame  # the ones computed after this answer (not those sent on connect)
-                if not (wait_for_revision and ended.get("pending")):
-                    return
 
 
 class _OutOfOrder(Exception):

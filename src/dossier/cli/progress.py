@@ -1,0 +1,284 @@
+"""The research's progress as the terminal shows it, folded from the event stream.
+
+State comes from the same fold the server's snapshot uses (``SnapshotBuilder``); this
+module only decides how it looks: a live table (a spinner per running step, done/total,
+found, ETA, cached/retrying/failed/skipped states, findings counted by kind), one-line
+notes worth keeping in the scrollback (each finding, failures, retries), and the final
+report (summary, coverage, the analysis with its citation markers and sources).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from dossier.cli.cited import CitedText
+from dossier.core.events import Event, EventType
+from dossier.core.snapshot import SnapshotBuilder, StepState, WorkflowState
+from dossier.core.states import StepStatus, WorkflowStatus
+
+_STEP_ICON = {
+    StepStatus.PENDING: ("·", "dim"),
+    StepStatus.COMPLETED: ("✓", "green"),
+    StepStatus.FAILED: ("✗", "red"),
+    StepStatus.SKIPPED: ("⤼", "dim"),
+    StepStatus.RETRYING: ("↻", "yellow"),
+}
+_WORKFLOW_STYLE = {
+    WorkflowStatus.COMPLETED: ("✓", "green"),
+    WorkflowStatus.FAILED: ("✗", "red"),
+    WorkflowStatus.CANCELLED: ("✗", "yellow"),
+}
+_STATUS_STYLE = {"completed": "green", "partial": "yellow", "failed": "red", "cancelled": "red"}
+_WORKFLOW_ORDER = ("customer_intelligence", "vendor_context")
+_ANALYSIS_TITLE = {
+    "customer_intelligence": "Analysis",
+    "vendor_context": "Our side (vendor context)",
+}
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _seconds(ms: Any) -> str:
+    value = _num(ms)
+    return f"{value / 1000:.1f} s" if value is not None else ""
+
+
+class ResearchProgress:
+    """Folds events (in seq order) and renders them."""
+
+    def __init__(self) -> None:
+        self.state = SnapshotBuilder("")
+        self.analysis: dict[str, CitedText] = {}
+        self._spinner = Spinner("dots", style="cyan")
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.state.completed)
+
+    @property
+    def status(self) -> str:
+        return str(self.state.completed.get("status") or "running")
+
+    def apply(self, event: Event, *, steps: bool = False) -> list[Text]:
+        """Fold one event; returns the lines to print for it (findings, failures,
+        retries; with ``steps`` also every step and workflow end, for a terminal
+        without a live display)."""
+        self.state.apply(event)
+        data, kind = event.data, event.type
+        where = f"{event.workflow or 'session'} · {event.step or ''}".rstrip(" ·")
+        if kind == EventType.ANALYSIS_STARTED:
+            self.analysis[event.workflow or "session"] = CitedText()
+        elif kind == EventType.ANALYSIS_DELTA:
+            self.analysis.setdefault(event.workflow or "session", CitedText()).add(
+                str(data.get("text", ""))
+            )
+        elif kind == EventType.ANALYSIS_CITATION:
+            self.analysis.setdefault(event.workflow or "session", CitedText()).cite(data)
+        elif kind == EventType.ANALYSIS_COMPLETED:
+            streamed = self.analysis.get(event.workflow or "session")
+            if streamed is None or not streamed.plain.strip():  # nothing streamed (cached)
+                self.analysis[event.workflow or "session"] = CitedText.of(
+                    str(data.get("text") or ""), data.get("citations") or []
+                )
+        elif kind == EventType.FINDING:
+            line = Text("  + ", style="green")
+            line.append(f"{data.get('kind', 'finding')}  ", style="bold")
+            line.append(str(data.get("title", "")))
+            line.append(f"  ({data.get('source', '?')})", style="dim")
+            return [line]
+        elif kind == EventType.STEP_FAILED:
+            return [_note("✗", "red", where, f"failed: {data.get('error') or 'error'}")]
+        elif kind == EventType.STEP_RETRYING:
+            wait = _num(data.get("next_in_s"))
+            text = f"retrying (attempt {data.get('attempt', '?')}): {data.get('error', '')}"
+            return [_note("↻", "yellow", where, text + (f", next in {wait:.1f} s" if wait else ""))]
+        elif kind == EventType.STEP_SKIPPED:
+            return [_note("⤼", "dim", where, f"skipped: {data.get('reason') or ''}".rstrip(": "))]
+        elif kind == EventType.SESSION_ERROR:
+            return [_note("!", "red", "session", str(data.get("message") or data))]
+        elif steps and kind == EventType.STEP_COMPLETED:
+            found = data.get("found")
+            parts = ["cached" if data.get("cached") else "done"]
+            if isinstance(found, int) and found:
+                parts.append(f"{found} found")
+            if data.get("duration_ms") is not None:
+                parts.append(_seconds(data.get("duration_ms")))
+            return [_note("✓", "green", where, " · ".join(parts))]
+        elif steps and kind in (EventType.WORKFLOW_COMPLETED, EventType.WORKFLOW_FAILED):
+            ok = kind == EventType.WORKFLOW_COMPLETED
+            text = f"{'completed' if ok else 'failed'} · {data.get('found', 0)} found"
+            return [_note("✓" if ok else "✗", "green" if ok else "red", where, text)]
+        return []
+
+    # -- views
+    def _workflows(self) -> list[WorkflowState]:
+        flows = self.state.workflows
+        names = [n for n in _WORKFLOW_ORDER if n in flows]
+        names += [n for n in flows if n not in names and n != "session"]
+        return [flows[n] for n in names]
+
+    def findings_by_kind(self) -> Text:
+        customer = Counter(
+            f.kind.value
+            for f in self.state.findings.values()
+            if f.id not in self.state.vendor_finding_ids
+        )
+        out = Text("findings  ", style="bold")
+        if not customer:
+            out.append("none yet", style="dim")
+        for i, (kind, count) in enumerate(customer.most_common()):
+            out.append(" · " if i else "")
+            out.append(f"{count} ", style="bold green")
+            out.append(kind)
+        vendor = len(self.state.vendor_finding_ids)
+        if vendor:
+            out.append(f"   (+{vendor} about us)", style="dim")
+        return out
+
+    def live(self, max_lines: int | None = None) -> RenderableType:
+        """The live table: running workflows step by step, finished ones on one line.
+
+        With ``max_lines`` (a short terminal: rich would crop the bottom, where the prompt
+        is), finished steps fold into one line per workflow, then the rest is cut.
+        """
+        rows = self._rows(fold=False)
+        if max_lines is not None and len(rows) + 1 > max_lines:
+            rows = self._rows(fold=True)
+            if len(rows) + 1 > max_lines:
+                keep = max(1, max_lines - 2)
+                more = Text(f"… {len(rows) - keep} more steps", style="dim")
+                rows = [*rows[:keep], (Text(""), more, Text(""), Text(""), Text(""), Text(""))]
+        table = Table.grid(padding=(0, 1))
+        for _ in range(6):
+            table.add_column(no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        return Group(table, self.findings_by_kind())
+
+    def _rows(self, *, fold: bool) -> list[tuple[RenderableType, ...]]:
+        rows: list[tuple[RenderableType, ...]] = []
+        for workflow in self._workflows():
+            rows.append(self._workflow_cells(workflow))
+            if workflow.status in _WORKFLOW_STYLE:
+                continue  # finished: one line
+            steps = list(workflow.steps.values())
+            done = [s for s in steps if s.status is StepStatus.COMPLETED]
+            if fold and len(done) > 1:
+                label = Text(f"  {len(done)} steps done", style="dim")
+                rows.append((Text("✓", style="green"), label, *(Text("") for _ in range(4))))
+                steps = [s for s in steps if s.status is not StepStatus.COMPLETED]
+            rows += [self._step_cells(step) for step in steps]
+        return rows
+
+    def _workflow_cells(self, workflow: WorkflowState) -> tuple[RenderableType, ...]:
+        icon, style = _WORKFLOW_STYLE.get(workflow.status, ("", "cyan"))
+        found = sum(
+            int(_num(s.data.get("found")) or 0)
+            for s in workflow.steps.values()
+            if s.name.startswith("collect.")
+        )
+        running = workflow.status is WorkflowStatus.RUNNING
+        return (
+            self._spinner if running else Text(icon, style=style),
+            Text(workflow.kind, style=f"bold {style}"),
+            Text(""),
+            Text(f"{found} found", style="green"),
+            Text(""),
+            Text(workflow.status.value, style=style),
+        )
+
+    def _step_cells(self, step: StepState) -> tuple[RenderableType, ...]:
+        data = step.data
+        if step.status is StepStatus.RUNNING:
+            icon: RenderableType = self._spinner
+        else:
+            symbol, style = _STEP_ICON[step.status]
+            icon = Text(symbol, style=style)
+        done, total = _num(data.get("done")), _num(data.get("total"))
+        count = f"{int(done or 0)}/{int(total)}" if total else ""
+        found = _num(data.get("found"))
+        eta = _num(data.get("eta_s"))
+        if step.status is StepStatus.COMPLETED:
+            state = "cached" if data.get("cached") else _seconds(data.get("duration_ms"))
+            when = Text(state, style="blue" if data.get("cached") else "dim")
+        elif step.status in (StepStatus.RUNNING, StepStatus.RETRYING) and eta:
+            when = Text(f"~{eta:.0f} s" if eta >= 1 else "<1 s", style="dim")
+        else:
+            when = Text("")
+        if step.status in (StepStatus.FAILED, StepStatus.SKIPPED):
+            message = Text(str(data.get("error") or step.status.value), style="red dim")
+        elif step.status is StepStatus.RETRYING:
+            message = Text(f"retrying (attempt {data.get('attempt', '?')})", style="yellow")
+        else:
+            message = Text(str(data.get("message") or ""), style="dim")
+        return (
+            icon,
+            Text(f"  {step.name}"),
+            Text(count, style="dim"),
+            Text(f"{int(found)} found" if found else "", style="green"),
+            when,
+            message,
+        )
+
+    def report(self, account: str) -> RenderableType:
+        """The final report, printed once when the research completes."""
+        done = self.state.completed
+        status = self.status
+        head = Text(f"Research {status}: ", style=f"bold {_STATUS_STYLE.get(status, '')}")
+        head.append(account, style="bold")
+        head.append(f"  in {_seconds(done.get('duration_ms'))}", style="dim")
+        if done.get("cache_hits"):
+            head.append(f" · {done['cache_hits']} cache hits", style="blue")
+        parts: list[RenderableType] = [Text(""), head]
+        for workflow in self._workflows():
+            icon, style = _WORKFLOW_STYLE.get(workflow.status, ("·", "dim"))
+            line = Text(f"  {icon} ", style=style)
+            line.append(workflow.kind, style="bold")
+            line.append(f"  {workflow.result.get('found', 0)} found", style="dim")
+            failed = [s.name for s in workflow.steps.values() if s.status is StepStatus.FAILED]
+            if failed:
+                line.append(f" · failed: {', '.join(failed)}", style="red")
+            parts.append(line)
+        parts.append(self.findings_by_kind())
+        parts.append(_coverage(done.get("coverage")))
+        order = {kind: i for i, kind in enumerate(_WORKFLOW_ORDER)}
+        for kind, cited in sorted(self.analysis.items(), key=lambda kv: order.get(kv[0], 9)):
+            if not cited.plain.strip():
+                continue
+            title = _ANALYSIS_TITLE.get(kind, f"Analysis · {kind}")
+            parts += [Text(""), Text(title, style="bold underline")]
+            parts.append(cited.text())
+            if cited.sources:
+                parts += [Text("Sources", style="bold"), cited.sources_list()]
+        return Group(*parts)
+
+
+def _coverage(coverage: Any) -> Text:
+    out = Text("coverage  ", style="bold")
+    if not isinstance(coverage, dict):
+        return out
+    style_of = {"complete": "green", "partial": "yellow", "missing": "red"}
+    for i, (data_type, entry) in enumerate(sorted(coverage.items())):
+        entry = entry if isinstance(entry, dict) else {}
+        status = str(entry.get("status") or "?")
+        out.append(" · " if i else "")
+        out.append(f"{data_type} ", style="bold")
+        out.append(status, style=style_of.get(status, ""))
+        if entry.get("reason") and status != "complete":
+            out.append(f" ({entry['reason']})", style="dim")
+    return out
+
+
+def _note(icon: str, style: str, where: str, text: str) -> Text:
+    line = Text(f"  {icon} ", style=style)
+    line.append(where, style="bold")
+    line.append(f"  {text}", style="dim" if style == "green" else style)
+    return line
