@@ -39,8 +39,8 @@ test: install-dev browser-deps lint type
 check: lint type
 
 lint: install-dev
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 
 fmt: install-dev
 	$(VENV)/bin/ruff format src tests bench

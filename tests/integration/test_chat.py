@@ -274,7 +274,8 @@ async def test_an_answer_from_partial_data_cites_what_is_known_and_names_what_is
 ) -> None:
     session_id, ws = chat
     async with asyncio.timeout(30):  # wait for the first findings, not for the whole research
-        while not (await live.get(f"/api/sessions/{session_id}")).json()["findings"]:
+        # (polling the snapshot is what a client does)
+        while not (await live.get(f"/api/sessions/{session_id}")).json()["findings"]:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     await ws.send(json.dumps({"type": "question", "id": "ov", "content": "Give me an overview"}))
     frames = await frames_until(ws, lambda f: f["type"] == "answer.end" and f["id"] == "ov")
