@@ -90,8 +90,11 @@ export async function createSession(name, domain) {
  */
 export async function getSnapshot(sessionId) {
   const response = await request("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
+  // The header has whole seconds: the server's clock is somewhere in [date, date + 1 s).
+  // Offsets within that resolution cannot be told from zero, so they count as none.
   const date = Date.parse(response.headers.get("date") || "");
-  const clockOffsetMs = Number.isFinite(date) ? date - Date.now() : 0;
+  const raw = Number.isFinite(date) ? date + 500 - Date.now() : 0;
+  const clockOffsetMs = Math.abs(raw) < 2000 ? 0 : raw;
   return { snapshot: await response.json(), clockOffsetMs };
 }
 
@@ -100,10 +103,11 @@ export async function listSessions(limit = 8) {
   return (await response.json()).sessions || [];
 }
 
-export async function steer(sessionId, action, target) {
+export async function steer(sessionId, action, target, id) {
   const response = await request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/steer`, {
     action,
     target: target || null,
+    id,
   });
   return response.json();
 }

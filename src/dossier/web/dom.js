@@ -39,12 +39,12 @@ export function replaceChildren(node, ...children) {
   return node;
 }
 
-/** The URL if it is http(s), else null: a `javascript:` or `data:` link from a source must
- * never become clickable. */
+/** The URL if it is an absolute http(s) URL, else null: a `javascript:` or `data:` link from
+ * a source must never become clickable (and a relative one would point into this app). */
 export function safeHref(url) {
   if (typeof url !== "string" || !url) return null;
   try {
-    const parsed = new URL(url, window.location.href);
+    const parsed = new URL(url);
     return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
   } catch {
     return null;

@@ -252,6 +252,7 @@ export class SessionModel {
     }
     if (turn.state === "done") return false;
     applyEnd(turn, data);
+    if (!data.error) turn.error = null; // e.g. "connection dropped": the answer was logged after all
     turn.text = typeof data.text === "string" ? data.text : turn.text;
     turn.citations = Array.isArray(data.citations) ? data.citations : turn.citations;
     turn.basis = data.basis || turn.basis;

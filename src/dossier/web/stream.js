@@ -25,12 +25,15 @@ export class EventStream {
    * @param {() => number} lastSeq  where to resume (the model's last applied seq)
    * @param {(event: object) => void} onEvent  one parsed envelope {seq, type, ts, data, ...}
    * @param {(state: "connecting"|"live"|"reconnecting"|"closed", detail?: string) => void} onState
+   * @param {(failures: number) => void} onRefused  the server refused the stream (an HTTP
+   *   error, not a dropped connection): the caller may need to re-check the session
    */
-  constructor(sessionId, lastSeq, onEvent, onState) {
+  constructor(sessionId, lastSeq, onEvent, onState, onRefused = () => {}) {
     this.sessionId = sessionId;
     this.lastSeq = lastSeq;
     this.onEvent = onEvent;
     this.onState = onState;
+    this.onRefused = onRefused;
     this.source = null;
     this.failures = 0;
     this.timer = null;
@@ -69,8 +72,9 @@ export class EventStream {
       this.close();
       this.failures += 1;
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
-      this.onState("reconnecting", `retrying in ${Math.round(delay / 1000)} s`);
+      this.onState("reconnecting", `retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
       this.timer = setTimeout(() => this.open(), delay);
+      this.onRefused(this.failures);
     };
     for (const type of EVENT_TYPES) source.addEventListener(type, this.handle);
   }

@@ -36,12 +36,31 @@ export function renderTimelines(root, model) {
           el("div", {}, el("h2", { text: title }), el("p", { class: "muted small", text: subtitle })),
           el("span", { class: "pill", dataset: { role: "wf-status" } })),
         el("ol", { class: "steps" }),
-        el("p", { class: "timeline-foot muted small" }),
+        el("div", { class: "timeline-foot" },
+          el("p", { class: "muted small", dataset: { role: "wf-summary" } }),
+          el("button", {
+            type: "button",
+            class: "link-button small",
+            dataset: { role: "wf-toggle" },
+            hidden: true,
+            attrs: { "aria-expanded": "false" },
+            on: { click: () => toggle(kind, root, model) },
+          })),
       );
       root.append(card);
     }
     renderWorkflow(card, model.workflows.get(kind), model);
   }
+}
+
+// Workflows whose finished steps the user chose to see (they fold away once it ends, so the
+// briefing moves up; failures and skips stay in view).
+const expanded = new Set();
+
+function toggle(kind, root, model) {
+  if (expanded.has(kind)) expanded.delete(kind);
+  else expanded.add(kind);
+  renderTimelines(root, model);
 }
 
 function renderWorkflow(card, wf, model) {
@@ -56,17 +75,28 @@ function renderWorkflow(card, wf, model) {
   pill.textContent = stuck ? "Stuck?" : wf.status === "running" ? "Working" : STATUS_LABEL[status] || status;
 
   const list = card.querySelector(".steps");
+  const finished = ["completed", "failed", "cancelled"].includes(wf.status);
+  const folded = finished && !expanded.has(wf.kind);
+  const foldable = steps.filter((step) => step.status === "completed").length;
   if (!steps.length) {
     replaceChildren(list, el("li", { class: "step step-placeholder muted", text: model.running ? "Starting…" : "No steps ran." }));
   } else {
-    replaceChildren(list, steps.map((step, i) => renderStep(step, live[i], model)));
+    replaceChildren(list, steps.map((step, i) => {
+      const row = renderStep(step, live[i], model);
+      row.hidden = folded && step.status === "completed";
+      return row;
+    }));
   }
-  const foot = card.querySelector(".timeline-foot");
   const parts = [];
+  if (finished && foldable) parts.push(`${foldable} of ${plural(steps.length, "step")} done`);
   if (typeof wf.result.found === "number") parts.push(plural(wf.result.found, "finding"));
   if (typeof wf.result.duration_ms === "number") parts.push(`in ${fmtMs(wf.result.duration_ms)}`);
   if (wf.result.cached) parts.push("served from cache");
-  foot.textContent = parts.join(" · ");
+  card.querySelector('[data-role="wf-summary"]').textContent = parts.join(" · ");
+  const button = card.querySelector('[data-role="wf-toggle"]');
+  button.hidden = !finished || !foldable;
+  button.textContent = folded ? "Show all steps" : "Hide finished steps";
+  button.setAttribute("aria-expanded", String(!folded));
 }
 
 /** completed|partial|running|... : a finished workflow with failed steps is "partial". */
@@ -90,13 +120,16 @@ function renderStep(step, live, model) {
   const total = Number(step.total) || 0;
   const done = Math.min(Number(step.done) || 0, total);
   const meta = [];
-  if (total > 0) meta.push(`${done}/${total}`);
+  const ended = TERMINAL.has(status);
+  if (total > 0 && !ended) meta.push(`${done}/${total}`);
   if (typeof step.found === "number" && step.found > 0) meta.push(`${step.found} found`);
   if ((status === "running" || status === "retrying") && typeof step.eta_s === "number" && step.eta_s > 0) {
-    meta.push(`~${fmtSeconds(step.eta_s)} left`);
+    meta.push(`${step.eta_s < 1 ? "" : "~"}${fmtSeconds(step.eta_s)} left`);
   }
-  if (TERMINAL.has(status) && typeof step.duration_ms === "number") meta.push(fmtMs(step.duration_ms));
-  const message = status === "failed" || status === "skipped" ? "" : step.message || "";
+  if (ended && typeof step.duration_ms === "number") meta.push(fmtMs(step.duration_ms));
+  // A finished step's last message is only worth keeping when it sums up what a source gave
+  // ("2 open roles"); for the others it is stale ("writing the analysis").
+  const message = !ended || (status === "completed" && step.name.startsWith("collect.")) ? step.message || "" : "";
 
   return el(
     "li",
@@ -106,7 +139,7 @@ function renderStep(step, live, model) {
       el("div", { class: "step-head" },
         el("span", { class: "step-name", text: stepLabel(step.name) }),
         step.cached ? el("span", { class: "badge badge-cache", text: "cached" }) : null,
-        el("span", { class: "step-state", text: STATUS_LABEL[status] || status })),
+        el("span", { class: "step-state", text: live === "stuck" ? "Stuck?" : STATUS_LABEL[status] || status })),
       total > 0 && !TERMINAL.has(status)
         ? el("div", {
             class: "bar",

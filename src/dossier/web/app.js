@@ -1,0 +1,284 @@
+// Page wiring: the company box, the token prompt, and one session view at a time.
+// A session is shown by loading its snapshot first (everything known so far, rendered at
+// once), then streaming the events after the snapshot's last_seq; the URL (?session=…) makes
+// reloads and shared links land on the same session.
+
+import * as api from "./api.js";
+import { $, el, fmtDate, replaceChildren, safeHref } from "./dom.js";
+import { Dirty, SessionModel } from "./model.js";
+import { EventStream } from "./stream.js";
+import { ChatSocket } from "./socket.js";
+import { ChatPanel } from "./chat.js";
+import { FindingsView, renderAnalysis, renderCoverage } from "./findings.js";
+import { renderTimelines } from "./timeline.js";
+
+const STATUS_TEXT = {
+  running: "Researching…",
+  completed: "Complete",
+  partial: "Complete, with gaps",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+let current = null; // the session view on screen: {model, stream, socket, ...}
+
+function init() {
+  const form = $('[data-role="research-form"]');
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    research(form);
+  });
+  setupToken();
+  const sessionId = new URLSearchParams(window.location.search).get("session");
+  if (sessionId) showSession(sessionId, {});
+  else showWelcome();
+}
+
+async function research(form) {
+  const name = form.elements.company.value.trim();
+  const domain = form.elements.domain.value.trim();
+  if (!name) return;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  setFormError("");
+  try {
+    const opened = await api.createSession(name, domain || undefined);
+    const url = new URL(window.location.href);
+    url.searchParams.set("session", opened.session_id);
+    window.history.replaceState(null, "", url);
+    await showSession(opened.session_id, { joined: opened.joined, cached: opened.cached });
+  } catch (err) {
+    handleError(err, setFormError);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setFormError(message) {
+  const node = $('[data-role="form-error"]');
+  node.textContent = message;
+  node.hidden = !message;
+}
+
+function handleError(err, show) {
+  if (err instanceof api.ApiError && err.status === 401) {
+    openTokenPanel("This server needs an API token.");
+    show("Paste the API token to continue.");
+  } else {
+    show(err.message || String(err));
+  }
+}
+
+// ---- token (only when the server runs with DOSSIER_API_TOKEN)
+
+function setupToken() {
+  const panel = $('[data-role="token-panel"]');
+  const input = $("#token");
+  $('[data-role="token-toggle"]').addEventListener("click", () => (panel.hidden ? openTokenPanel("") : (panel.hidden = true)));
+  $('[data-role="token-form"]').addEventListener("submit", (e) => {
+    e.preventDefault();
+    api.setToken(input.value.trim());
+    input.value = "";
+    panel.hidden = true;
+    refreshTokenState();
+    const sessionId = new URLSearchParams(window.location.search).get("session");
+    if (sessionId) showSession(sessionId, {});
+    else showWelcome();
+  });
+  $('[data-role="token-clear"]').addEventListener("click", () => {
+    api.setToken("");
+    refreshTokenState();
+  });
+  refreshTokenState();
+}
+
+function openTokenPanel(reason) {
+  const panel = $('[data-role="token-panel"]');
+  $('[data-role="token-reason"]').textContent = reason || "Used only when the server requires one; kept in this browser.";
+  panel.hidden = false;
+  $("#token").focus();
+}
+
+function refreshTokenState() {
+  $('[data-role="token-toggle"]').dataset.set = api.getToken() ? "true" : "false";
+}
+
+// ---- welcome
+
+async function showWelcome() {
+  teardown();
+  $("#welcome").hidden = false;
+  $("#session").hidden = true;
+  document.title = "dossier";
+  const list = $('[data-role="recent"]');
+  try {
+    const sessions = await api.listSessions(8);
+    replaceChildren(list, sessions.map((s) =>
+      el("li", {}, el("a", { href: `?session=${encodeURIComponent(s.session_id)}`, text: s.account?.name || s.session_id }),
+        el("span", { class: "muted small", text: ` ${fmtDate(s.created_at)} · ${s.status}` }))));
+    $('[data-role="recent-card"]').hidden = sessions.length === 0;
+  } catch (err) {
+    $('[data-role="recent-card"]').hidden = true;
+    if (err instanceof api.ApiError && err.status === 401) openTokenPanel("This server needs an API token.");
+  }
+}
+
+// ---- session view
+
+function teardown() {
+  if (!current) return;
+  current.stream.stop();
+  current.socket.stop();
+  clearInterval(current.ticker);
+  clearTimeout(current.renderTimer);
+  current = null;
+}
+
+async function showSession(sessionId, flags) {
+  teardown();
+  $("#welcome").hidden = true;
+  const view = $("#session");
+  view.hidden = false;
+  view.dataset.state = "loading";
+  setSessionError("");
+  let loaded;
+  try {
+    loaded = await api.getSnapshot(sessionId);
+  } catch (err) {
+    view.dataset.state = "error";
+    handleError(err, (m) => setSessionError(err.status === 404 ? "That session does not exist (or is not yours)." : m));
+    return;
+  }
+  const model = new SessionModel(sessionId);
+  model.loadSnapshot(loaded.snapshot, loaded.clockOffsetMs);
+  model.joined = Boolean(flags.joined);
+  model.cached = model.cached || Boolean(flags.cached);
+
+  const session = { model, dirty: new Dirty(), renderTimer: null };
+  session.findings = new FindingsView($('[data-role="findings"]'), model);
+  const onCite = (citation) => cite(session, citation);
+  session.socket = new ChatSocket(sessionId, (frame) => session.chat.onFrame(frame), (state, detail) => session.chat.setConnection(state, detail));
+  session.chat = new ChatPanel($('[data-role="chat"]'), model, session.socket, onCite);
+  session.onCite = onCite;
+  session.stream = new EventStream(
+    sessionId,
+    () => model.lastSeq,
+    (event) => onEvent(session, event),
+    (state, detail) => setStreamState(state, detail),
+    (failures) => recheck(session, failures),
+  );
+  current = session;
+
+  replaceChildren($('[data-role="timelines"]'));
+  session.dirty.all = true;
+  flush(session);
+  view.dataset.state = "ready";
+  session.stream.start();
+  session.socket.start();
+  // Liveness ("working" vs "stuck") and retry countdowns age with the clock, not with events.
+  session.ticker = setInterval(() => {
+    if (model.running) {
+      session.dirty.timeline = true;
+      schedule(session);
+    }
+  }, 1000);
+}
+
+/**
+ * The server keeps refusing the stream: find out why from the snapshot. A missing session or
+ * a bad token is shown; a log that is now shorter than what we applied (the server's data
+ * was reset) means our state is stale, so the session is loaded again from scratch.
+ */
+async function recheck(session, failures) {
+  if (failures % 3 !== 0 || session !== current) return;
+  try {
+    const { snapshot } = await api.getSnapshot(session.model.sessionId);
+    if (session === current && snapshot.last_seq < session.model.lastSeq) showSession(session.model.sessionId, {});
+  } catch (err) {
+    if (session !== current) return;
+    if (err.status === 404) {
+      session.stream.stop();
+      setSessionError("This session no longer exists.");
+    } else handleError(err, setSessionError);
+  }
+}
+
+function onEvent(session, event) {
+  if (session !== current) return;
+  if (session.model.apply(event, session.dirty)) schedule(session);
+}
+
+/** Coalesce a burst of events (one SSE read can carry hundreds) into one render. */
+function schedule(session) {
+  if (session.renderTimer !== null) return;
+  session.renderTimer = setTimeout(() => {
+    session.renderTimer = null;
+    flush(session);
+  }, 16);
+}
+
+function flush(session) {
+  const { model, dirty } = session;
+  session.dirty = new Dirty();
+  const all = dirty.all;
+  if (all || dirty.header) renderHeader(model);
+  if (all || dirty.timeline || dirty.header) renderTimelines($('[data-role="timelines"]'), model);
+  if (all) session.findings.render();
+  else if (dirty.findings.size) session.findings.render(dirty.findings);
+  if (all || dirty.analysis) renderAnalysis($('[data-role="analysis"]'), model, session.onCite);
+  if (all || dirty.coverage || dirty.header) {
+    renderCoverage($('[data-role="coverage"]'), model);
+    if (!model.running) session.findings.refreshGroups(); // empty groups now say why
+  }
+  if (all) session.chat.render();
+  else if (dirty.chat.size || dirty.header) session.chat.render(dirty.chat);
+  $("#session").dataset.lastSeq = String(model.lastSeq);
+}
+
+function renderHeader(model) {
+  const view = $("#session");
+  const name = model.account?.name || model.sessionId;
+  view.dataset.status = model.status;
+  document.title = `${name} · dossier`;
+  $('[data-role="account-name"]').textContent = name;
+  const domain = model.account?.domain;
+  $('[data-role="account-sub"]').textContent = [domain, model.vendor?.name ? `for ${model.vendor.name}` : ""].filter(Boolean).join(" · ");
+  const status = $('[data-role="session-status"]');
+  status.dataset.status = model.status;
+  status.textContent = STATUS_TEXT[model.status] || model.status;
+  $('[data-role="badge-joined"]').hidden = !model.joined;
+  $('[data-role="badge-cached"]').hidden = !model.cached;
+  const errors = model.errors.map((e) => e.message || e.error).filter(Boolean);
+  setSessionError(errors.length ? `Server error: ${errors[errors.length - 1]}` : "");
+}
+
+function setSessionError(message) {
+  const node = $('[data-role="session-error"]');
+  node.textContent = message;
+  node.hidden = !message;
+}
+
+function setStreamState(state, detail) {
+  const node = $('[data-role="stream-state"]');
+  node.dataset.state = state;
+  node.textContent = state === "live" ? "Live" : state === "closed" ? "Offline" : detail ? `Reconnecting (${detail})` : state === "connecting" ? "Connecting…" : "Reconnecting…";
+}
+
+function cite(session, citation) {
+  if (session.findings.jumpTo(citation.finding)) return;
+  // Not on this page (e.g. a vendor finding the snapshot folds away): open the source.
+  const href = safeHref(citation.url);
+  if (href) window.open(href, "_blank", "noopener,noreferrer");
+}
+
+function exportAs(format) {
+  if (!current) return;
+  api.exportSession(current.model.sessionId, format).catch((err) => handleError(err, setSessionError));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-export]")) {
+    button.addEventListener("click", () => exportAs(button.dataset.export));
+  }
+  init();
+});

@@ -1,0 +1,104 @@
+"""A replay research of Stripe, watched in the browser from the company box to the end."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import Page, expect
+
+from tests.browser.helpers import research, shoot, snapshot, wait_finished
+
+# Records the briefing's states as the page renders them (it must be seen streaming).
+_WATCH_BRIEFING = """
+window.__briefingStates = [];
+new MutationObserver(() => {
+  const node = document.querySelector('[data-role="analysis"]');
+  const state = node && node.dataset.status;
+  if (state && window.__briefingStates.at(-1) !== state) window.__briefingStates.push(state);
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
+"""
+
+
+async def test_a_research_streams_findings_analysis_and_ends_with_complete_timelines(
+    page: Page, api: httpx.AsyncClient
+) -> None:
+    await page.add_init_script(_WATCH_BRIEFING)
+    session_id = await research(page, "Stripe")
+    await expect(page.locator('[data-role="session-status"]')).to_have_text("Researching…")
+
+    # Findings land live, in their groups, with source, date and a link.
+    job = page.locator('[data-group="jobs"] .finding', has_text="Abuse Investigator")
+    await expect(job).to_be_visible()
+    await expect(job.locator(".finding-meta")).to_contain_text("Greenhouse")
+    await expect(job.locator(".finding-meta")).to_contain_text("2026")
+    link = job.locator("a.finding-link")
+    await expect(link).to_have_attribute("href", "https://stripe.com/jobs/search?gh_jid=8172508")
+    await expect(link).to_have_attribute("rel", "noopener noreferrer")
+    person = page.locator('[data-group="people"] .finding', has_text="Patrick Collison")
+    await expect(person).to_be_visible()
+    await expect(person).to_contain_text("CEO")
+    await expect(page.locator('[data-group="news"] .finding').first).to_be_visible()
+
+    status = await wait_finished(page)
+    final = await snapshot(api, session_id)
+    assert status == final["status"] == "partial"  # the replay has no homepage: no tech stack
+    await shoot(page, "laptop-finished")
+    await shoot(page, "laptop-finished-top", full_page=False)
+
+    # The analysis streamed in (seen while running), and its citations are finding links.
+    assert "running" in await page.evaluate("window.__briefingStates")
+    briefing = page.locator('[data-role="briefing"]')
+    expected = final["analysis"]["customer_intelligence"]
+    await expect(briefing).to_contain_text("Hiring signal: 2 open roles")
+    text = " ".join(await briefing.locator(".analysis-text").all_inner_texts())
+    assert " ".join(text.split()) == " ".join(expected["text"].split())
+    cited = {c["finding"] for c in expected["citations"]}
+    chips = briefing.locator(".cite")
+    await expect(chips).to_have_count(len(cited))
+    assert set(await chips.evaluate_all("els => els.map(e => e.dataset.finding)")) == cited
+
+    # Both timelines ended; the failed sources say why.
+    vendor = page.locator('[data-workflow="vendor_context"]')
+    customer = page.locator('[data-workflow="customer_intelligence"]')
+    await expect(vendor).to_have_attribute("data-status", "completed")
+    await expect(customer).to_have_attribute("data-status", "partial")
+    await expect(customer.locator('[data-step="collect.greenhouse"]')).to_contain_text("2 found")
+    failed = customer.locator('[data-step="collect.techstack"]')
+    await expect(failed).to_have_attribute("data-status", "failed")
+    await expect(failed.locator(".step-error")).to_contain_text("replay has no recording")
+    steps = final["workflows"]["customer_intelligence"]["steps"]
+    await expect(customer.locator(".step")).to_have_count(len(steps))
+    assert await page.locator('.step[data-status="running"]').count() == 0
+    # Finished steps fold away (failures stay in view) until asked for.
+    greenhouse = customer.locator('[data-step="collect.greenhouse"]')
+    await expect(greenhouse).to_be_hidden()
+    await expect(failed).to_be_visible()
+    await customer.locator('[data-role="wf-toggle"]').click()
+    await expect(greenhouse).to_be_visible()
+
+    # Coverage summary at the end.
+    coverage = page.locator('[data-role="coverage"]')
+    await expect(coverage).to_be_visible()
+    await expect(coverage.locator('[data-type="tech"]')).to_have_attribute("data-status", "missing")
+    await expect(coverage.locator('[data-type="jobs"]')).to_have_attribute(
+        "data-status", "complete"
+    )
+
+    # Export: the Markdown dossier downloads with the research in it.
+    async with page.expect_download() as download_info:
+        await page.click('[data-export="md"]')
+    download = await download_info.value
+    assert download.suggested_filename == f"dossier-{session_id}.md"
+    path = await download.path()
+    assert "Abuse Investigator" in path.read_text(encoding="utf-8")
+
+
+async def test_researching_a_finished_account_again_is_served_from_cache(page: Page) -> None:
+    first = await research(page, "Stripe")
+    await wait_finished(page)
+    second = await research(page, "Stripe")
+    assert second != first
+    await expect(page.locator('[data-role="badge-cached"]')).to_be_visible()
+    await expect(page.locator('[data-role="session-status"]')).not_to_have_text("Researching…")
+    step = page.locator('[data-workflow="customer_intelligence"] [data-step="collect.greenhouse"]')
+    await expect(step.locator(".badge-cache")).to_have_text("cached")
+    await expect(page.locator('[data-group="jobs"] .finding')).to_have_count(2)
