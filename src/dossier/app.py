@@ -245,6 +245,16 @@ async def _shutdown_dbos() -> None:
     )
 
 
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 class DossierApp(FastAPI):
     """FastAPI, with the chat WebSocket served from the ASGI entry (see ``chat_fast_path``)."""
 
@@ -283,7 +293,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
-        return HTMLResponse((web / "index.html").read_text(encoding="utf-8"))
+        # The page builds everything with textContent; the policy is a second fence should
+        # source text ever reach markup: no inline script, no foreign origins, no framing.
+        return HTMLResponse((web / "index.html").read_text(encoding="utf-8"), headers=_PAGE_HEADERS)
 
     app.mount("/static", StaticFiles(packages=[("dossier", "web")]), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

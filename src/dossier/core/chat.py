@@ -268,6 +268,29 @@ class ChatService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await early
 
+    async def log_cancelled(self, session_id: str, question_id: str, content: str) -> None:
+        """A cancelled answer still ends on the log, so other tabs stop waiting for it."""
+        question = NewEvent(
+            type=EventType.CHAT_QUESTION,
+            data={"id": question_id, "content": content.strip()},
+            dedup=f"chat.question:{question_id}",
+        )
+        end = NewEvent(
+            type=EventType.ANSWER_END,
+            data={
+                "id": question_id,
+                "complete": False,
+                "pending": [],
+                "latency_ms": None,
+                "partial": True,
+                "cancelled": True,
+                "text": "",
+                "citations": [],
+            },
+            dedup=f"answer.end:{question_id}",
+        )
+        await self._append(session_id, [question, end])
+
     async def _log_later(self, session_id: str, question: NewEvent) -> None:
         await asyncio.sleep(QUESTION_LOG_DELAY_S)
         await self._append(session_id, [question])

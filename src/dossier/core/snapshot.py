@@ -51,6 +51,7 @@ _STEP_FIELDS = (
     "coverage",
     "cached",
     "data_types",
+    "next_in_s",
 )
 
 
@@ -299,6 +300,8 @@ class SnapshotBuilder:
             "created_at": self.created.get("created_at"),
             "workflows": {k: w.to_json() for k, w in self.workflows.items() if k != "session"},
             "findings": [f.model_dump(mode="json") for f in self.findings.values()],
+            # which of them are about us (Vendor Context), not the account
+            "vendor_findings": sorted(self.vendor_finding_ids),
             "analysis": {k: a.to_json() for k, a in self.analysis.items()},
             "chat": [t.to_json() for t in self.chat.values()],
             "coverage": self.coverage(),

@@ -180,6 +180,8 @@ class ChatConnection:
         except asyncio.CancelledError:
             if qid not in self.cancelled:
                 raise  # the connection is going away
+            with contextlib.suppress(DossierError):
+                await self.chat.log_cancelled(self.session_id, qid, content)
             await self.send(
                 {
                     "type": "answer.end",
