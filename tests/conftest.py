@@ -63,6 +63,7 @@ def settings(tmp_path: Path) -> Settings:
         _env_file=None,
         data_dir=tmp_path / "data",
         sources="replay",
+        gc_tuning=False,  # a process-wide setting: leave the test runner's collector alone
         vendor_name="Acme Analytics",
         vendor_description="fraud and risk analytics for payment teams",
     )

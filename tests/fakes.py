@@ -60,6 +60,34 @@ class FakeCollector:
         return CollectResult(findings=list(self.findings))
 
 
+class ScriptedCollector(FakeCollector):
+    """A registrable fake (constructed from CollectorDeps like the real ones): three news
+    findings, a little slowly, for workflow tests that must not depend on recordings."""
+
+    name: ClassVar[str] = "scripted"
+
+    def __init__(self, deps: object) -> None:
+        super().__init__(
+            [make_finding(FindingKind.NEWS_ARTICLE, f"Acme story {i}") for i in range(3)],
+            delay_s=0.01,
+        )
+
+
+class BrokenCollector(FakeCollector):
+    """A registrable fake that finds one thing, then fails."""
+
+    name: ClassVar[str] = "broken"
+    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
+
+    def __init__(self, deps: object) -> None:
+        from dossier.errors import SourceUnavailable
+
+        super().__init__(
+            [make_finding(FindingKind.JOB_POSTING, "Half a job")],
+            error=SourceUnavailable("the board fell over"),
+        )
+
+
 class FakeEngine:
     """WorkflowEngine that records calls and starts nothing."""
 

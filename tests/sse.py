@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
 @dataclass
@@ -81,7 +81,7 @@ async def read_stream(
 
 
 @contextlib.asynccontextmanager
-async def running_server(app: FastAPI) -> AsyncIterator[str]:
+async def running_server(app: ASGIApp) -> AsyncIterator[str]:
     """The app on a real socket (127.0.0.1, free port), served from this event loop."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"

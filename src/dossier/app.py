@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -40,7 +41,9 @@ from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
 from dossier.transport import api, bench, chat_http, errors
 from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
+from dossier.transport.counting import counted
 from dossier.transport.deps import Services
+from dossier.transport.sse import stream_fast_path
 from dossier.transport.ws import chat_endpoint, chat_fast_path
 from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
@@ -121,7 +124,10 @@ async def open_services(
         await event_log.start()
         stack.push_async_callback(event_log.close)
         hub = FeedHub(
-            event_log, window=settings.live_window_events, heartbeat_s=settings.sse_heartbeat_s
+            event_log,
+            window=settings.live_window_events,
+            heartbeat_s=settings.sse_heartbeat_s,
+            stall_timeout_s=settings.sse_stall_timeout_s,
         )
         bus = None
         if settings.redis_url:
@@ -216,6 +222,8 @@ async def open_services(
                 asyncio.create_task(dbos_engine.takeover_loop(settings), name="takeover")
             )
         services.ready = True
+        if settings.gc_tuning:
+            _tune_gc()
         log.info(
             "dossier ready (role=%s, sources=%s, provider=%s, executor=%s)",
             settings.role,
@@ -233,6 +241,15 @@ async def open_services(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+def _tune_gc() -> None:
+    """Long-lived server objects (modules, DBOS, pools) move out of the collector's way and
+    young collections run less often: each full collection walks every live object, which
+    with 1,000 streams was a ~100 ms stall in delivery (bench: p99 100 ms -> 18 ms)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
 
 
 async def _shutdown_dbos() -> None:
@@ -256,13 +273,22 @@ _PAGE_HEADERS = {
 
 
 class DossierApp(FastAPI):
-    """FastAPI, with the chat WebSocket served from the ASGI entry (see ``chat_fast_path``)."""
+    """FastAPI, with the live channels (SSE streams, chat WebSocket) served from the ASGI
+    entry: they check their own token and map their own errors, and skipping the
+    middleware's per-message wrappers is measurable under load (``stream_fast_path``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             scope["app"] = self
             if await chat_fast_path(scope, receive, send):
                 return
+        elif scope["type"] == "http" and scope.get("method") == "GET":
+            scope["app"] = self
+            if await stream_fast_path(scope, receive, send):
+                return
+        if scope["type"] == "http":
+            await counted(super().__call__, scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
 
 

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     ws_max_inflight: int = Field(default=8, ge=1)
 
     # -- misc
+    gc_tuning: bool = Field(
+        default=True,
+        description="Freeze start-up objects and collect garbage less often: with thousands "
+        "of open streams a full collection stalls delivery ~100 ms (measured in bench/).",
+    )
     bench: bool = False
     log_level: str = "INFO"
     log_format: LogFormat = "console"

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -23,6 +22,7 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
+from starlette.types import ASGIApp
 
 from dossier.app import create_app
 from dossier.settings import Settings
@@ -67,12 +67,12 @@ def app_settings(settings: Settings, latency_ms: int, stream_delay_ms: float) ->
 
 
 @pytest.fixture
-async def app(app_settings: Settings) -> FastAPI:
+async def app(app_settings: Settings) -> ASGIApp:
     return create_app(app_settings)
 
 
 @pytest.fixture
-async def server(app: FastAPI) -> AsyncIterator[str]:
+async def server(app: ASGIApp) -> AsyncIterator[str]:
     async with running_server(app) as base_url:
         yield base_url
 

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.async_api import Page, Route, expect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -84,7 +83,10 @@ async def test_a_reload_mid_run_continues_without_duplicates_or_gaps(
 
 
 class StreamOpens:
-    """ASGI middleware noting how each event stream the server serves was asked for."""
+    """ASGI wrapper noting how each event stream the server serves was asked for.
+
+    It wraps the whole app, not as middleware: the streams are served from the app's
+    ASGI entry, ahead of its middleware stack."""
 
     def __init__(self, app: ASGIApp, seen: list[tuple[str, str | None]]) -> None:
         self.app = app
@@ -104,10 +106,8 @@ def stream_opens() -> list[tuple[str, str | None]]:
 
 
 @pytest.fixture
-async def app(app_settings: Settings, stream_opens: list[tuple[str, str | None]]) -> FastAPI:
-    application = create_app(app_settings)
-    application.add_middleware(StreamOpens, seen=stream_opens)
-    return application
+async def app(app_settings: Settings, stream_opens: list[tuple[str, str | None]]) -> ASGIApp:
+    return StreamOpens(create_app(app_settings), seen=stream_opens)
 
 
 @pytest.mark.parametrize("latency_ms", [500])

@@ -153,3 +153,15 @@ class TestRateLimit:
         limited = await client.post("/api/sessions", json={"account": {"name": "Late"}})
         assert limited.json()["error"]["code"] == "rate_limited"
         assert int(limited.headers["Retry-After"]) >= 1
+
+
+async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/api/sessions/s_counted")
+    await client.get("/healthz")
+    text = (await client.get("/metrics")).text
+    assert (
+        'dossier_http_requests_total{method="GET",route="/api/sessions/{session_id}",status="404"}'
+        in text
+    )
+    assert 'route="/healthz",status="200"' in text
+    assert "s_counted" not in text

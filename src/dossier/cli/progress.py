@@ -126,10 +126,10 @@ class ResearchProgress:
         return [flows[n] for n in names]
 
     def findings_by_kind(self) -> Text:
+        # A finding seen by both workflows is about the customer; only the rest is "us".
+        about_us = self.state.vendor_finding_ids - self.state.customer_finding_ids
         customer = Counter(
-            f.kind.value
-            for f in self.state.findings.values()
-            if f.id not in self.state.vendor_finding_ids
+            f.kind.value for f in self.state.findings.values() if f.id not in about_us
         )
         out = Text("findings  ", style="bold")
         if not customer:
@@ -138,7 +138,7 @@ class ResearchProgress:
             out.append(" · " if i else "")
             out.append(f"{count} ", style="bold green")
             out.append(kind)
-        vendor = len(self.state.vendor_finding_ids)
+        vendor = len(about_us)
         if vendor:
             out.append(f"   (+{vendor} about us)", style="dim")
         return out

@@ -525,4 +525,4 @@ def _str(value: object) -> str | None:
 
 def _customer(builder: SnapshotBuilder, finding_id: str) -> bool:
     """Findings about the account (not the vendor's own research)."""
-    return finding_id not in builder.vendor_finding_ids
+    return finding_id in builder.customer_finding_ids

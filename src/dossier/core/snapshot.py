@@ -148,7 +148,9 @@ class SnapshotBuilder:
         self.completed: dict[str, Any] = {}
         self.workflows: dict[str, WorkflowState] = {}
         self.findings: dict[str, Finding] = {}
+        # which facts came up in which workflow (a fact may be about both us and them)
         self.vendor_finding_ids: set[str] = set()
+        self.customer_finding_ids: set[str] = set()
         self.analysis: dict[str, AnalysisState] = {}
         self.chat: dict[str, ChatTurn] = {}
         self.errors: list[dict[str, JsonValue]] = []
@@ -251,6 +253,8 @@ class SnapshotBuilder:
             return
         if workflow == "vendor_context":
             self.vendor_finding_ids.add(finding.id)
+        else:
+            self.customer_finding_ids.add(finding.id)
         known = self.findings.get(finding.id)
         # The same fact from another source: one finding, with both sources' detail.
         self.findings[finding.id] = merge_group([known, finding]) if known else finding
@@ -301,7 +305,7 @@ class SnapshotBuilder:
             "workflows": {k: w.to_json() for k, w in self.workflows.items() if k != "session"},
             "findings": [f.model_dump(mode="json") for f in self.findings.values()],
             # which of them are about us (Vendor Context), not the account
-            "vendor_findings": sorted(self.vendor_finding_ids),
+            "vendor_findings": sorted(self.vendor_finding_ids - self.customer_finding_ids),
             "analysis": {k: a.to_json() for k, a in self.analysis.items()},
             "chat": [t.to_json() for t in self.chat.values()],
             "coverage": self.coverage(),

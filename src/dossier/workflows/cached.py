@@ -61,7 +61,7 @@ def cached_source_events(
                 data=finding.model_dump(mode="json"),
                 workflow=workflow,
                 step=step,
-                dedup=finding_dedup(finding),
+                dedup=finding_dedup(finding, workflow),
             )
         )
     by_type = found_by_type(findings)

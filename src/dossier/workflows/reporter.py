@@ -26,10 +26,11 @@ from dossier.core.types import Finding
 _FLUSH_FINDINGS = 32
 
 
-def finding_dedup(finding: Finding) -> str:
-    """One event per (source, finding): the same fact from two sources is logged twice
-    and merged by the snapshot (so each source's detail survives), never twice from one."""
-    return f"finding:{finding.source}:{finding.id}"
+def finding_dedup(finding: Finding, workflow: str) -> str:
+    """One event per (workflow, source, finding): the same fact from two sources is logged
+    twice and merged by the snapshot (so each source's detail survives), and a fact found
+    about both us and them appears in both workflows; never twice from one source."""
+    return f"finding:{workflow}:{finding.source}:{finding.id}"
 
 
 def reporter_for(
@@ -91,7 +92,9 @@ class StepReporter:
 
     def _finding_event(self, finding: Finding) -> NewEvent:
         return self._event(
-            EventType.FINDING, finding.model_dump(mode="json"), dedup=finding_dedup(finding)
+            EventType.FINDING,
+            finding.model_dump(mode="json"),
+            dedup=finding_dedup(finding, self.workflow),
         )
 
     def _move(self, target: StepStatus) -> None:

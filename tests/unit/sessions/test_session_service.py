@@ -1,0 +1,170 @@
+"""SessionService with a fake engine: open, join, serve from cache, cancel, steer, access."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from dossier.core.events import EventType, NewEvent
+from dossier.core.feed import FeedHub
+from dossier.core.live import LiveStates
+from dossier.core.sessions import CreateSession, SessionService, SteerCommand
+from dossier.core.states import SessionStatus
+from dossier.core.types import Account, Vendor
+from dossier.errors import Conflict, InvalidInput, NotFound
+from dossier.eventlog.sqlite import SqliteEventLog
+from tests.fakes import FakeEngine
+
+
+@pytest.fixture
+async def wired(tmp_path: Path) -> AsyncIterator[tuple[SessionService, FakeEngine, SqliteEventLog]]:
+    log = SqliteEventLog(tmp_path / "log.sqlite")
+    await log.start()
+    hub = FeedHub(log, window=100, heartbeat_s=60)
+    log.set_on_logged(hub.deliver)
+    runner = asyncio.create_task(hub.run())
+    engine = FakeEngine()
+    service = SessionService(
+        log,
+        engine,
+        LiveStates(hub, log),
+        default_vendor=Vendor(name="Acme Analytics"),
+        auth_enabled=True,
+        steer_targets=frozenset({"jobs", "news", "greenhouse"}),
+    )
+    yield service, engine, log
+    runner.cancel()
+    await log.close()
+
+
+def request(name: str = "Stripe", **extra: object) -> CreateSession:
+    return CreateSession.model_validate({"account": {"name": name}, **extra})
+
+
+async def test_a_new_account_starts_its_workflows(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, log = wired
+    opened = await service.open(request(), "p_alice")
+    assert not opened.joined and not opened.cached and opened.status is SessionStatus.RUNNING
+    assert engine.started == [opened.session_id]
+    events = await log.read_after(opened.session_id, 0)
+    assert [e.type for e in events] == [EventType.SESSION_CREATED]
+    assert events[0].data["vendor"]["name"] == "Acme Analytics"  # the default vendor
+
+
+async def test_the_same_account_joins_the_running_session(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, log = wired
+    first = await service.open(request("Stripe"), "p_alice")
+    again = await service.open(request("stripe, inc."), "p_bob")
+    refreshed = await service.open(request("STRIPE", refresh=True), "p_carol")
+    assert again.joined and again.session_id == first.session_id
+    assert refreshed.joined and refreshed.session_id == first.session_id  # live work already
+    assert engine.started == [first.session_id]
+    record = await service.record(first.session_id, "p_bob")
+    assert record.owners == {"p_alice", "p_bob", "p_carol"}
+    joins = [
+        e for e in await log.read_after(first.session_id, 0) if e.type == EventType.SESSION_JOINED
+    ]
+    assert len(joins) == 2
+
+
+async def test_another_vendor_is_another_session(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, _, _ = wired
+    ours = await service.open(request(), "p_alice")
+    theirs = await service.open(request(vendor={"name": "Other Co"}), "p_alice")
+    assert theirs.session_id != ours.session_id and not theirs.joined
+
+
+async def test_concurrent_opens_of_one_account_make_one_session(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, _ = wired
+    results = await asyncio.gather(*(service.open(request(), f"p_{i}") for i in range(10)))
+    assert len({r.session_id for r in results}) == 1
+    assert sum(not r.joined for r in results) == 1
+    assert len(engine.started) == 1
+
+
+async def test_a_fresh_cached_result_is_served_at_once(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, log = wired
+    engine.cached = [
+        NewEvent(type=EventType.WORKFLOW_STARTED, workflow="customer_intelligence"),
+        NewEvent(type=EventType.SESSION_COMPLETED, data={"status": "completed", "cached": True}),
+    ]
+    opened = await service.open(request(), "p_alice")
+    assert opened.cached and opened.status is SessionStatus.COMPLETED
+    assert engine.started == []
+    types = [e.type for e in await log.read_after(opened.session_id, 0)]
+    assert types == [
+        EventType.SESSION_CREATED,
+        EventType.WORKFLOW_STARTED,
+        EventType.SESSION_COMPLETED,
+    ]
+    snapshot = await service.snapshot(opened.session_id, "p_alice")
+    assert snapshot["cached"] is True and snapshot["status"] == "completed"
+
+
+async def test_sessions_are_visible_only_to_their_owners(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, _, _ = wired
+    opened = await service.open(request(), "p_alice")
+    with pytest.raises(NotFound):
+        await service.snapshot(opened.session_id, "p_mallory")
+    assert [r.session_id for r in await service.list("p_alice")] == [opened.session_id]
+    assert await service.list("p_mallory") == []
+
+
+async def test_cancel_closes_the_session_once(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, log = wired
+    opened = await service.open(request(), "p_alice")
+    assert await service.cancel(opened.session_id, "p_alice") is SessionStatus.CANCELLED
+    assert engine.cancelled == [opened.session_id]
+    last = (await log.read_after(opened.session_id, 0))[-1]
+    assert last.type == EventType.SESSION_COMPLETED and last.data["status"] == "cancelled"
+    with pytest.raises(Conflict):
+        await service.cancel(opened.session_id, "p_alice")
+    with pytest.raises(Conflict):
+        await service.steer(opened.session_id, "p_alice", SteerCommand(action="stop_and_summarize"))
+
+
+async def test_steering_is_validated_acknowledged_and_handed_to_the_engine(
+    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
+) -> None:
+    service, engine, log = wired
+    opened = await service.open(request(), "p_alice")
+    with pytest.raises(InvalidInput):
+        await service.steer(opened.session_id, "p_alice", SteerCommand(action="skip"))
+    with pytest.raises(InvalidInput):
+        await service.steer(
+            opened.session_id, "p_alice", SteerCommand(action="focus", target="weather")
+        )
+    ack = await service.steer(
+        opened.session_id, "p_alice", SteerCommand(action="skip", target="jobs", id="s1")
+    )
+    assert ack == {
+        "id": "s1",
+        "action": "skip",
+        "target": "jobs",
+        "applies_at": "next_step_boundary",
+    }
+    assert engine.steered == [(opened.session_id, "skip", "jobs")]
+    assert (await log.read_after(opened.session_id, 0))[-1].type == EventType.STEER_ACK
+
+
+def test_the_account_in_a_request_is_validated() -> None:
+    with pytest.raises(ValueError):
+        CreateSession.model_validate({"account": {"name": "Stripe", "cik": "abc"}})
+    assert Account(name="Stripe").key == "stripe"
