@@ -26,6 +26,7 @@ from pydantic import JsonValue
 from dossier.core.events import EventType, NewEvent
 from dossier.core.intents import BY_NAME, Intent, classify, normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.shared import SharedStream
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus, StepStatus
 from dossier.core.types import DataType, Vendor, normalize_name
@@ -68,6 +69,16 @@ class Context:
     data_version: str
     account_key: str = ""
     vendor_hash: str = ""
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A piece of an answer as made once and shared: text or a citation, and its origin."""
+
+    provider: str
+    from_cache: bool
+    text: str | None = None
+    citation: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -169,6 +180,7 @@ class ChatService:
         # telling listeners directly is enough; other tabs read them from the log.
         self._listeners: dict[str, set[Emit]] = {}
         self._contexts: dict[tuple[str, int, str], Context] = {}
+        self._flights: dict[tuple[str, str, str], SharedStream[_Piece]] = {}
 
     def listen(self, session_id: str, callback: Emit) -> Callable[[], None]:
         """Call ``callback`` with every ``answer.revised`` frame of the session; returns
@@ -310,25 +322,17 @@ class ChatService:
         citations: list[dict[str, Any]] = []
         error: dict[str, str] | None = None
         provider = self._provider_name
-        cached = await self._cached(session_id, ctx)
+        basis_cache = False
         try:
-            if cached is not None:
-                parts, citations = cached
-                await emit({"type": "answer.delta", "id": question_id, "text": "".join(parts)})
-                for cite in citations:
-                    await emit({"type": "answer.citation", "id": question_id, **cite})
-                basis_cache = True
-            else:
-                basis_cache = False
-                async for chunk, used in self._stream_answer(ctx.request):
-                    provider = used
-                    if isinstance(chunk, TextDelta):
-                        parts.append(chunk.text)
-                        await emit({"type": "answer.delta", "id": question_id, "text": chunk.text})
-                    elif isinstance(chunk, CitationMark):
-                        cite = _citation(chunk)
-                        citations.append(cite)
-                        await emit({"type": "answer.citation", "id": question_id, **cite})
+            async with contextlib.aclosing(self._flight(session_id, ctx).read()) as pieces:
+                async for piece in pieces:
+                    provider, basis_cache = piece.provider, piece.from_cache
+                    if piece.text is not None:
+                        parts.append(piece.text)
+                        await emit({"type": "answer.delta", "id": question_id, "text": piece.text})
+                    if piece.citation is not None:
+                        citations.append(piece.citation)
+                        await emit({"type": "answer.citation", "id": question_id, **piece.citation})
         except DossierError as exc:
             error = {"code": exc.code, "message": exc.message}
             basis_cache = False
@@ -358,22 +362,50 @@ class ChatService:
         else:
             early.cancel()
             await self._append(session_id, [question, answer_event])
-        if error is None and cached is None:
-            await self._store(session_id, ctx, parts, citations)
         if ctx.pending:
             self._watch(
                 session_id, PendingQuestion(question_id, text, ctx.intent.name, set(ctx.pending))
             )
         return logged
 
-    async def _cached(
-        self, session_id: str, ctx: Context
-    ) -> tuple[list[str], list[dict[str, Any]]] | None:
+    def _flight(self, session_id: str, ctx: Context) -> SharedStream[_Piece]:
+        """The answer for this (session, data version, question key), made once however
+        many ask at the same moment: a burst of identical questions costs one cache lookup,
+        one composition and one cache write instead of one each."""
+        key = (session_id, ctx.data_version, self._answer_key(ctx))
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = SharedStream(self._produce(ctx), on_close=lambda: self._flights.pop(key, None))
+            self._flights[key] = flight
+        return flight
+
+    async def _produce(self, ctx: Context) -> AsyncIterator[_Piece]:
+        cached = await self._cached(ctx)
+        if cached is not None:
+            text, cites = cached
+            yield _Piece(self._provider_name, True, text=text)
+            for cite in cites:
+                yield _Piece(self._provider_name, True, citation=cite)
+            return
+        parts: list[str] = []
+        citations: list[dict[str, Any]] = []
+        async for chunk, used in self._stream_answer(ctx.request):
+            if isinstance(chunk, TextDelta):
+                parts.append(chunk.text)
+                yield _Piece(used, False, text=chunk.text)
+            elif isinstance(chunk, CitationMark):
+                cite = _citation(chunk)
+                citations.append(cite)
+                yield _Piece(used, False, citation=cite)
+        await self._store(ctx, "".join(parts), citations)
+
+    async def _cached(self, ctx: Context) -> tuple[str, list[dict[str, Any]]] | None:
         if self._cache is None:
             return None
-        account_key, vendor_hash, key = self._cache_key(ctx)
         try:
-            hit = await self._cache.get_answer(account_key, vendor_hash, key, ctx.data_version)
+            hit = await self._cache.get_answer(
+                ctx.account_key, ctx.vendor_hash, self._answer_key(ctx), ctx.data_version
+            )
         except Exception:
             log.debug("answer cache lookup failed", exc_info=True)
             return None
@@ -381,31 +413,23 @@ class ChatService:
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             return None
         cites = [c for c in payload.get("citations") or [] if isinstance(c, dict)]
-        return [str(payload["text"])], cites
+        return str(payload["text"]), cites
 
-    async def _store(
-        self, session_id: str, ctx: Context, parts: list[str], citations: list[dict[str, Any]]
-    ) -> None:
+    async def _store(self, ctx: Context, text: str, citations: list[dict[str, Any]]) -> None:
         if self._cache is None or ctx.pending:
             return  # an answer that still waits for data is not worth replaying
-        account_key, vendor_hash, key = self._cache_key(ctx)
-        payload: dict[str, Any] = {"text": "".join(parts), "citations": list(citations)}
+        payload: dict[str, Any] = {"text": text, "citations": list(citations)}
         with contextlib.suppress(Exception):
-            await self._cache.put_answer(account_key, vendor_hash, key, ctx.data_version, payload)
-
-    def _cache_key(self, ctx: Context) -> tuple[str, str, str]:
-        from dossier.core.types import Account, Vendor  # local: keeps the import graph flat
-
-        account = Account(name=ctx.request.account_name)
-        vendor = Vendor(name=ctx.request.vendor_name, description=ctx.request.vendor_description)
-        # The builtin answer depends only on the intent; an LLM's on the exact question.
-        key = ctx.intent.name
-        if self._provider_name != "builtin":
-            key += (
-                ":"
-                + hashlib.sha1(normalize_question(ctx.request.question).encode()).hexdigest()[:12]
+            await self._cache.put_answer(
+                ctx.account_key, ctx.vendor_hash, self._answer_key(ctx), ctx.data_version, payload
             )
-        return account.key, vendor.hash, key
+
+    def _answer_key(self, ctx: Context) -> str:
+        # The builtin answer depends only on the intent; an LLM's on the exact question.
+        if self._provider_name == "builtin":
+            return ctx.intent.name
+        digest = hashlib.sha1(normalize_question(ctx.request.question).encode()).hexdigest()
+        return f"{ctx.intent.name}:{digest[:12]}"
 
     # -- revisions
     def _watch(self, session_id: str, question: PendingQuestion) -> None:

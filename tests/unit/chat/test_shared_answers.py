@@ -1,0 +1,78 @@
+"""A burst of identical questions is answered once and shared; different ones are not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from dossier.core.chat import ChatService
+from dossier.core.events import NewEvent
+from dossier.core.ports import ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.snapshot import SnapshotBuilder
+from dossier.core.states import SessionStatus
+
+
+class FinishedSession:
+    def __init__(self) -> None:
+        self.builder = SnapshotBuilder("s_1")
+        self.builder.status = SessionStatus.COMPLETED
+
+    async def state(self, session_id: str) -> SnapshotBuilder:
+        return self.builder
+
+
+class CountingProvider:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def stream(self, request: QuestionRequest) -> AsyncIterator[tuple[ProviderChunk, str]]:
+        self.calls.append(request.intent)
+        yield TextDelta("Hello "), "fake"
+        await asyncio.sleep(0.01)  # the others arrive while this answer is being made
+        yield TextDelta("world."), "fake"
+
+
+async def no_log(session_id: str, events: list[NewEvent]) -> None:
+    return None
+
+
+def service(provider: CountingProvider) -> ChatService:
+    return ChatService(
+        FinishedSession(), no_log, provider.stream, cache=None, provider_name="builtin"
+    )
+
+
+async def ask(chat: ChatService, qid: str, question: str) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+
+    async def emit(frame: dict[str, Any]) -> None:
+        frames.append(frame)
+
+    await chat.answer("s_1", qid, question, emit)
+    return frames
+
+
+async def test_a_burst_of_the_same_question_is_composed_once_and_everyone_gets_it() -> None:
+    provider = CountingProvider()
+    chat = service(provider)
+    answers = await asyncio.gather(
+        *(ask(chat, f"q{i}", "What technology do they use?") for i in range(50))
+    )
+    assert provider.calls == ["tech_stack"]
+    for i, frames in enumerate(answers):
+        deltas = [f["text"] for f in frames if f["type"] == "answer.delta"]
+        assert "".join(deltas) == "Hello world."
+        assert frames[-1]["type"] == "answer.end" and frames[-1]["id"] == f"q{i}"
+        assert frames[-1]["partial"] is False
+
+
+async def test_different_questions_and_later_asks_are_answered_on_their_own() -> None:
+    provider = CountingProvider()
+    chat = service(provider)
+    await asyncio.gather(
+        ask(chat, "a", "What technology do they use?"), ask(chat, "b", "Who is the CEO?")
+    )
+    assert sorted(provider.calls) == ["people", "tech_stack"]
+    await ask(chat, "c", "What technology do they use?")  # the first burst is over
+    assert len(provider.calls) == 3
