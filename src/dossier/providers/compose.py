@@ -8,6 +8,7 @@ a date.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -371,7 +372,8 @@ def pending_sentence(request: QuestionRequest) -> list[Sentence]:
     for data_type in request.pending:
         eta = request.pending_eta_s.get(data_type)
         label = DATA_TYPE_TEXT.get(data_type, data_type)
-        parts.append(f"{label} (~{eta:.0f} s)" if eta else label)
+        # Rounded up: "~0 s" for something still running reads as a promise broken.
+        parts.append(f"{label} (~{max(1, math.ceil(eta))} s)" if eta else label)
     return [
         Sentence("Still collecting: " + ", ".join(parts) + "; I will revise this when it lands.")
     ]

@@ -94,6 +94,8 @@ def test_nothing_found_says_why_and_what_is_pending() -> None:
         "No funding rounds or SEC filings yet.",
         "Still collecting: funding and filings (~4 s); I will revise this when it lands.",
     ]
+    soon = ask("funding", [], pending=["funding"], pending_eta_s={"funding": 0.3})
+    assert "funding and filings (~1 s)" in soon[1].text
     searched = ask("funding", [], coverage={"funding": "complete"})
     assert searched[0].text == "No funding rounds or SEC filings yet: the sources found none."
     failed = ask("funding", [], coverage={"funding": "missing"})
