@@ -19,7 +19,7 @@ from dossier.collectors.base import CollectorDeps
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
 from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
-from dossier.core.types import Finding
+from dossier.core.types import Finding, FindingKind
 from dossier.settings import Settings
 
 OBSERVED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -65,13 +65,20 @@ class Recorder:
     retries: list[RetryNotice] = field(default_factory=list)
 
     def context(self, **identifiers: str) -> CollectContext:
+        return self.account(identifiers.get("name", ""), identifiers)
+
+    def account(self, name: str, identifiers: dict[str, str]) -> CollectContext:
+        """A context for ``name`` whose identifiers need not include the name."""
         return CollectContext(
-            account_name=identifiers.get("name", ""),
+            account_name=name,
             identifiers=dict(identifiers),
             emit=self._emit,
             progress=self._progress,
             on_retry=self._retry,
         )
+
+    def of(self, kind: FindingKind) -> list[Finding]:
+        return [f for f in self.emitted if f.kind is kind]
 
     async def _emit(self, finding: Finding) -> None:
         self.emitted.append(finding)

@@ -25,10 +25,10 @@ from dossier.collectors.sec_forms import (
     parse_form_d,
     people_in_502,
 )
-from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
-from dossier.core.types import Finding, FindingKind, finding_id
+from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
+from tests.unit.collectors import Recorder
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "sec"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -37,34 +37,6 @@ NVIDIA_8K = "0001045810-26-000024"
 
 def load(name: str) -> object:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class Recorder:
-    """A CollectContext whose callbacks remember what the collector reported."""
-
-    def __init__(self, identifiers: dict[str, str], name: str = "NVIDIA") -> None:
-        self.emitted: list[Finding] = []
-        self.progress: list[ProgressReport] = []
-        self.retries: list[RetryNotice] = []
-        self.ctx = CollectContext(
-            account_name=name,
-            identifiers=identifiers,
-            emit=self._emit,
-            progress=self._progress,
-            on_retry=self._retry,
-        )
-
-    async def _emit(self, finding: Finding) -> None:
-        self.emitted.append(finding)
-
-    async def _progress(self, report: ProgressReport) -> None:
-        self.progress.append(report)
-
-    async def _retry(self, notice: RetryNotice) -> None:
-        self.retries.append(notice)
-
-    def of(self, kind: FindingKind) -> list[Finding]:
-        return [f for f in self.emitted if f.kind is kind]
 
 
 def collector(
@@ -243,8 +215,9 @@ def test_item_502_narrative_appointments_and_departures() -> None:
 
 async def test_nvidia_end_to_end_with_the_recorded_item_502(settings: Settings) -> None:
     sec, transport = collector(settings)
-    recorder = Recorder({"cik": "1045810", "account_key": "nvidia"})
-    result = await sec.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("NVIDIA", {"cik": "1045810", "account_key": "nvidia"})
+    result = await sec.collect(ctx)
     assert transport.requests == [
         "https://data.sec.gov/submissions/CIK0001045810.json",
         f"https://www.sec.gov/Archives/edgar/data/1045810/{NVIDIA_8K}-index.html",
@@ -283,8 +256,9 @@ async def test_nvidia_end_to_end_with_the_recorded_item_502(settings: Settings) 
 
 async def test_shopify_foreign_filer_end_to_end(settings: Settings) -> None:
     sec, _ = collector(settings)
-    recorder = Recorder({"cik": "0001594805", "account_key": "shopify"}, name="Shopify")
-    result = await sec.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("Shopify", {"cik": "0001594805", "account_key": "shopify"})
+    result = await sec.collect(ctx)
     assert not result.negative
     (profile,) = result.findings
     assert profile.fields["country"] == "Canada"
@@ -311,8 +285,9 @@ async def test_form_d_end_to_end(settings: Settings) -> None:
     url = "https://data.sec.gov/submissions/CIK0001544190.json"
     body = json.dumps(submissions).encode()
     sec, transport = collector(settings, {url: (200, {"content-type": "application/json"}, body)})
-    recorder = Recorder({"cik": "1544190"}, name="Shepherd's Finance")
-    await sec.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("Shepherd's Finance", {"cik": "1544190"})
+    await sec.collect(ctx)
     assert transport.requests[-1] == (
         "https://www.sec.gov/Archives/edgar/data/1544190/000154419023000001/primary_doc.xml"
     )
@@ -326,8 +301,9 @@ async def test_form_d_end_to_end(settings: Settings) -> None:
 
 async def test_unknown_cik_is_a_negative_answer(settings: Settings) -> None:
     sec, _ = collector(settings)
-    recorder = Recorder({"cik": "999999999"})
-    result = await sec.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("NVIDIA", {"cik": "999999999"})
+    result = await sec.collect(ctx)
     assert result.negative
     assert result.findings == [] and recorder.emitted == []
     assert result.notes == ["SEC has no filer with CIK 0999999999"]
@@ -338,21 +314,22 @@ async def test_undeclared_tool_403_asks_for_a_contact_email(settings: Settings) 
     url = "https://data.sec.gov/submissions/CIK0001045810.json"
     sec, _ = collector(settings, {url: (403, {"content-type": "text/html"}, page)})
     with pytest.raises(SourceUnavailable, match="DOSSIER_CONTACT_EMAIL"):
-        await sec.collect(Recorder({"cik": "1045810"}).ctx)
+        await sec.collect(Recorder().account("NVIDIA", {"cik": "1045810"}))
 
 
 async def test_garbage_is_source_unavailable(settings: Settings) -> None:
     url = "https://data.sec.gov/submissions/CIK0001045810.json"
     sec, _ = collector(settings, {url: (200, {"content-type": "text/html"}, b"<html>oops")})
     with pytest.raises(SourceUnavailable):
-        await sec.collect(Recorder({"cik": "1045810"}).ctx)
+        await sec.collect(Recorder().account("NVIDIA", {"cik": "1045810"}))
 
 
 async def test_an_unreadable_8k_leaves_the_rest(settings: Settings) -> None:
     index = f"https://www.sec.gov/Archives/edgar/data/1045810/{NVIDIA_8K}-index.html"
     sec, _ = collector(settings, {index: (200, {"content-type": "text/html"}, b"<html/>")})
-    recorder = Recorder({"cik": "1045810"})
-    result = await sec.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("NVIDIA", {"cik": "1045810"})
+    result = await sec.collect(ctx)
     assert len(recorder.of(FindingKind.FILING)) == 4
     assert recorder.of(FindingKind.PERSON) == []
     assert result.notes and "unreadable" in result.notes[0]

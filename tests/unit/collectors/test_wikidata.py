@@ -25,10 +25,10 @@ from dossier.collectors.wikidata import (
     parse_entity,
     parse_labels,
 )
-from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
 from dossier.core.types import Finding, FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
+from tests.unit.collectors import Recorder
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "wikidata"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -42,28 +42,6 @@ def claims_of(qid: str, name: str | None = None) -> CompanyClaims:
     claims = parse_entity(load(name or f"wbgetentities_{qid}.json"), qid=qid)
     assert claims is not None
     return claims
-
-
-class Recorder:
-    def __init__(self, identifiers: dict[str, str], name: str) -> None:
-        self.emitted: list[Finding] = []
-        self.progress: list[ProgressReport] = []
-        self.ctx = CollectContext(
-            account_name=name,
-            identifiers=identifiers,
-            emit=self._emit,
-            progress=self._progress,
-            on_retry=self._retry,
-        )
-
-    async def _emit(self, finding: Finding) -> None:
-        self.emitted.append(finding)
-
-    async def _progress(self, report: ProgressReport) -> None:
-        self.progress.append(report)
-
-    async def _retry(self, notice: RetryNotice) -> None:
-        pass
 
 
 def collector(
@@ -204,8 +182,9 @@ async def test_end_to_end(
     settings: Settings, qid: str, name: str, ceo: str | None, people: int
 ) -> None:
     wikidata, transport = collector(settings)
-    recorder = Recorder({"wikidata": qid}, name)
-    result = await wikidata.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account(name, {"wikidata": qid})
+    result = await wikidata.collect(ctx)
     assert len(transport.requests) == 2  # the item, then one batch of labels
     assert "props=labels%7Cclaims" in transport.requests[0]
     assert "props=labels&" in transport.requests[1]
@@ -221,7 +200,7 @@ async def test_unknown_item_is_negative(settings: Settings) -> None:
     url = f"{API_URL}?{urlencode(entity_params('Q999999999'))}"
     body = b'{"entities":{"Q999999999":{"id":"Q999999999","missing":""}},"success":1}'
     wikidata, _ = collector(settings, {url: (200, {"content-type": "application/json"}, body)})
-    result = await wikidata.collect(Recorder({"wikidata": "Q999999999"}, "Nobody").ctx)
+    result = await wikidata.collect(Recorder().account("Nobody", {"wikidata": "Q999999999"}))
     assert result.negative and result.findings == []
 
 
@@ -229,4 +208,4 @@ async def test_server_error_is_unavailable(settings: Settings) -> None:
     url = f"{API_URL}?{urlencode(entity_params('Q182477'))}"
     wikidata, _ = collector(settings, {url: (500, {}, b"")})
     with pytest.raises(SourceUnavailable):
-        await wikidata.collect(Recorder({"wikidata": "Q182477"}, "NVIDIA").ctx)
+        await wikidata.collect(Recorder().account("NVIDIA", {"wikidata": "Q182477"}))

@@ -18,10 +18,10 @@ from dossier.collectors.wikipedia import (
     parse_summary,
     summary_url,
 )
-from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
-from dossier.core.types import Finding, FindingKind, finding_id
+from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
+from tests.unit.collectors import Recorder
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -30,28 +30,6 @@ STRIPE_SUMMARY = "https://en.wikipedia.org/api/rest_v1/page/summary/Stripe,_Inc.
 
 def load(name: str) -> object:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class Recorder:
-    def __init__(self, identifiers: dict[str, str], name: str = "Stripe") -> None:
-        self.emitted: list[Finding] = []
-        self.progress: list[ProgressReport] = []
-        self.ctx = CollectContext(
-            account_name=name,
-            identifiers=identifiers,
-            emit=self._emit,
-            progress=self._progress,
-            on_retry=self._retry,
-        )
-
-    async def _emit(self, finding: Finding) -> None:
-        self.emitted.append(finding)
-
-    async def _progress(self, report: ProgressReport) -> None:
-        self.progress.append(report)
-
-    async def _retry(self, notice: RetryNotice) -> None:
-        pass
 
 
 def collector(
@@ -120,8 +98,9 @@ def test_sitelink_of_the_stripe_item() -> None:
 
 async def test_end_to_end_with_a_title(settings: Settings) -> None:
     wikipedia, transport = collector(settings)
-    recorder = Recorder({"wikipedia": "Stripe, Inc.", "wikidata": "Q7624104"})
-    result = await wikipedia.collect(recorder.ctx)
+    recorder = Recorder()
+    ctx = recorder.account("Stripe", {"wikipedia": "Stripe, Inc.", "wikidata": "Q7624104"})
+    result = await wikipedia.collect(ctx)
     assert transport.requests == [STRIPE_SUMMARY]
     assert recorder.emitted == result.findings
     assert result.findings[0].fields["wikidata"] == "Q7624104"
@@ -129,7 +108,7 @@ async def test_end_to_end_with_a_title(settings: Settings) -> None:
 
 async def test_end_to_end_from_the_wikidata_id_alone(settings: Settings) -> None:
     wikipedia, transport = collector(settings)
-    result = await wikipedia.collect(Recorder({"wikidata": "Q7624104"}).ctx)
+    result = await wikipedia.collect(Recorder().account("Stripe", {"wikidata": "Q7624104"}))
     assert len(transport.requests) == 2
     assert "props=sitelinks" in transport.requests[0]
     assert transport.requests[1] == STRIPE_SUMMARY
@@ -139,7 +118,7 @@ async def test_end_to_end_from_the_wikidata_id_alone(settings: Settings) -> None
 async def test_article_about_another_item_is_negative(settings: Settings) -> None:
     wikipedia, _ = collector(settings)
     result = await wikipedia.collect(
-        Recorder({"wikipedia": "Stripe, Inc.", "wikidata": "Q3421342"}).ctx
+        Recorder().account("Stripe", {"wikipedia": "Stripe, Inc.", "wikidata": "Q3421342"})
     )
     assert result.negative and result.findings == []
     assert "Q7624104" in result.notes[0]
@@ -152,7 +131,9 @@ async def test_missing_article_is_negative(settings: Settings) -> None:
         {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found."}
     ).encode()
     wikipedia, _ = collector(settings, {url: (404, {"content-type": "application/json"}, body)})
-    result = await wikipedia.collect(Recorder({"wikipedia": "No such company zzqx"}).ctx)
+    result = await wikipedia.collect(
+        Recorder().account("Stripe", {"wikipedia": "No such company zzqx"})
+    )
     assert result.negative
     assert result.notes == ["no English Wikipedia article 'No such company zzqx'"]
 
@@ -160,7 +141,7 @@ async def test_missing_article_is_negative(settings: Settings) -> None:
 async def test_garbage_is_unavailable(settings: Settings) -> None:
     wikipedia, _ = collector(settings, {STRIPE_SUMMARY: (200, {}, b"<html>")})
     with pytest.raises(SourceUnavailable):
-        await wikipedia.collect(Recorder({"wikipedia": "Stripe, Inc."}).ctx)
+        await wikipedia.collect(Recorder().account("Stripe", {"wikipedia": "Stripe, Inc."}))
 
 
 def test_applicable_with_either_identifier(settings: Settings) -> None:
