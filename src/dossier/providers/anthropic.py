@@ -16,10 +16,8 @@ retries are off: retrying is decided once, in ``providers.base``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 import anthropic
 import anyio
@@ -31,19 +29,13 @@ from dossier.errors import ProviderError
 from dossier.providers.base import ProviderDeps
 from dossier.providers.citations import cite_stream
 from dossier.providers.prompts import Prompt, analysis_prompt, question_prompt
+from dossier.providers.remote import Endpoint, redact
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-# A proxy or self-hosted gateway may need no key, but the SDK refuses to run without one.
-_KEYLESS_PLACEHOLDER = "unused"
 # The Messages API requires a cap; an analysis has six short parts, an answer five sentences.
 ANALYSIS_MAX_TOKENS = 1500
 ANSWER_MAX_TOKENS = 700
 _COMPLETE_REASONS = frozenset({"end_turn", "stop_sequence"})
-_MESSAGE_MAX_CHARS = 300
-# Connecting takes milliseconds when the endpoint is up; waiting the full provider timeout
-# (twice, with the retry) would keep the builtin fallback from answering for minutes.
-CONNECT_TIMEOUT_S = 5.0
-_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
 # The SDK wraps errors before the response, but not transport errors while reading the
 # stream (httpx2 / anyio); a body that is not JSON raises ValueError.
 _FOREIGN_ERRORS = (
@@ -74,10 +66,14 @@ class AnthropicProvider:
     def __init__(self, deps: ProviderDeps) -> None:
         settings = deps.settings
         self.model = settings.anthropic_model
-        self._base_url = settings.anthropic_base_url or DEFAULT_BASE_URL
-        self._custom_endpoint = settings.anthropic_base_url is not None
-        self._api_key = settings.anthropic_api_key
-        self._timeout_s = settings.provider_timeout_s
+        self.endpoint = Endpoint(
+            provider="anthropic",
+            base_url=settings.anthropic_base_url or DEFAULT_BASE_URL,
+            custom=settings.anthropic_base_url is not None,
+            api_key=settings.anthropic_api_key,
+            timeout_s=settings.provider_timeout_s,
+            missing_key="DOSSIER_ANTHROPIC_API_KEY is not set",
+        )
 
     def analyze(self, request: AnalysisRequest) -> AsyncIterator[ProviderChunk]:
         prompt = analysis_prompt(request)
@@ -90,13 +86,16 @@ class AnthropicProvider:
         return cite_stream(texts, prompt.citation_parser())
 
     async def _texts(self, prompt: Prompt, *, max_tokens: int) -> AsyncGenerator[str, None]:
-        key = self._key()
+        key = self.endpoint.key()
         messages: list[MessageParam] = [{"role": "user", "content": prompt.user}]
         stop_reason: str | None = None
         stopped = False
         try:
             async with anthropic.AsyncAnthropic(
-                api_key=key, base_url=self._base_url, timeout=self._timeouts(), max_retries=0
+                api_key=key,
+                base_url=self.endpoint.base_url,
+                timeout=self.endpoint.timeouts(),
+                max_retries=0,
             ) as client:
                 stream = await client.messages.create(
                     model=self.model,
@@ -118,37 +117,21 @@ class AnthropicProvider:
         except _FOREIGN_ERRORS as exc:
             raise ProviderError(self._describe(exc, key)) from exc
         if not stopped:
-            raise ProviderError(f"anthropic ({self._host()}): the stream ended before message_stop")
+            raise ProviderError(
+                f"anthropic ({self.endpoint.host()}): the stream ended before message_stop"
+            )
         if stop_reason is not None and stop_reason not in _COMPLETE_REASONS:
             raise ProviderError(f"anthropic: the answer was cut off (stop_reason={stop_reason})")
 
-    def _key(self) -> str:
-        if self._api_key is not None and self._api_key.get_secret_value():
-            return self._api_key.get_secret_value()
-        if self._custom_endpoint:
-            return _KEYLESS_PLACEHOLDER
-        raise ProviderError("anthropic: DOSSIER_ANTHROPIC_API_KEY is not set")
-
-    def _timeouts(self) -> httpx2.Timeout:
-        """``provider_timeout_s`` for every wait (headers, each read: a stalled stream
-        fails), except connecting, which is capped at ``CONNECT_TIMEOUT_S``."""
-        return httpx2.Timeout(self._timeout_s, connect=min(CONNECT_TIMEOUT_S, self._timeout_s))
-
-    def _host(self) -> str:
-        parts = urlsplit(self._base_url)
-        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
-
     def _describe(self, exc: BaseException, key: str) -> str:
-        where = f"anthropic ({self._host()}, model {self.model})"
+        where = f"anthropic ({self.endpoint.host()}, model {self.model})"
         cause = exc.__cause__ or exc.__context__
         if isinstance(exc, anthropic.APITimeoutError) and isinstance(cause, httpx2.ConnectTimeout):
-            text = (
-                f"{where}: could not connect within {min(CONNECT_TIMEOUT_S, self._timeout_s):g} s"
-            )
+            text = f"{where}: could not connect within {self.endpoint.connect_timeout_s:g} s"
         elif isinstance(exc, anthropic.APITimeoutError):
-            text = f"{where}: no response for {self._timeout_s:g} s"
+            text = f"{where}: no response for {self.endpoint.timeout_s:g} s"
         elif isinstance(exc, httpx2.TimeoutException):
-            text = f"{where}: the stream stalled for {self._timeout_s:g} s"
+            text = f"{where}: the stream stalled for {self.endpoint.timeout_s:g} s"
         elif isinstance(exc, anthropic.APIConnectionError):
             reason = type(cause).__name__ if cause is not None else "connection error"
             text = f"{where}: connection failed ({reason})"
@@ -162,11 +145,4 @@ class AnthropicProvider:
             text = f"{where}: {status}: {detail}{kind}"
         else:
             text = f"{where}: {type(exc).__name__}: {exc}"
-        return _redact(text, key)
-
-
-def _redact(text: str, key: str) -> str:
-    if len(key) >= 4:
-        text = text.replace(key, "***")
-    text = _KEY_LIKE.sub("sk-***", text)
-    return text if len(text) <= _MESSAGE_MAX_CHARS else text[: _MESSAGE_MAX_CHARS - 1] + "…"
+        return redact(text, key)

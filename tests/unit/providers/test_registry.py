@@ -80,6 +80,6 @@ def test_connecting_is_capped_while_reads_wait_the_provider_timeout(
     configured = settings.model_copy(update={"provider_timeout_s": 45.0})
     provider = load_provider(name, ProviderDeps(settings=configured))
 
-    timeouts = provider._timeouts()  # type: ignore[attr-defined]
+    timeouts = provider.endpoint.timeouts()  # type: ignore[attr-defined]
 
     assert (timeouts.connect, timeouts.read, timeouts.write, timeouts.pool) == (5.0, 45, 45, 45)
