@@ -57,6 +57,39 @@ def assign_seqs(
     return events
 
 
+# The columns ``row_to_record`` reads, in its order, on a sessions table aliased ``s``.
+RECORD_COLS = "s.session_id, s.account, s.vendor, s.status, s.cached, s.created_at"
+
+
+def list_sessions_sql(
+    *,
+    sessions: str,
+    owners: str,
+    mark: str,
+    owner: str | None,
+    account_key: str | None,
+    limit: int,
+) -> tuple[str, list[object]]:
+    """``SELECT`` of the newest session records, optionally one owner's or one account's.
+
+    ``sessions``/``owners`` are the backend's table names, ``mark`` its placeholder."""
+    sql = f"SELECT {RECORD_COLS} FROM {sessions} s"
+    where: list[str] = []
+    args: list[object] = []
+    if owner is not None:
+        sql += f" JOIN {owners} o ON o.session_id = s.session_id"
+        where.append(f"o.principal = {mark}")
+        args.append(owner)
+    if account_key is not None:
+        where.append(f"s.account_key = {mark}")
+        args.append(account_key)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY s.created_at DESC LIMIT {mark}"
+    args.append(limit)
+    return sql, args
+
+
 def record_to_row(record: SessionRecord) -> tuple[str, str, str, str, str, str, int, str]:
     return (
         record.session_id,

@@ -20,7 +20,14 @@ from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.errors import Conflict, NotFound, Unavailable
-from dossier.eventlog.base import OnLogged, assign_seqs, record_to_row, row_to_record
+from dossier.eventlog.base import (
+    RECORD_COLS,
+    OnLogged,
+    assign_seqs,
+    list_sessions_sql,
+    record_to_row,
+    row_to_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +67,6 @@ CREATE TABLE IF NOT EXISTS dossier_events (
 CREATE UNIQUE INDEX IF NOT EXISTS dossier_events_dedup
   ON dossier_events (session_id, dedup) WHERE dedup IS NOT NULL;
 """
-_RECORD_COLS = "s.session_id, s.account, s.vendor, s.status, s.cached, s.created_at"
 _EVENT_COLS = "seq, type, ts, workflow, step, envelope"
 
 
@@ -210,7 +216,7 @@ class PostgresEventLog:
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         rows = await self._fetch(
-            f"SELECT {_RECORD_COLS} FROM dossier_sessions s WHERE s.session_id = %s", (session_id,)
+            f"SELECT {RECORD_COLS} FROM dossier_sessions s WHERE s.session_id = %s", (session_id,)
         )
         if not rows:
             return None
@@ -230,20 +236,14 @@ class PostgresEventLog:
     async def list_sessions(
         self, *, owner: str | None, account_key: str | None, limit: int
     ) -> list[SessionRecord]:
-        sql = f"SELECT {_RECORD_COLS} FROM dossier_sessions s"
-        where: list[str] = []
-        args: list[Any] = []
-        if owner is not None:
-            sql += " JOIN dossier_session_owners o ON o.session_id = s.session_id"
-            where.append("o.principal = %s")
-            args.append(owner)
-        if account_key is not None:
-            where.append("s.account_key = %s")
-            args.append(account_key)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.created_at DESC LIMIT %s"
-        args.append(limit)
+        sql, args = list_sessions_sql(
+            sessions="dossier_sessions",
+            owners="dossier_session_owners",
+            mark="%s",
+            owner=owner,
+            account_key=account_key,
+            limit=limit,
+        )
         return [row_to_record(r) for r in await self._fetch(sql, args)]
 
     async def set_status(self, session_id: str, status: SessionStatus) -> None:

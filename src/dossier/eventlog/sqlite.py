@@ -30,7 +30,14 @@ from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.errors import Conflict, NotFound, Unavailable
-from dossier.eventlog.base import OnLogged, assign_seqs, record_to_row, row_to_record
+from dossier.eventlog.base import (
+    RECORD_COLS,
+    OnLogged,
+    assign_seqs,
+    list_sessions_sql,
+    record_to_row,
+    row_to_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +79,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(id >> 32, dedup)
 _SEQ_BITS = 32
 
 _MAX_GROUP_OPS = 64
-_RECORD_COLS = "session_id, account, vendor, status, cached, created_at"
 
 
 _CHECKPOINT_EVERY_S = 2.0
@@ -368,7 +374,7 @@ class SqliteEventLog:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         def run(conn: sqlite3.Connection) -> SessionRecord | None:
             row = conn.execute(
-                f"SELECT {_RECORD_COLS} FROM sessions WHERE session_id = ?", (session_id,)
+                f"SELECT {RECORD_COLS} FROM sessions s WHERE s.session_id = ?", (session_id,)
             ).fetchone()
             if row is None:
                 return None
@@ -397,21 +403,14 @@ class SqliteEventLog:
         self, *, owner: str | None, account_key: str | None, limit: int
     ) -> list[SessionRecord]:
         def run(conn: sqlite3.Connection) -> list[SessionRecord]:
-            sql = f"SELECT {', '.join('s.' + c.strip() for c in _RECORD_COLS.split(','))} "
-            sql += "FROM sessions s"
-            args: list[Any] = []
-            where: list[str] = []
-            if owner is not None:
-                sql += " JOIN session_owners o ON o.session_id = s.session_id"
-                where.append("o.principal = ?")
-                args.append(owner)
-            if account_key is not None:
-                where.append("s.account_key = ?")
-                args.append(account_key)
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY s.created_at DESC LIMIT ?"
-            args.append(limit)
+            sql, args = list_sessions_sql(
+                sessions="sessions",
+                owners="session_owners",
+                mark="?",
+                owner=owner,
+                account_key=account_key,
+                limit=limit,
+            )
             return [row_to_record(r) for r in conn.execute(sql, args).fetchall()]
 
         result: list[SessionRecord] = await self._read(run)
