@@ -446,6 +446,7 @@ class ChatService:
                 await asyncio.sleep(REVISION_POLL_S)
                 builder = await self._states.state(session_id)
                 finished = builder.status != SessionStatus.RUNNING
+                due: list[tuple[PendingQuestion, str]] = []
                 for question in list(self._pending[session_id].values()):
                     intent = BY_NAME.get(question.intent, BY_NAME["unknown"])
                     still = set(pending_types(builder, intent.data_types)) & question.waiting_for
@@ -454,7 +455,10 @@ class ChatService:
                     del self._pending[session_id][question.id]
                     landed = sorted(question.waiting_for - still)
                     reason = f"{', '.join(landed)} arrived" if landed else "the research finished"
-                    await self._revise(session_id, question, reason)
+                    due.append((question, reason))
+                # Together: one slow revision does not hold up the others, and questions
+                # about the same thing share one composition (``_flight``).
+                await asyncio.gather(*(self._revise(session_id, q, why) for q, why in due))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -467,11 +471,14 @@ class ChatService:
         parts: list[str] = []
         citations: list[dict[str, Any]] = []
         try:
-            async for chunk, _ in self._stream_answer(ctx.request):
-                if isinstance(chunk, TextDelta):
-                    parts.append(chunk.text)
-                elif isinstance(chunk, CitationMark):
-                    citations.append(_citation(chunk))
+            # Through the same shared flight as live answers: when the data lands, every
+            # question waiting for it is revised at once, and one composition serves them.
+            async with contextlib.aclosing(self._flight(session_id, ctx).read()) as pieces:
+                async for piece in pieces:
+                    if piece.text is not None:
+                        parts.append(piece.text)
+                    if piece.citation is not None:
+                        citations.append(piece.citation)
         except DossierError as exc:
             log.warning("revision of %s failed: %s", question.id, exc.message)
             return

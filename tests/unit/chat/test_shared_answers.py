@@ -76,3 +76,29 @@ async def test_different_questions_and_later_asks_are_answered_on_their_own() ->
     assert sorted(provider.calls) == ["people", "tech_stack"]
     await ask(chat, "c", "What technology do they use?")  # the first burst is over
     assert len(provider.calls) == 3
+
+
+async def test_questions_waiting_for_the_same_data_are_revised_by_one_composition() -> None:
+    provider = CountingProvider()
+    session = FinishedSession()
+    session.builder.status = SessionStatus.RUNNING  # nothing collected yet: all pending
+    chat = ChatService(session, no_log, provider.stream, cache=None, provider_name="builtin")
+    revised: list[dict[str, Any]] = []
+
+    async def hear(frame: dict[str, Any]) -> None:
+        revised.append(frame)
+
+    chat.listen("s_1", hear)
+    answers = await asyncio.gather(*(ask(chat, f"q{i}", "Who is the CEO?") for i in range(20)))
+    assert all(frames[0]["pending"] for frames in answers)
+    assert provider.calls == ["people"]
+
+    session.builder.status = SessionStatus.COMPLETED
+    for _ in range(100):
+        if len(revised) == 20:
+            break
+        await asyncio.sleep(0.05)
+    await chat.close()
+    assert sorted(r["id"] for r in revised) == sorted(f"q{i}" for i in range(20))
+    assert {r["text"] for r in revised} == {"Hello world."}
+    assert provider.calls == ["people", "people"]
