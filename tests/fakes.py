@@ -30,6 +30,7 @@ class FakeCollector:
     """Emits the findings it was given, optionally slowly or failing."""
 
     name: ClassVar[str] = "fake"
+    label: ClassVar[str] = "Fake source"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
 
     def __init__(
@@ -65,6 +66,7 @@ class ScriptedCollector(FakeCollector):
     findings, a little slowly, for workflow tests that must not depend on recordings."""
 
     name: ClassVar[str] = "scripted"
+    label: ClassVar[str] = "Scripted news"
 
     def __init__(self, deps: object) -> None:
         super().__init__(
@@ -77,6 +79,7 @@ class BrokenCollector(FakeCollector):
     """A registrable fake that finds one thing, then fails."""
 
     name: ClassVar[str] = "broken"
+    label: ClassVar[str] = "Broken board"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
     def __init__(self, deps: object) -> None:
@@ -85,6 +88,27 @@ class BrokenCollector(FakeCollector):
         super().__init__(
             [make_finding(FindingKind.JOB_POSTING, "Half a job")],
             error=SourceUnavailable("the board fell over"),
+        )
+
+
+class EverythingCollector(FakeCollector):
+    """A registrable fake that answers for every data type: with it, a research whose
+    account resolves completely ends ``completed`` (and a second look is a cached session)."""
+
+    name: ClassVar[str] = "everything"
+    label: ClassVar[str] = "Everything source"
+    data_types: ClassVar[frozenset[DataType]] = frozenset(DataType)
+
+    def __init__(self, deps: object) -> None:
+        super().__init__(
+            [
+                make_finding(FindingKind.COMPANY_PROFILE, "Acme profile"),
+                make_finding(FindingKind.PERSON, "Jane Roe", name="Jane Roe", role="CEO"),
+                make_finding(FindingKind.JOB_POSTING, "Fraud Analyst"),
+                make_finding(FindingKind.NEWS_ARTICLE, "Acme raises a round"),
+                make_finding(FindingKind.TECHNOLOGY, "Kafka"),
+                make_finding(FindingKind.FILING, "Form D"),
+            ]
         )
 
 

@@ -164,6 +164,7 @@ async def open_services(
             # Pacing protects the real sources (SEC, GDELT); replay talks to none of them.
             host_intervals_s={} if settings.sources == "replay" else None,
             guard=_url_guard(settings, replaying=settings.sources == "replay"),
+            concurrency=settings.source_concurrency,
         )
         collectors = build_registry(
             CollectorDeps(http=source_http, settings=settings), overrides.collector_table
@@ -173,7 +174,7 @@ async def open_services(
             runtime.Runtime(
                 settings=settings,
                 log=event_log,
-                cache=ResearchCache(cache_layers),
+                cache=ResearchCache(cache_layers, mode=settings.sources),
                 collectors=collectors,
                 provider=provider,
                 http=source_http,
@@ -195,6 +196,7 @@ async def open_services(
             default_vendor=default_vendor(settings),
             auth_enabled=bool(settings.api_tokens),
             steer_targets=frozenset({t.value for t in DataType} | set(collectors.names)),
+            stop_grace_s=settings.stop_grace_s,
         )
         research_cache = runtime.current().cache
         chat = ChatService(
@@ -205,6 +207,7 @@ async def open_services(
             provider_name=provider.name,
         )
         stack.push_async_callback(chat.close)
+        hub.observers.append(chat.observe)
         services = Services(
             settings=settings,
             log=event_log,

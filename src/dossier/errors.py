@@ -61,6 +61,7 @@ class RateLimited(DossierError):
     """Too many requests: from a client to us, or from us to a source."""
 
     code = "rate_limited"
+    cause = "rate_limited"
 
     def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
@@ -68,21 +69,61 @@ class RateLimited(DossierError):
 
 
 class SourceUnavailable(DossierError):
-    """A public source failed, timed out or answered garbage."""
+    """A public source failed: an error status after retries, unless a subclass says more.
+
+    ``cause`` names why in the coverage vocabulary's words (``core/coverage.py
+    FailureCause``): what a seller is told ("could not reach SEC EDGAR (network)") and
+    whether a failure is worth retrying later both follow from it.
+    """
 
     code = "source_unavailable"
+    cause = "http"
+
+
+class SourceUnreachable(SourceUnavailable):
+    """The source could not be reached at all (DNS, refused or reset connection)."""
+
+    code = "source_unreachable"
+    cause = "network"
+
+
+class SourceTimeout(SourceUnavailable):
+    """The source did not answer in time."""
+
+    code = "source_timeout"
+    cause = "timeout"
+
+
+class SourceBadAnswer(SourceUnavailable):
+    """The source answered something we cannot read (not JSON, wrong shape, too large)."""
+
+    code = "source_bad_answer"
+    cause = "garbage"
 
 
 class ReplayMiss(SourceUnavailable):
     """Replay mode has no recording for this request."""
 
     code = "replay_miss"
+    cause = "not_recorded"
+
+
+class Stopped(SourceUnavailable):
+    """The user stopped the research (or skipped this source): no new request is sent.
+
+    A source error on purpose: a collector that keeps going after one failed request
+    treats it like any other, and returns what it already has.
+    """
+
+    code = "stopped"
+    cause = "skipped"
 
 
 class BlockedURL(SourceUnavailable):
     """The SSRF guard refused a URL (private, loopback, metadata, non-http)."""
 
     code = "blocked_url"
+    cause = "blocked"
 
 
 class ProviderError(DossierError):

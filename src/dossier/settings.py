@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     http_backoff_s: float = Field(default=0.5, gt=0, description="First retry delay (doubles)")
     http_max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     collector_timeout_s: float = Field(default=60.0, gt=0)
+    source_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Source requests in flight at once per process"
+    )
+    stop_grace_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=30,
+        description="After 'stop & summarize', how long a collector in flight may finish "
+        "its current request (what it parsed is kept).",
+    )
 
     # -- the seller
     vendor_name: str | None = None
@@ -101,7 +111,7 @@ class Settings(BaseSettings):
     executor_id: str = Field(
         default="local", description="Unique, stable per process; recovery is per executor."
     )
-    app_version: str = "dossier-1"
+    app_version: str = "dossier-2"
     takeover_after_s: float = Field(
         default=30.0, gt=0, description="A silent executor's workflows move after this long."
     )

@@ -19,7 +19,8 @@ from pydantic import JsonValue
 from dossier.core.ports import Cache
 from dossier.core.types import DataType, Finding
 
-KEY_VERSION = "v1"
+# v2: keys carry the source mode, and failed answers are no longer stored.
+KEY_VERSION = "v2"
 NO_VENDOR = "-"
 
 TTL_S: dict[DataType, float] = {
@@ -30,7 +31,8 @@ TTL_S: dict[DataType, float] = {
     DataType.TECH: 30 * 86400.0,
     DataType.PROFILE: 30 * 86400.0,
 }
-NEGATIVE_TTL_S = 6 * 3600.0
+# "No such board": an authoritative answer, but a company may open one any day.
+NEGATIVE_TTL_S = 3600.0
 ANALYSIS_TTL_S = 6 * 3600.0
 ANSWER_TTL_S = 3600.0
 # Who a name is (CIK, Wikidata item, domain, which job boards exist) changes rarely, but a
@@ -59,17 +61,25 @@ class Hit:
         return max(0.0, time.time() - self.stored_at)
 
 
-def cache_key(data_type: str, account_key: str, vendor_hash: str, source: str) -> str:
-    parts = (data_type, account_key, vendor_hash, source)
+def cache_key(mode: str, data_type: str, account_key: str, vendor_hash: str, source: str) -> str:
+    """The one key builder. ``mode`` is the source mode (``live``/``replay``): a demo's
+    recorded answers must never be served to a live run, nor the other way round."""
+    parts = (mode, data_type, account_key, vendor_hash, source)
     return ":".join(("dossier", KEY_VERSION, *(p.replace(":", "_") for p in parts)))
 
 
 class ResearchCache:
-    """Typed access to the layered cache. ``clock`` is injectable for tests."""
+    """Typed access to the layered cache for one source mode. ``clock`` is injectable."""
 
-    def __init__(self, layers: Cache, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, layers: Cache, *, mode: str = "live", clock: Callable[[], float] = time.time
+    ) -> None:
         self._layers = layers
+        self._mode = mode
         self._clock = clock
+
+    def _key(self, data_type: str, account_key: str, vendor_hash: str, source: str) -> str:
+        return cache_key(self._mode, data_type, account_key, vendor_hash, source)
 
     async def _get(self, key: str) -> Hit | None:
         raw = await self._layers.get(key)
@@ -97,7 +107,7 @@ class ResearchCache:
     async def get_source(
         self, data_types: Iterable[DataType], account_key: str, source: str
     ) -> Hit | None:
-        return await self._get(cache_key(_types_part(data_types), account_key, NO_VENDOR, source))
+        return await self._get(self._key(_types_part(data_types), account_key, NO_VENDOR, source))
 
     async def put_source(
         self,
@@ -116,25 +126,29 @@ class ResearchCache:
             **(meta or {}),
         }
         ttl = NEGATIVE_TTL_S if negative else min(TTL_S[t] for t in types)
-        key = cache_key(_types_part(types), account_key, NO_VENDOR, source)
+        key = self._key(_types_part(types), account_key, NO_VENDOR, source)
         await self._put(key, payload, ttl, negative)
 
     # -- account resolution (identifiers, candidates, boards that do not exist)
-    async def get_resolution(self, account_key: str) -> Hit | None:
-        return await self._get(cache_key("resolve", account_key, NO_VENDOR, "resolve"))
+    async def get_resolution(self, account_key: str, *, boards: bool = True) -> Hit | None:
+        """``boards``: a resolution that probed the job boards (the customer's), not one
+        that only identified the company (our own, where jobs are not wanted)."""
+        return await self._get(self._key("resolve", account_key, NO_VENDOR, _scope(boards)))
 
-    async def put_resolution(self, account_key: str, payload: JsonValue) -> None:
-        key = cache_key("resolve", account_key, NO_VENDOR, "resolve")
+    async def put_resolution(
+        self, account_key: str, payload: JsonValue, *, boards: bool = True
+    ) -> None:
+        key = self._key("resolve", account_key, NO_VENDOR, _scope(boards))
         await self._put(key, payload, RESOLUTION_TTL_S, False)
 
     # -- analyses, per workflow and vendor
     async def get_analysis(self, workflow: str, account_key: str, vendor_hash: str) -> Hit | None:
-        return await self._get(cache_key("analysis", account_key, vendor_hash, workflow))
+        return await self._get(self._key("analysis", account_key, vendor_hash, workflow))
 
     async def put_analysis(
         self, workflow: str, account_key: str, vendor_hash: str, payload: JsonValue
     ) -> None:
-        key = cache_key("analysis", account_key, vendor_hash, workflow)
+        key = self._key("analysis", account_key, vendor_hash, workflow)
         await self._put(key, payload, ANALYSIS_TTL_S, False)
 
     # -- chat answers, per (intent, data version)
@@ -142,17 +156,21 @@ class ResearchCache:
         self, account_key: str, vendor_hash: str, intent: str, data_version: str
     ) -> Hit | None:
         return await self._get(
-            cache_key("answer", account_key, vendor_hash, f"{intent}@{data_version}")
+            self._key("answer", account_key, vendor_hash, f"{intent}@{data_version}")
         )
 
     async def put_answer(
         self, account_key: str, vendor_hash: str, intent: str, data_version: str, payload: JsonValue
     ) -> None:
-        key = cache_key("answer", account_key, vendor_hash, f"{intent}@{data_version}")
+        key = self._key("answer", account_key, vendor_hash, f"{intent}@{data_version}")
         await self._put(key, payload, ANSWER_TTL_S, False)
 
     async def forget(self, data_type: str, account_key: str, vendor_hash: str, source: str) -> None:
-        await self._layers.delete(cache_key(data_type, account_key, vendor_hash, source))
+        await self._layers.delete(self._key(data_type, account_key, vendor_hash, source))
+
+
+def _scope(boards: bool) -> str:
+    return "resolve" if boards else "resolve-identity"
 
 
 def _types_part(data_types: Iterable[DataType]) -> str:

@@ -216,5 +216,5 @@ class Chat:
         except ClientError as exc:
             self.console.print(Text(f"  ! {label}: {exc.message}", style="red"))
             return
-        when = str(ack.get("applies_at") or "next_step_boundary").replace("_", " ")
-        self.console.print(Text(f"  → {label}: applies at the {when}", style="cyan"))
+        said = str(ack.get("message") or ack.get("applies_at") or "acknowledged")
+        self.console.print(Text(f"  → {label}: {said}", style="cyan"))

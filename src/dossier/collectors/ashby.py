@@ -27,7 +27,7 @@ from dossier.collectors.jobs import (
 )
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 BOARD_URL = "https://api.ashbyhq.com/posting-api/job-board/{token}"
 _EMPLOYMENT_TYPES = {
@@ -126,6 +126,7 @@ def _str(value: object) -> str | None:
 
 class AshbyCollector:
     name: ClassVar[str] = "ashby"
+    label: ClassVar[str] = "Ashby"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -152,7 +153,7 @@ class AshbyCollector:
             payload = json.loads(response.text())
             findings = parse_job_board(payload, board=token, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"Ashby sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Ashby sent something unexpected: {exc}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))

@@ -70,6 +70,11 @@ class CollectorRegistry:
     def names(self) -> list[str]:
         return list(self._by_name)
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Source name -> the name people know it by (for sentences about coverage)."""
+        return {name: c.label for name, c in self._by_name.items()}
+
     def all(self) -> list[Collector]:
         return list(self._by_name.values())
 

@@ -29,7 +29,7 @@ from dossier.core.types import (
     normalize_name,
     utcnow,
 )
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 DOC_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 MAX_RECORDS = 75
@@ -90,6 +90,7 @@ def parse_artlist(payload: object, *, company: str | None, observed_at: datetime
 
 class GdeltCollector:
     name: ClassVar[str] = "gdelt"
+    label: ClassVar[str] = "GDELT"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -126,7 +127,7 @@ class GdeltCollector:
             findings = parse_artlist(payload, company=term, observed_at=utcnow())
         except ValueError as exc:
             snippet = " ".join(body.split())[:160]
-            raise SourceUnavailable(f"GDELT did not answer JSON: {snippet!r}") from exc
+            raise SourceBadAnswer(f"GDELT did not answer JSON: {snippet!r}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} articles"))

@@ -18,7 +18,7 @@ from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
 from dossier.collectors.jobs import JobPosting, detect_remote, job_finding
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 BOARD_URL = "https://boards-api.greenhouse.io/v1/boards/{token}/jobs"
 
@@ -69,6 +69,7 @@ def parse_jobs(payload: object, *, board: str, observed_at: datetime) -> list[Fi
 
 class GreenhouseCollector:
     name: ClassVar[str] = "greenhouse"
+    label: ClassVar[str] = "Greenhouse"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -94,7 +95,7 @@ class GreenhouseCollector:
             payload = json.loads(response.text())
             findings = parse_jobs(payload, board=token, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"Greenhouse sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Greenhouse sent something unexpected: {exc}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))

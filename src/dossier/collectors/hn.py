@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from dossier.collectors.base import CollectorDeps, mentions, parse_datetime
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 SEARCH_URL = "https://hn.algolia.com/api/v1/search"
 ITEM_URL = "https://news.ycombinator.com/item?id={id}"
@@ -67,6 +67,7 @@ def parse_search(payload: object, *, company: str | None, observed_at: datetime)
 
 class HackerNewsCollector:
     name: ClassVar[str] = "hn"
+    label: ClassVar[str] = "Hacker News"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -88,7 +89,7 @@ class HackerNewsCollector:
         try:
             findings = parse_search(json.loads(response.text()), company=name, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"HN Algolia sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"HN Algolia sent something unexpected: {exc}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} stories"))

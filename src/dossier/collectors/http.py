@@ -21,12 +21,26 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from dossier.collectors.scope import PriorityGate, current_priority, current_scope
 from dossier.core.ports import RetryNotice
-from dossier.errors import DossierError, RateLimited, SourceUnavailable
+from dossier.errors import (
+    DossierError,
+    RateLimited,
+    SourceBadAnswer,
+    SourceTimeout,
+    SourceUnavailable,
+    SourceUnreachable,
+    Stopped,
+)
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Replay marks answers that come from constructed (sample) recordings with this header,
+# and answers from recordings cut down to a few entries with the other (such an answer
+# cannot prove that something is *not* there).
+SAMPLE_HEADER = "x-dossier-sample"
+TRIMMED_HEADER = "x-dossier-trimmed"
 MAX_RETRY_AFTER_S = 30.0
 
 # Minimum seconds between two requests to one host (the sources' published limits).
@@ -83,7 +97,8 @@ def _charset(content_type: str) -> str | None:
 @dataclass
 class _HostPacer:
     interval_s: float
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # one request at a time per paced host, the focused data type's first
+    gate: PriorityGate = field(default_factory=lambda: PriorityGate(1))
     next_at: float = 0.0
 
 
@@ -101,6 +116,7 @@ class SourceHttp:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff_base_s: float = 0.5,
         attempt_timeout_s: float = 30.0,
+        concurrency: int = 8,
     ) -> None:
         self.client = client
         self._retries = retries
@@ -115,6 +131,9 @@ class SourceHttp:
         # httpx bounds each read, not a whole exchange: a source that trickles bytes (or a
         # transport that never answers) would hold a step forever without this deadline.
         self._attempt_timeout_s = attempt_timeout_s
+        # Requests in flight at once, process-wide: bounded like everything else, and the
+        # queue in front of it is where ``focus`` moves a data type's requests first.
+        self._slots = PriorityGate(concurrency)
         self.requests = 0  # requests actually sent (for "calls saved" accounting)
 
     async def _pace(self, host: str) -> None:
@@ -122,11 +141,14 @@ class SourceHttp:
         if not interval:
             return
         pacer = self._pacers.setdefault(host, _HostPacer(interval))
-        async with pacer.lock:
+        await pacer.gate.acquire(current_priority())
+        try:
             wait = pacer.next_at - time.monotonic()
             if wait > 0:
                 await self._sleep(wait)
             pacer.next_at = time.monotonic() + pacer.interval_s
+        finally:
+            pacer.gate.release()
 
     async def get(
         self,
@@ -140,13 +162,20 @@ class SourceHttp:
         """GET ``url``; retry transient failures; return the final response.
 
         Raises:
-            SourceUnavailable: network failure or 5xx after all retries, or body too large.
+            Stopped: the user stopped the research (checked before each request).
+            SourceUnreachable: the host could not be reached (after all retries).
+            SourceTimeout: no answer in time (after all retries).
+            SourceUnavailable: still 5xx after all retries.
+            SourceBadAnswer: the body is larger than allowed.
             RateLimited: still 429 after all retries.
             BlockedURL: ``guarded`` and the URL (or a redirect) is not a public http(s) host.
         """
+        scope = current_scope()
         attempt = 0
         while True:
             attempt += 1
+            if scope is not None and scope.stop_requested():
+                raise Stopped("stopped at your request before this request")
             try:
                 async with asyncio.timeout(self._attempt_timeout_s):
                     response = await self._once(url, params, headers, guarded)
@@ -154,22 +183,26 @@ class SourceHttp:
                 raise
             except TimeoutError:
                 error, retry_after, final = "timeout: no answer in time", None, None
+                failure: type[SourceUnavailable] = SourceTimeout
             except httpx.TimeoutException as exc:
                 error, retry_after, final = f"timeout: {type(exc).__name__}", None, None
+                failure = SourceTimeout
             except httpx.TransportError as exc:
                 error, retry_after, final = f"network: {exc!s}"[:200], None, None
+                failure = SourceUnreachable
             else:
                 if response.status not in RETRY_STATUSES:
                     return response
                 error = f"HTTP {response.status}"
                 retry_after = _retry_after_s(response.headers.get("retry-after"))
                 final = response
+                failure = SourceUnavailable
             if attempt > self._retries:
                 if final is not None and final.status == 429:
                     raise RateLimited(
                         f"{_host(url)} rate-limited us ({error})", retry_after_s=retry_after
                     )
-                raise SourceUnavailable(f"{_host(url)} failed after {attempt} attempts: {error}")
+                raise failure(f"{_host(url)} failed after {attempt} attempts: {error}")
             delay = self._backoff(attempt, retry_after)
             if on_retry is not None:
                 await on_retry(RetryNotice(attempt=attempt, error=error, next_in_s=round(delay, 3)))
@@ -195,21 +228,30 @@ class SourceHttp:
             if guarded and self._guard is not None:
                 await self._guard(target)
             await self._pace(_host(target))
-            started = time.perf_counter()
-            self.requests += 1
-            request = self.client.build_request(
-                "GET", target, params=params if target == url else None, headers=headers
-            )
-            response = await self.client.send(request, stream=True, follow_redirects=False)
+            await self._slots.acquire(current_priority())
             try:
-                if response.is_redirect and redirects < 5:
-                    location = response.headers.get("location", "")
-                    target = str(response.url.join(location))
-                    redirects += 1
-                    continue
-                content = await self._read_limited(response)
+                started = time.perf_counter()
+                self.requests += 1
+                scope = current_scope()
+                if scope is not None:
+                    scope.requests += 1
+                request = self.client.build_request(
+                    "GET", target, params=params if target == url else None, headers=headers
+                )
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+                try:
+                    if response.is_redirect and redirects < 5:
+                        location = response.headers.get("location", "")
+                        target = str(response.url.join(location))
+                        redirects += 1
+                        continue
+                    content = await self._read_limited(response)
+                finally:
+                    await response.aclose()
             finally:
-                await response.aclose()
+                self._slots.release()
+            if scope is not None and response.headers.get(SAMPLE_HEADER):
+                scope.samples += 1
             return SourceResponse(
                 url=str(response.url),
                 status=response.status_code,
@@ -224,7 +266,7 @@ class SourceHttp:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > self._max_bytes:
-                raise SourceUnavailable(
+                raise SourceBadAnswer(
                     f"{response.url.host} answered more than {self._max_bytes} bytes"
                 )
             chunks.append(chunk)

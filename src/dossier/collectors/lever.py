@@ -27,7 +27,7 @@ from dossier.collectors.jobs import (
 )
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 POSTINGS_URL = "https://api.lever.co/v0/postings/{token}"
 
@@ -100,6 +100,7 @@ def _str(value: object) -> str | None:
 
 class LeverCollector:
     name: ClassVar[str] = "lever"
+    label: ClassVar[str] = "Lever"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -125,7 +126,7 @@ class LeverCollector:
                 json.loads(response.text()), board=token, observed_at=utcnow()
             )
         except ValueError as exc:
-            raise SourceUnavailable(f"Lever sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Lever sent something unexpected: {exc}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))

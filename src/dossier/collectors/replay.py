@@ -2,10 +2,12 @@
 
 Every collector's request goes through the same :class:`~dossier.collectors.http.SourceHttp`
 code as live; only the transport differs. Routes come from ``routes.json`` files under
-the packaged ``fixtures/`` folder (one per source directory). A route is either an exact
-``url`` (query order does not matter) or a ``pattern`` (regular expression on the full
-URL), tried in file order after all exact routes. A request no route matches is a clear
-error (:class:`~dossier.errors.ReplayMiss`), never a silent empty answer.
+the packaged ``fixtures/`` folder (one per source directory). A route is an exact
+``url`` (query order does not matter) that was recorded; there are no catch-alls, so a
+request nobody recorded is a clear error (:class:`~dossier.errors.ReplayMiss`: the
+coverage says "not in this demo's recordings"), never another company's answer. A route
+marked ``"sample": true`` serves a *constructed* recording; its answers carry
+:data:`~dossier.collectors.http.SAMPLE_HEADER`, so the findings built from them say so.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from dossier.collectors.http import SAMPLE_HEADER, TRIMMED_HEADER
 from dossier.errors import ReplayMiss
+from dossier.settings import Settings
 
 FIXTURES_PACKAGE = "dossier.fixtures"
 
@@ -33,6 +37,7 @@ class Route:
     url: str | None = None
     pattern: re.Pattern[str] | None = None
     method: str = "GET"
+    sample: bool = False
 
 
 def canonical_url(url: str) -> str:
@@ -78,15 +83,53 @@ def load_routes(
             headers.update({k.lower(): v for k, v in entry.get("headers", {}).items()})
             method = entry.get("method", "GET").upper()
             status = int(entry.get("status", 200))
+            sample = bool(entry.get("sample"))
+            if sample:
+                headers[SAMPLE_HEADER] = "constructed"
+            if entry.get("trimmed"):
+                headers[TRIMMED_HEADER] = "trimmed"
             if "url" in entry:
-                route = Route(file, status, headers, url=entry["url"], method=method)
+                route = Route(file, status, headers, url=entry["url"], method=method, sample=sample)
                 exact[(method, canonical_url(entry["url"]))] = route
             else:
                 route = Route(
-                    file, status, headers, pattern=re.compile(entry["pattern"]), method=method
+                    file,
+                    status,
+                    headers,
+                    pattern=re.compile(entry["pattern"]),
+                    method=method,
+                    sample=sample,
                 )
                 patterns.append(route)
     return exact, patterns
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """What the packaged recordings cover: shown as the demo banner and in hints."""
+
+    accounts: tuple[str, ...]
+    recorded_from: str | None
+    recorded_to: str | None
+
+
+def demo_info(root: Traversable | None = None) -> DemoInfo:
+    base = root if root is not None else resources.files(FIXTURES_PACKAGE)
+    manifest = base.joinpath("accounts.json")
+    if not manifest.is_file():
+        return DemoInfo((), None, None)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    recorded = data.get("recorded") or {}
+    return DemoInfo(
+        tuple(str(a) for a in data.get("accounts") or []),
+        recorded.get("from"),
+        recorded.get("to"),
+    )
+
+
+def demo_accounts(settings: Settings) -> list[str]:
+    """Accounts the demo has recordings for (none when sources are live)."""
+    return list(demo_info().accounts) if settings.sources == "replay" else []
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):

@@ -14,7 +14,14 @@ Steps, with few requests and never a silent guess:
 5. Job boards: probe each provider with slug guesses from the name and domain. A 404 (or
    SmartRecruiters' empty answer) is a *negative*, returned for the caller to cache.
 
-Explicit identifiers always win. A source that fails adds a note; resolution never raises.
+Explicit identifiers always win. Resolution never raises for a source: every lookup's
+outcome (answered, failed with a cause, not recorded) is kept in ``lookups``, so the step
+can say "could not reach Wikidata" instead of a green "done", and a resolution resting on
+a failed lookup is not cached.
+
+A board probe that failed proves nothing: its slug is kept for the board's collector to
+try (and report) -- unless another provider's board was verified, since a company's
+postings are on its one job board (the failed probe stays in ``lookups``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
-from dossier.collectors.http import OnRetry, SourceHttp
+from dossier.collectors.http import TRIMMED_HEADER, OnRetry, SourceHttp
 from dossier.collectors.sec_edgar import (
     TICKERS_URL,
     SecCompany,
@@ -38,6 +45,7 @@ from dossier.collectors.sec_edgar import (
 from dossier.collectors.wikidata import API_URL as WIKIDATA_API_URL
 from dossier.collectors.wikidata import company_hits, parse_entity
 from dossier.collectors.wikipedia import parse_sitelink
+from dossier.core.coverage import FailureCause, cause_of
 from dossier.core.ports import ProgressReport
 from dossier.core.types import BOARD_PROVIDERS, normalize_name, slugify
 from dossier.errors import DossierError
@@ -45,6 +53,8 @@ from dossier.settings import Settings
 
 __all__ = [
     "BOARD_PROBES",
+    "IDENTITY_KEYS",
+    "Lookup",
     "Resolution",
     "SecCompany",
     "TickerMatch",
@@ -99,16 +109,87 @@ BOARD_PROBES: dict[str, BoardProbe] = {
 }
 
 
+# Identifiers that say *which* company this is (a board slug guess does not).
+IDENTITY_KEYS = ("cik", "wikidata", "domain")
+_PROVIDES: dict[str, tuple[str, ...]] = {
+    "sec_tickers": ("cik",),
+    "wikidata_search": ("wikidata",),
+    "wikidata_check": ("wikidata",),
+}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One request resolution made and how it went.
+
+    ``identity``: the lookup could have told who the company is (SEC list, Wikidata), so
+    its failure leaves the company unidentified for a reason other than "not found".
+    """
+
+    name: str
+    label: str
+    answered: bool
+    cause: str | None = None
+    error: str | None = None
+    identity: bool = False
+    # the identifiers it would have given: once another lookup gave them, its failure
+    # changes nothing (Wikidata's CIK makes the SEC list's answer moot)
+    provides: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, JsonValue]:
+        out: dict[str, JsonValue] = {
+            "name": self.name,
+            "label": self.label,
+            "answered": self.answered,
+            "identity": self.identity,
+        }
+        if not self.answered:
+            out["cause"] = self.cause
+            out["error"] = self.error
+        return out
+
+
 @dataclass
 class Resolution:
     """What resolution found. ``identifiers`` feed the collectors; ``candidates`` are
     offered to the user when the name was ambiguous; ``negatives`` (``"lever:acme"``) are
-    boards that answered "no such board", to be cached as such."""
+    boards that answered "no such board", to be cached as such; ``lookups`` say how each
+    request went."""
 
     identifiers: dict[str, str]
     candidates: list[dict[str, JsonValue]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     negatives: list[str] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+
+    @property
+    def identified(self) -> bool:
+        """We know which company this is (a CIK, a Wikidata item or a domain)."""
+        return any(self.identifiers.get(k) for k in IDENTITY_KEYS)
+
+    @property
+    def failed_lookups(self) -> list[Lookup]:
+        return [lookup for lookup in self.lookups if not lookup.answered]
+
+    @property
+    def open_failures(self) -> list[Lookup]:
+        """Failed identity lookups whose answer is still missing (not superseded)."""
+        return [
+            lookup
+            for lookup in self.failed_lookups
+            if lookup.identity and not any(self.identifiers.get(k) for k in lookup.provides)
+        ]
+
+    def settle(self) -> None:
+        """Mark identity lookups whose answer another lookup gave as not mattering."""
+        self.lookups = [
+            lookup
+            if lookup.answered or lookup in self.open_failures or not lookup.identity
+            else Lookup(
+                lookup.name, lookup.label, False, lookup.cause, lookup.error, False, lookup.provides
+            )
+            for lookup in self.lookups
+        ]
 
 
 def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, JsonValue]]]:
@@ -177,6 +258,8 @@ class _Resolver:
     ) -> None:
         self.http, self.progress, self.on_retry = http, progress, on_retry
         self.result = Resolution(identifiers={})
+        self.unverified: dict[str, str] = {}
+        self.trimmed: dict[str, bool] = {}  # lookups answered from a trimmed recording
         self.done = 0
         self.total = 0
 
@@ -186,34 +269,50 @@ class _Resolver:
             found = len(self.result.identifiers)
             await self.progress(ProgressReport(self.done, self.total, found, message))
 
+    def failed(self, name: str, label: str, cause: str, error: str, *, identity: bool) -> None:
+        provides = _PROVIDES.get(name, ())
+        self.result.lookups.append(Lookup(name, label, False, cause, error, identity, provides))
+        self.result.notes.append(f"{label}: {error}")
+
     async def get_json(
-        self, source: str, url: str, params: Mapping[str, str | int] | None = None
+        self,
+        name: str,
+        label: str,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        identity: bool = True,
     ) -> object | None:
-        """The JSON body, or None after noting why (a failing source never fails resolution)."""
+        """The JSON body, or None after recording why (a failing source never fails
+        resolution: the caller goes on with what the others said)."""
         try:
             response = await self.http.get(url, params=params, on_retry=self.on_retry)
         except DossierError as exc:
-            self.result.notes.append(f"{source} unavailable: {exc.message}")
+            self.failed(name, label, cause_of(exc), exc.message, identity=identity)
             return None
         if not response.ok:
-            self.result.notes.append(f"{source} answered HTTP {response.status}")
+            error = f"answered HTTP {response.status}"
+            self.failed(name, label, FailureCause.HTTP, error, identity=identity)
             return None
         try:
             body: object = json.loads(response.text())
-            return body
         except ValueError:
-            self.result.notes.append(f"{source} answered something that is not JSON")
+            error = "answered something that is not JSON"
+            self.failed(name, label, FailureCause.GARBAGE, error, identity=identity)
             return None
+        self.result.lookups.append(Lookup(name, label, True, identity=identity))
+        self.trimmed[name] = bool(response.headers.get(TRIMMED_HEADER))
+        return body
 
     async def sec(self, query: str, *, is_ticker: bool) -> None:
-        payload = await self.get_json("SEC company list", TICKERS_URL)
+        payload = await self.get_json("sec_tickers", "SEC company list", TICKERS_URL)
         await self.step("SEC company list")
         if payload is None:
             return
         try:
             match = resolve_from_tickers(payload, query)
         except ValueError as exc:
-            self.result.notes.append(f"SEC company list unreadable: {exc}")
+            self.unreadable("sec_tickers", "SEC company list", exc)
             return
         ids = self.result.identifiers
         if match.company and (match.by == "title" or is_ticker):
@@ -231,24 +330,46 @@ class _Resolver:
             self.result.notes.append(
                 f"'{query}' is the ticker of {match.company.title}; not assumed to be the account"
             )
+        elif not offered and self.trimmed.get("sec_tickers"):
+            # A recording cut down to a few companies cannot say who is *not* listed.
+            self.unanswered(
+                "sec_tickers",
+                "SEC company list",
+                FailureCause.NOT_RECORDED,
+                f"'{query}' is not among the companies this demo's SEC list keeps",
+            )
         elif not offered:
             self.result.notes.append(f"SEC lists no public company named '{query}'")
 
     async def gleif(self, name: str) -> None:
         self.total += 1
         params: dict[str, str | int] = {"filter[entity.legalName]": name.lower(), "page[size]": 200}
-        payload = await self.get_json("GLEIF", GLEIF_URL, params)
+        # The LEI is extra detail on a company already identified: not an identity lookup.
+        payload = await self.get_json("gleif", "GLEIF", GLEIF_URL, params, identity=False)
         await self.step("GLEIF legal entities")
         try:
             lei, options = pick_lei(payload, name=name) if payload is not None else (None, [])
         except ValueError as exc:
-            self.result.notes.append(f"GLEIF answer unreadable: {exc}")
+            self.unreadable("gleif", "GLEIF", exc, identity=False)
             return
         if lei:
             self.result.identifiers["lei"] = lei
         elif options:
             self.result.notes.append(f"GLEIF: {len(options)} legal entities named '{name}'")
             self.result.candidates += [{"source": "gleif", **o} for o in options]
+
+    def unreadable(self, name: str, label: str, exc: ValueError, *, identity: bool = True) -> None:
+        """A lookup answered, but with something we cannot read: a failure after all."""
+        self.unanswered(name, label, FailureCause.GARBAGE, f"unreadable: {exc}", identity=identity)
+
+    def unanswered(
+        self, name: str, label: str, cause: str, error: str, *, identity: bool = True
+    ) -> None:
+        """Turn an answered lookup into one that did not answer (after reading it)."""
+        self.result.lookups = [
+            lookup for lookup in self.result.lookups if lookup.name != name or not lookup.answered
+        ]
+        self.failed(name, label, cause, error, identity=identity)
 
     async def board(self, provider: str, slugs: list[str]) -> None:
         probe = BOARD_PROBES[provider]
@@ -257,14 +378,16 @@ class _Resolver:
         # counting as "no board".
         unverified: str | None = None
         for slug in slugs:
+            name, label = f"board:{provider}:{slug}", f"{provider} board '{slug}'"
             try:
                 response = await self.http.get(
                     probe.url.format(slug=slug), params=probe.params, on_retry=self.on_retry
                 )
             except DossierError as exc:
-                self.result.notes.append(f"{provider} probe of '{slug}' failed: {exc.message}")
+                self.failed(name, label, cause_of(exc), exc.message, identity=False)
                 unverified = unverified or slug
                 continue
+            self.result.lookups.append(Lookup(name, label, True))
             present = response.ok
             if present and probe.needs_postings:
                 present = _has_postings(response.text())
@@ -278,9 +401,21 @@ class _Resolver:
                 unverified = unverified or slug
         else:
             if unverified is not None:
-                self.result.identifiers.setdefault(provider, unverified)
-                self.result.notes.append(f"{provider} board '{unverified}' unverified; will try it")
+                self.unverified[provider] = unverified
         await self.step(f"{provider} board")
+
+    def settle_boards(self, providers: list[str]) -> None:
+        """Unverified boards go to their collectors, unless a board was verified."""
+        ids = self.result.identifiers
+        if any(ids.get(p) for p in providers):
+            for provider, slug in self.unverified.items():
+                self.result.notes.append(
+                    f"{provider} board '{slug}' not checked further: their board is known"
+                )
+            return
+        for provider, slug in self.unverified.items():
+            ids.setdefault(provider, slug)
+            self.result.notes.append(f"{provider} board '{slug}' unverified; will try it")
 
 
 async def resolve(
@@ -290,11 +425,13 @@ async def resolve(
     settings: Settings,
     progress: Progress | None = None,
     on_retry: OnRetry | None = None,
+    boards: bool = True,
 ) -> Resolution:
     """Resolve an account (``name`` plus optional ``domain``, ``cik``, ``ticker``,
     ``wikidata``, ``wikipedia``, ``lei``, board tokens flat or under ``boards``).
 
-    Never raises for a source failure (it becomes a note). Cancellation propagates.
+    ``boards=False`` only identifies the company (no job-board probes). Never raises for a
+    source failure (it is kept in ``lookups``). Cancellation propagates.
     """
     given = _given_identifiers(account)
     name = given.get("name", "")
@@ -307,14 +444,16 @@ async def resolve(
     ids.setdefault("account_key", normalize_name(name))
     if settings.sources == "live" and not settings.contact_email:
         run.result.notes.append("DOSSIER_CONTACT_EMAIL is not set; SEC may refuse requests")
-    boards = [p for p in BOARD_PROVIDERS if p not in given]
+    probe = [p for p in BOARD_PROVIDERS if p not in given] if boards else []
     slugs = slug_guesses(name, ids.get("domain"))
-    run.total = len(boards) + (0 if "cik" in given else 1) + (1 if "wikidata" in given else 2)
+    run.total = len(probe) + (0 if "cik" in given else 1) + (1 if "wikidata" in given else 2)
     search: list[object | None] = [None]
 
     async def wikidata_search() -> None:
         params = {**SEARCH_PARAMS, "search": name}
-        search[0] = await run.get_json("Wikidata search", WIKIDATA_API_URL, params)
+        search[0] = await run.get_json(
+            "wikidata_search", "Wikidata search", WIKIDATA_API_URL, params
+        )
         await run.step("Wikidata search")
 
     async with asyncio.TaskGroup() as group:
@@ -324,11 +463,13 @@ async def resolve(
             group.create_task(run.sec(given.get("ticker") or name, is_ticker=as_ticker))
         if "wikidata" not in given:
             group.create_task(wikidata_search())
-        for provider in boards:
+        for provider in probe:
             group.create_task(run.board(provider, slugs))
+    run.settle_boards(list(BOARD_PROVIDERS))
     await _wikidata(run, name, search[0], given)
     if "lei" not in ids and ("cik" in ids or "wikidata" in ids):
         await run.gleif(name)
+    run.result.settle()
     return run.result
 
 
@@ -345,7 +486,7 @@ async def _wikidata(
         try:
             chosen, others = company_hits(search, name=name)
         except ValueError as exc:
-            run.result.notes.append(f"Wikidata search unreadable: {exc}")
+            run.unreadable("wikidata_search", "Wikidata search", exc)
             return
         if not chosen:
             run.result.notes.append(f"Wikidata has no company named '{name}'")
@@ -353,7 +494,10 @@ async def _wikidata(
             return
     qids = [c["wikidata"] for c in chosen][:5]
     payload = await run.get_json(
-        "Wikidata entities", WIKIDATA_API_URL, {**CHECK_PARAMS, "ids": "|".join(qids)}
+        "wikidata_check",
+        "Wikidata entities",
+        WIKIDATA_API_URL,
+        {**CHECK_PARAMS, "ids": "|".join(qids)},
     )
     await run.step("Wikidata check")
     facts = {q: _facts(payload, q) for q in qids} if payload is not None else {}

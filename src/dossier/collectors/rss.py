@@ -31,9 +31,10 @@ from pydantic import JsonValue
 
 from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
 from dossier.collectors.techstack import discover_feeds
+from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 HOMEPAGE_URL = "https://{domain}/"
 MAX_FEEDS = 2
@@ -306,6 +307,7 @@ def feed_findings(feed: Feed, *, feed_url: str, observed_at: datetime) -> list[F
 
 class RssCollector:
     name: ClassVar[str] = "rss"
+    label: ClassVar[str] = "Company blog"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -349,7 +351,11 @@ class RssCollector:
         total = len(feed_urls)
         await ctx.progress(ProgressReport(total, total, len(findings), f"{len(findings)} posts"))
         notes = [f.message for f in failures] + notes
-        return CollectResult(findings=list(findings.values()), notes=notes)
+        return CollectResult(
+            findings=list(findings.values()),
+            notes=notes,
+            failures=[RequestFailure.of(f) for f in failures],
+        )
 
     async def _discover(self, homepage: str, ctx: CollectContext) -> list[str]:
         await ctx.progress(ProgressReport(0, 1, 0, f"looking for a feed on {homepage}"))
@@ -367,7 +373,7 @@ class RssCollector:
         try:
             feed = read_feed(response.content)
         except ValueError as exc:
-            raise SourceUnavailable(f"feed {url} is unreadable: {exc}") from exc
+            raise SourceBadAnswer(f"feed {url} is unreadable: {exc}") from exc
         note = None
         if feed.recovered:
             note = f"feed {url} is malformed; read {len(feed.entries)} entries one by one"

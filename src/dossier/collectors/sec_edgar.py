@@ -37,9 +37,10 @@ from dossier.collectors.sec_forms import (
     people_in_502,
     person_finding,
 )
+from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 TICKERS_URL = "https://www.sec.gov/files/company_tickers.json"
 SUBMISSIONS_URL = "https://data.sec.gov/submissions/CIK{cik}.json"
@@ -273,6 +274,7 @@ class SecEdgarCollector:
     """Filings, Form D offerings and officer changes of one SEC filer (needs ``cik``)."""
 
     name: ClassVar[str] = "sec_edgar"
+    label: ClassVar[str] = "SEC EDGAR"
     data_types: ClassVar[frozenset[DataType]] = frozenset(
         {DataType.FUNDING, DataType.PEOPLE, DataType.PROFILE}
     )
@@ -299,19 +301,19 @@ class SecEdgarCollector:
             payload = json.loads(response.text())
             findings = parse_submissions(payload, account_key=account_key, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"SEC submissions were not readable: {exc}") from exc
+            raise SourceBadAnswer(f"SEC submissions were not readable: {exc}") from exc
         rows = filing_rows(payload)
         form_d = [r for r in rows if r.form in ("D", "D/A")][:MAX_FORM_D]
         changes = [r for r in rows if r.form.startswith("8-K") and "5.02" in r.items]
         changes = changes[:MAX_EXEC_CHANGES]
         total = 1 + len(form_d) + len(changes)
-        notes: list[str] = []
+        failures: list[RequestFailure] = []
         by_id = {f.id: f for f in findings}
         for row in changes:
             try:
                 by_id.update((f.id, f) for f in await self._exec_change(row, cik, ctx))
             except (SourceUnavailable, ValueError) as exc:
-                notes.append(f"8-K {row.accession} unreadable: {exc}")
+                failures.append(RequestFailure.of(exc, f"8-K {row.accession}"))
         for finding in by_id.values():
             await ctx.emit(finding)
         done = 1 + len(changes)
@@ -320,7 +322,7 @@ class SecEdgarCollector:
             try:
                 extra = await self._form_d(row, cik, ctx)
             except (SourceUnavailable, ValueError) as exc:
-                notes.append(f"Form D {row.accession} unreadable: {exc}")
+                failures.append(RequestFailure.of(exc, f"Form D {row.accession}"))
                 extra = []
             for finding in extra:
                 if finding.id in by_id:
@@ -329,7 +331,11 @@ class SecEdgarCollector:
                 await ctx.emit(finding)
             done += 1
             await ctx.progress(ProgressReport(done, total, len(by_id), f"Form D {row.accession}"))
-        return CollectResult(findings=list(by_id.values()), notes=notes)
+        return CollectResult(
+            findings=list(by_id.values()),
+            notes=[f.error for f in failures],
+            failures=failures,
+        )
 
     async def _get(self, url: str, ctx: CollectContext) -> SourceResponse:
         response = await self._http.get(url, on_retry=ctx.on_retry)

@@ -25,7 +25,7 @@ from dossier.collectors.base import CollectorDeps, parse_datetime
 from dossier.collectors.jobs import JobPosting, job_finding
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 POSTINGS_URL = "https://api.smartrecruiters.com/v1/companies/{token}/postings"
 POSTING_PAGE_URL = "https://jobs.smartrecruiters.com/{token}/{id}"
@@ -102,6 +102,7 @@ def _text(value: object) -> str | None:
 
 class SmartRecruitersCollector:
     name: ClassVar[str] = "smartrecruiters"
+    label: ClassVar[str] = "SmartRecruiters"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
     page_size: ClassVar[int] = PAGE_SIZE
     max_pages: ClassVar[int] = MAX_PAGES
@@ -137,9 +138,7 @@ class SmartRecruitersCollector:
                 payload = json.loads(response.text())
                 batch, total = parse_postings(payload, board=token, observed_at=utcnow())
             except ValueError as exc:
-                raise SourceUnavailable(
-                    f"SmartRecruiters sent something unexpected: {exc}"
-                ) from exc
+                raise SourceBadAnswer(f"SmartRecruiters sent something unexpected: {exc}") from exc
             if total == 0 and page == 0:
                 return await self._negative(ctx, token)
             for finding in batch:

@@ -22,7 +22,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from dossier.errors import BlockedURL, SourceUnavailable
+from dossier.errors import BlockedURL, SourceUnreachable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -77,9 +77,9 @@ def make_guard(*, allow_private: bool, resolve: Resolver = system_resolve) -> Ur
         try:
             addresses = await resolve(host, port)
         except OSError as exc:
-            raise SourceUnavailable(f"cannot resolve {host}: {exc}") from exc
+            raise SourceUnreachable(f"network: cannot resolve {host}: {exc}") from exc
         if not addresses:
-            raise SourceUnavailable(f"cannot resolve {host}: no addresses")
+            raise SourceUnreachable(f"network: cannot resolve {host}: no addresses")
         for raw in addresses:
             try:
                 address = ipaddress.ip_address(raw.split("%", 1)[0])

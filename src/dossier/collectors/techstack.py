@@ -334,6 +334,7 @@ def _finding(detection: Detection, *, domain: str, page_url: str, observed_at: d
 
 class TechStackCollector:
     name: ClassVar[str] = "techstack"
+    label: ClassVar[str] = "Website fingerprint"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.TECH})
 
     def __init__(self, deps: CollectorDeps) -> None:

@@ -26,9 +26,10 @@ from pydantic import JsonValue
 
 from dossier.collectors.base import CollectorDeps
 from dossier.collectors.normalize import person_key
+from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 API_URL = "https://www.wikidata.org/w/api.php"
 ENTITY_URL = "https://www.wikidata.org/wiki/{qid}"
@@ -352,6 +353,7 @@ class WikidataCollector:
     """Profile and leaders of the account's Wikidata item (needs ``wikidata``)."""
 
     name: ClassVar[str] = "wikidata"
+    label: ClassVar[str] = "Wikidata"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.PROFILE, DataType.PEOPLE})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -367,25 +369,28 @@ class WikidataCollector:
         try:
             claims = parse_entity(await self._json(entity_params(qid), ctx), qid=qid)
         except ValueError as exc:
-            raise SourceUnavailable(f"Wikidata sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc
         if claims is None:
             note = f"Wikidata has no item {qid}"
             await ctx.progress(ProgressReport(2, 2, 0, note))
             return CollectResult(findings=[], negative=True, notes=[note])
         ids = claims.referenced_ids()
         labels: dict[str, str] = {}
+        failures: list[RequestFailure] = []
         if ids:
             await ctx.progress(ProgressReport(1, 2, 0, f"names of {len(ids)} linked items"))
+            # The names of linked items (HQ city, founders) only enrich what the item says:
+            # if they cannot be had, the profile is kept without them and the gap is said.
             try:
                 labels = parse_labels(await self._json(labels_params(ids), ctx))
-            except ValueError as exc:
-                raise SourceUnavailable(f"Wikidata labels were unreadable: {exc}") from exc
+            except (SourceUnavailable, ValueError) as exc:
+                failures.append(RequestFailure.of(exc, "names of linked items"))
         findings = company_findings(claims, labels, account_key=account_key, observed_at=utcnow())
         for finding in findings:
             await ctx.emit(finding)
         people = len(findings) - 1
         await ctx.progress(ProgressReport(2, 2, len(findings), f"profile and {people} people"))
-        return CollectResult(findings=findings)
+        return CollectResult(findings=findings, failures=failures)
 
     async def _json(self, params: dict[str, str], ctx: CollectContext) -> object:
         response = await self._http.get(API_URL, params=params, on_retry=ctx.on_retry)
@@ -394,4 +399,4 @@ class WikidataCollector:
         try:
             return json.loads(response.text())
         except ValueError as exc:
-            raise SourceUnavailable(f"Wikidata sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc

@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 SUMMARY_URL = "https://en.wikipedia.org/api/rest_v1/page/summary/{title}"
 WIKIDATA_API_URL = "https://www.wikidata.org/w/api.php"
@@ -102,6 +102,7 @@ class WikipediaCollector:
     """The account's English Wikipedia summary (needs ``wikipedia`` or ``wikidata``)."""
 
     name: ClassVar[str] = "wikipedia"
+    label: ClassVar[str] = "Wikipedia"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.PROFILE})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -131,7 +132,7 @@ class WikipediaCollector:
             payload = json.loads(response.text())
             findings = parse_summary(payload, account_key=account_key, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"Wikipedia sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Wikipedia sent something unexpected: {exc}") from exc
         if not findings:
             return await self._negative(ctx, total, f"'{title}' is a disambiguation page")
         about = findings[0].fields.get("wikidata")
@@ -152,7 +153,7 @@ class WikipediaCollector:
         try:
             return parse_sitelink(json.loads(response.text()), qid=qid)
         except ValueError as exc:
-            raise SourceUnavailable(f"Wikidata sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc
 
     async def _negative(self, ctx: CollectContext, total: int, note: str) -> CollectResult:
         await ctx.progress(ProgressReport(total, total, 0, note))

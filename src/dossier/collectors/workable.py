@@ -24,7 +24,7 @@ from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
 from dossier.collectors.jobs import JobPosting, as_list, job_finding
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceUnavailable
+from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 ACCOUNT_URL = "https://apply.workable.com/api/v1/widget/accounts/{slug}"
 
@@ -84,6 +84,7 @@ def _text(value: object) -> str | None:
 
 class WorkableCollector:
     name: ClassVar[str] = "workable"
+    label: ClassVar[str] = "Workable"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
     def __init__(self, deps: CollectorDeps) -> None:
@@ -107,7 +108,7 @@ class WorkableCollector:
         try:
             findings = parse_account(json.loads(response.text()), board=slug, observed_at=utcnow())
         except ValueError as exc:
-            raise SourceUnavailable(f"Workable sent something unexpected: {exc}") from exc
+            raise SourceBadAnswer(f"Workable sent something unexpected: {exc}") from exc
         for finding in findings:
             await ctx.emit(finding)
         await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))

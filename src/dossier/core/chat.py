@@ -17,13 +17,14 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import JsonValue
 
-from dossier.core.events import EventType, NewEvent
+from dossier.core.coverage import notes_of
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.intents import BY_NAME, Intent, classify, normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
 from dossier.core.shared import SharedStream
@@ -138,17 +139,6 @@ def pending_types(
     return out
 
 
-def coverage_states(builder: SnapshotBuilder) -> dict[str, str]:
-    cover = builder.coverage()
-    states: dict[str, str] = {}
-    for t, entry in cover.items():
-        if isinstance(entry, dict) and isinstance(entry.get("status"), str):
-            states[t] = str(entry["status"])
-        else:
-            states[t] = "complete" if builder.status != SessionStatus.RUNNING else "running"
-    return states
-
-
 @dataclass
 class PendingQuestion:
     id: str
@@ -181,10 +171,11 @@ class ChatService:
         self._listeners: dict[str, set[Emit]] = {}
         self._contexts: dict[tuple[str, int, str], Context] = {}
         self._flights: dict[tuple[str, str, str], SharedStream[_Piece]] = {}
+        self._pushes: set[asyncio.Task[None]] = set()
 
     def listen(self, session_id: str, callback: Emit) -> Callable[[], None]:
-        """Call ``callback`` with every ``answer.revised`` frame of the session; returns
-        the function that stops it."""
+        """Call ``callback`` with every ``answer.revised`` frame of the session (and fresh
+        ``suggestions`` when it ends); returns the function that stops it."""
         self._listeners.setdefault(session_id, set()).add(callback)
 
         def stop() -> None:
@@ -229,7 +220,7 @@ class ChatService:
             findings=findings,
             pending=sorted(pending),
             pending_eta_s={k: v for k, v in pending.items() if v is not None},
-            coverage=coverage_states(builder),
+            coverage=notes_of(builder.coverage()),
             analysis=analysis.text if analysis and analysis.text else None,
         )
         if builder.status != SessionStatus.RUNNING:
@@ -497,7 +488,7 @@ class ChatService:
                 log.debug("a revision listener failed", exc_info=True)
 
     async def close(self) -> None:
-        tasks = list(self._watchers.values())
+        tasks = [*self._watchers.values(), *self._pushes]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -509,6 +500,24 @@ class ChatService:
     async def suggestions(self, session_id: str) -> list[str]:
         builder = await self._states.state(session_id)
         return suggest(builder)
+
+    def observe(self, events: Sequence[Event]) -> None:
+        """A FeedHub observer: when a session ends, its listeners get new suggestions (a
+        finished research offers no "what is still being collected?")."""
+        for event in events:
+            if event.type == EventType.SESSION_COMPLETED and event.session in self._listeners:
+                task = asyncio.create_task(self._push_suggestions(event.session))
+                self._pushes.add(task)
+                task.add_done_callback(self._pushes.discard)
+
+    async def _push_suggestions(self, session_id: str) -> None:
+        try:
+            frame = {"type": "suggestions", "items": await self.suggestions(session_id)}
+        except DossierError:
+            return
+        for listener in list(self._listeners.get(session_id, ())):
+            with contextlib.suppress(Exception):
+                await listener(frame)
 
 
 _SUGGESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -531,8 +540,8 @@ def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
     for intent, text, needs in _SUGGESTIONS:
         if intent in asked:
             continue
-        if intent == "pending" and builder.status != SessionStatus.RUNNING:
-            continue
+        if intent == "pending" and not pending_types(builder, ()):
+            continue  # nothing is being collected any more
         if intent == "fit" and not vendor.get("description"):
             continue
         if needs and not kinds & set(needs):

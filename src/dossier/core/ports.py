@@ -5,12 +5,13 @@ Each seam is narrow on purpose so a fake is a few lines (see ``tests/fakes``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import JsonValue
 
+from dossier.core.coverage import CoverageNote, RequestFailure
 from dossier.core.events import Event, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
@@ -139,6 +140,8 @@ class CollectResult:
     negative: bool = False
     notes: list[str] = field(default_factory=list)
     identifiers: dict[str, str] = field(default_factory=dict)
+    # requests that failed while the rest answered: the answer is incomplete (never cached)
+    failures: list[RequestFailure] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -146,6 +149,7 @@ class Collector(Protocol):
     """One public source -> typed findings. Registered by ``name`` (== finding ``source``)."""
 
     name: ClassVar[str]
+    label: ClassVar[str]  # how people name the source ("SEC EDGAR")
     data_types: ClassVar[frozenset[DataType]]
 
     def applicable(self, identifiers: dict[str, str]) -> bool:
@@ -188,7 +192,8 @@ class AnalysisRequest:
     vendor_name: str | None
     vendor_description: str | None
     findings: Sequence[Finding]
-    missing: Sequence[DataType] = ()
+    # data type -> its coverage (state and why): what to say about what is not found
+    coverage: Mapping[str, CoverageNote] = field(default_factory=dict)
     vendor_summary: str | None = None
 
 
@@ -202,6 +207,6 @@ class QuestionRequest:
     findings: Sequence[Finding]
     pending: Sequence[str] = ()
     pending_eta_s: dict[str, float] = field(default_factory=dict)
-    # data type -> "complete" | "partial" | "missing" | "running"
-    coverage: dict[str, str] = field(default_factory=dict)
+    # data type -> its coverage so far (state None: still being collected)
+    coverage: Mapping[str, CoverageNote] = field(default_factory=dict)
     analysis: str | None = None

@@ -22,6 +22,7 @@ from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, split_workflow_id
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
+from dossier.core.steer import describe as describe_steer
 from dossier.core.types import Account, Vendor, iso_ms, utcnow
 from dossier.errors import Conflict, InvalidInput, NotFound
 
@@ -78,6 +79,7 @@ class SessionService:
         default_vendor: Vendor,
         auth_enabled: bool,
         steer_targets: frozenset[str] = frozenset(),
+        stop_grace_s: float = 2.0,
     ) -> None:
         self._log = log
         self._engine = engine
@@ -85,6 +87,7 @@ class SessionService:
         self._default_vendor = default_vendor
         self._auth_enabled = auth_enabled
         self._steer_targets = steer_targets
+        self._grace_s = stop_grace_s
         # One opener at a time per (account, vendor) in this process, so two clicks on
         # "research Acme" join one session; entries go away when nobody waits.
         self._open_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
@@ -214,7 +217,8 @@ class SessionService:
         return SessionStatus.CANCELLED
 
     async def steer(self, session_id: str, principal: str, command: SteerCommand) -> dict[str, Any]:
-        """Acknowledge a steering command; the workflows apply it at their next step boundary."""
+        """Apply a steering command and acknowledge it on the log, saying what it will
+        actually do (``core/steer.py``)."""
         record = await self.record(session_id, principal)
         if record.status != SessionStatus.RUNNING:
             raise Conflict(f"session {session_id} is {record.status.value}; nothing to steer")
@@ -227,12 +231,16 @@ class SessionService:
                 raise InvalidInput(
                     f"unknown target {command.target!r}; use one of {sorted(self._steer_targets)}"
                 )
+        said = describe_steer(
+            await self.state(session_id), command.action, command.target, grace_s=self._grace_s
+        )
         await self._engine.steer(session_id, command.action, command.target)
         ack: dict[str, Any] = {
             "id": command.id,
             "action": command.action,
             "target": command.target,
-            "applies_at": "next_step_boundary",
+            "applies_at": said.applies_at,
+            "message": said.message,
         }
         await self._log.append(session_id, [NewEvent(type=EventType.STEER_ACK, data=ack)])
         return ack

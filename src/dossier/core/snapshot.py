@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
+from dossier.core.coverage import live_coverage
 from dossier.core.events import Event, EventType
 from dossier.core.intents import classify
 from dossier.core.merge import merge_group
@@ -42,6 +43,11 @@ _CHAT_TYPES = frozenset(
     {EventType.CHAT_QUESTION, EventType.ANSWER_END, EventType.ANSWER_REVISED, EventType.SUGGESTIONS}
 )
 _STEP_FIELDS = (
+    "label",
+    "state",
+    "cause",
+    "partial",
+    "uncovered",
     "done",
     "total",
     "found",
@@ -52,6 +58,11 @@ _STEP_FIELDS = (
     "cached",
     "data_types",
     "next_in_s",
+)
+
+
+_WORKFLOW_RESULT = frozenset(
+    {"verdict", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error"}
 )
 
 
@@ -217,11 +228,7 @@ class SnapshotBuilder:
             workflow.started_at = workflow.started_at or event.ts
         else:
             workflow.ended_at = event.ts
-            workflow.result = {
-                k: v
-                for k, v in data.items()
-                if k in ("found", "coverage", "duration_ms", "cached", "error")
-            }
+            workflow.result = {k: v for k, v in data.items() if k in _WORKFLOW_RESULT}
 
     def _apply_step(self, event: Event, status: StepStatus) -> None:
         workflow = self._workflow(event.workflow)
@@ -240,6 +247,9 @@ class SnapshotBuilder:
             step.data["error"] = event.data.get("error")
         if event.type in (EventType.STEP_FAILED, EventType.STEP_SKIPPED):
             step.data["error"] = event.data.get("error") or event.data.get("reason")
+        elif event.type == EventType.STEP_COMPLETED:
+            # a step that ended with some of its requests failed says which
+            step.data["error"] = event.data.get("error") if event.data.get("partial") else None
         if status == StepStatus.RUNNING and step.started_at is None:
             step.started_at = event.ts
         step.last_beat_at = event.ts
@@ -283,16 +293,22 @@ class SnapshotBuilder:
         return list(self.findings.values())
 
     def coverage(self) -> dict[str, JsonValue]:
+        """The account's coverage: final once the session (or its Customer Intelligence
+        workflow) ended; while it runs, folded from the steps so far (a data type still
+        being collected is absent: pending, not known)."""
         final = self.completed.get("coverage")
         if isinstance(final, dict):
             return final
-        out: dict[str, JsonValue] = {}
-        for finding in self.findings.values():
-            entry = out.setdefault(finding.data_type.value, {"found": 0})
-            if isinstance(entry, dict):
-                found = entry.get("found")
-                entry["found"] = (found if isinstance(found, int) else 0) + 1
-        return out
+        customer = self.workflows.get("customer_intelligence")
+        if customer is None:
+            return {}
+        ended = customer.result.get("coverage")
+        if isinstance(ended, dict):
+            return ended
+        plan = customer.steps.get("plan")
+        gaps = plan.data.get("uncovered") if plan is not None else None
+        steps = [(s.name, s.status.value, s.data) for s in customer.steps.values()]
+        return live_coverage(steps, gaps if isinstance(gaps, dict) else {})
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -9,11 +9,13 @@ a date.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dossier.core.coverage import SETTLED, CoverageNote, CoverageState
 from dossier.core.ports import AnalysisRequest, QuestionRequest
 from dossier.core.types import DataType, Finding, FindingKind
+from dossier.core.words import join_words
 from dossier.providers import facts as F
 
 K = FindingKind
@@ -293,16 +295,70 @@ def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
-def missing(types: Sequence[str]) -> list[Sentence]:
-    if not types:
-        return []
-    return [Sentence("Not found: " + ", ".join(DATA_TYPE_TEXT.get(t, t) for t in types) + ".")]
+# The order gaps are told in: what the user can act on first.
+_GAP_ORDER = (
+    CoverageState.FAILED,
+    CoverageState.UNRESOLVED,
+    CoverageState.NOT_RECORDED,
+    CoverageState.SKIPPED,
+    CoverageState.NONE_FOUND,
+    CoverageState.NOT_APPLICABLE,
+)
+
+
+def gaps(coverage: Mapping[str, CoverageNote]) -> list[Sentence]:
+    """What is not known and why, one sentence per (state, reason), from the coverage
+    states: "not found" and "could not reach" lead a seller to opposite actions."""
+    groups: dict[tuple[CoverageState, str], list[str]] = {}
+    for data_type, note in coverage.items():
+        if note.state is None or note.state is CoverageState.FOUND:
+            continue
+        groups.setdefault((note.state, note.reason), []).append(data_type)
+    out: list[Sentence] = []
+    for state in _GAP_ORDER:
+        for (group_state, reason), types in groups.items():
+            if group_state is state:
+                out.append(Sentence(_gap_words(state, reason, types)))
+    return out
+
+
+def _gap_words(state: CoverageState, reason: str, types: Sequence[str]) -> str:
+    topics = join_words([DATA_TYPE_TEXT.get(t, t) for t in types])
+    topics_cap = topics[:1].upper() + topics[1:]
+    why = reason.rstrip(".")
+    if state is CoverageState.FAILED:
+        return f"{topics_cap} unknown: {why}."
+    if state is CoverageState.UNRESOLVED:
+        return f"{why[:1].upper() + why[1:]} ({topics} unknown until then)."
+    if state is CoverageState.SKIPPED:
+        return f"{topics_cap}: skipped at your request."
+    if state is CoverageState.NONE_FOUND:
+        return f"{topics_cap}: none found ({why})."
+    return f"{topics_cap}: {why}."
 
 
 # -- whole texts
 
 
+def marked(sentences: list[Sentence]) -> list[Sentence]:
+    """Sentences resting on constructed (sample) recordings say so: a demo's invented
+    headline must never read as news."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        samples = sum(1 for f in sentence.cites if f.fields.get("sample") is True)
+        if samples:
+            note = "[sample data]" if samples == len(sentence.cites) else "[partly sample data]"
+            body = sentence.text.removesuffix(".")
+            sentence = Sentence(f"{body} {note}.", sentence.cites)
+        out.append(sentence)
+    return out
+
+
 def analysis(request: AnalysisRequest) -> list[Sentence]:
+    return marked(_analysis(request))
+
+
+def _analysis(request: AnalysisRequest) -> list[Sentence]:
     account, found = request.account_name, request.findings
     if request.workflow == "vendor_context":
         out: list[Sentence] = []
@@ -316,7 +372,7 @@ def analysis(request: AnalysisRequest) -> list[Sentence]:
                 )
             )
         out += profile(account, found) + tech(found) + news(account, found, limit=2)
-        return out + missing([t.value for t in request.missing])
+        return out + gaps(request.coverage)
     out = profile(account, found)
     out += signals(account, found)
     out += priorities(found)
@@ -328,8 +384,8 @@ def analysis(request: AnalysisRequest) -> list[Sentence]:
     out += news(account, found, limit=2)
     out += talking_points(account, found, request.vendor_name, request.vendor_description)
     if not out:
-        out.append(Sentence(f"No public findings about {account} yet."))
-    return out + missing([t.value for t in request.missing])
+        out.append(Sentence(f"Nothing was collected about {account}."))
+    return out + gaps(request.coverage)
 
 
 _TOPIC = {
@@ -355,13 +411,13 @@ _TOPIC = {
 }
 
 _NOTHING = {
-    "tech_stack": "No technology signals yet",
-    "funding": "No funding rounds or SEC filings yet",
-    "hiring": "No job postings yet",
-    "people": "No decision makers identified yet",
-    "news": "No recent news yet",
-    "fit": "Not enough data yet to link our offer to them",
-    "overview": "Nothing about them yet",
+    "tech_stack": "No technology signals",
+    "funding": "No funding rounds or SEC filings",
+    "hiring": "No job postings",
+    "people": "No decision makers identified",
+    "news": "No recent news",
+    "fit": "Not enough data to link our offer to them",
+    "overview": "Nothing about them",
 }
 
 
@@ -389,30 +445,41 @@ _PRIMARY: dict[str, tuple[DataType, tuple[FindingKind, ...]]] = {
 
 
 def _nothing(intent: str, request: QuestionRequest) -> Sentence:
-    """Say why there is nothing: still coming, none exists, or the sources failed."""
+    """Say why there is nothing, from the coverage state: still coming, none exists, the
+    sources failed, skipped, not recorded, or the company is not identified."""
     nothing = _NOTHING[intent]
     primary = _PRIMARY.get(intent)
-    status = request.coverage.get(primary[0].value) if primary else None
+    note = request.coverage.get(primary[0].value) if primary else None
     if primary and primary[0].value in request.pending:
-        return Sentence(f"{nothing}.")
-    if status == "missing":
-        return Sentence(f"{nothing}: the sources for it could not be reached.")
-    if status in ("complete", "partial"):
-        return Sentence(f"{nothing}: the sources found none.")
-    return Sentence(f"{nothing}.")
+        return Sentence(f"{nothing} yet.")
+    if note is None or note.state is None or note.state is CoverageState.FOUND:
+        return Sentence(f"{nothing} yet." if request.pending else f"{nothing}.")
+    why = note.reason.rstrip(".")
+    if note.state is CoverageState.NONE_FOUND:
+        return Sentence(f"{nothing}: {why}.")
+    if note.state is CoverageState.FAILED:
+        return Sentence(f"{nothing} known: {why}.")
+    if note.state is CoverageState.SKIPPED:
+        return Sentence(f"{nothing}: skipped at your request.")
+    return Sentence(f"{nothing}: {why}.")
 
 
 def answer(request: QuestionRequest) -> list[Sentence]:
+    return marked(_answer(request))
+
+
+def _answer(request: QuestionRequest) -> list[Sentence]:
     intent = request.intent
     if intent == "pending":
-        done = [
+        settled = [
             DATA_TYPE_TEXT.get(t, t)
-            for t, s in request.coverage.items()
-            if s in ("complete", "partial")
+            for t, note in request.coverage.items()
+            if note.state in SETTLED and t not in request.pending
         ]
-        out = [Sentence("Done: " + ", ".join(done) + ".")] if done else []
+        out = [Sentence("Collected: " + join_words(settled) + ".")] if settled else []
         if not request.pending:
-            out.append(Sentence("Nothing is pending: the research is complete."))
+            out.append(Sentence("Nothing is still being collected."))
+            out += gaps(request.coverage)
         return out + pending_sentence(request)
     compose = _TOPIC.get(intent)
     if compose is None:  # unknown: say what we can answer, then the overview

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import JsonValue
 
+from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.ports import AnalysisRequest, QuestionRequest
 from dossier.core.types import DataType, Finding, FindingKind
 from dossier.providers.citations import CitationParser
@@ -195,9 +196,9 @@ def analysis_prompt(request: AnalysisRequest) -> Prompt:
     template = _VENDOR_TASK if request.workflow == "vendor_context" else _CUSTOMER_TASK
     parts = [template.format(account=account, vendor=vendor)]
     parts += _vendor_lines(request.vendor_name, request.vendor_description)
-    if request.missing:
-        names = ", ".join(_MISSING_TEXT.get(m, m.value) for m in sorted(request.missing))
-        parts.append(f"No data was found for: {names}.")
+    gaps = _coverage_lines(request.coverage)
+    if gaps:
+        parts.append(gaps)
     parts.append(_counts_line(request.findings, shown))
     if request.vendor_summary:
         parts.append(_notes("our company, written earlier from findings", request.vendor_summary))
@@ -212,6 +213,9 @@ def question_prompt(request: QuestionRequest) -> Prompt:
     parts = [_QUESTION_TASK.format(account=account)]
     parts += _vendor_lines(request.vendor_name, request.vendor_description)
     parts.append(_pending_line(request.pending, request.pending_eta_s))
+    gaps = _coverage_lines(request.coverage)
+    if gaps:
+        parts.append(gaps)
     parts.append(_counts_line(request.findings, shown))
     if request.analysis:
         parts.append(_notes("the account analysis so far, written from findings", request.analysis))
@@ -220,6 +224,24 @@ def question_prompt(request: QuestionRequest) -> Prompt:
     intent = neutralize(request.intent, 40)
     parts.append(f"Question (intent: {intent}): {question}")
     return Prompt(system=_SYSTEM_RULES, user="\n\n".join(parts), findings=shown)
+
+
+def _coverage_lines(coverage: Mapping[str, CoverageNote]) -> str:
+    """What is not known, and why (our own words, not source text): the model must say
+    "could not reach" or "skipped" as such, never "none found"."""
+    lines = [
+        f"- {_MISSING_TEXT.get(DataType(t), t)}: {note.state.value.replace('_', ' ')}"
+        + (f" ({note.reason})" if note.reason else "")
+        for t, note in sorted(coverage.items())
+        if note.state is not None and note.state is not CoverageState.FOUND and t in _TYPES
+    ]
+    if not lines:
+        return ""
+    head = "What is not known, and why (say it this way; never call a failure 'none found'):"
+    return head + "\n" + "\n".join(lines)
+
+
+_TYPES = frozenset(t.value for t in DataType)
 
 
 def _attr(value: str) -> str:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from dossier import metrics
+from dossier import __version__, metrics
+from dossier.collectors.replay import demo_info
 from dossier.core.export import to_markdown
 from dossier.core.records import SessionRecord, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
@@ -134,6 +135,26 @@ async def get_workflow(wf_id: str, request: Request) -> dict[str, Any]:
         "session": f"/api/sessions/{record.session_id}",
     }
     return body
+
+
+@router.get("/api/info", tags=["ops"])
+async def info(request: Request) -> dict[str, Any]:
+    """What this server answers from: live sources, or a demo's recordings (and which)."""
+    settings = services_of(request).settings
+    demo = demo_info() if settings.sources == "replay" else None
+    return {
+        "version": __version__,
+        "sources": settings.sources,
+        "provider": settings.provider,
+        "vendor": {"name": settings.vendor_name, "description": settings.vendor_description},
+        "demo": None
+        if demo is None
+        else {
+            "accounts": list(demo.accounts),
+            "recorded_from": demo.recorded_from,
+            "recorded_to": demo.recorded_to,
+        },
+    }
 
 
 @router.get("/healthz", tags=["ops"])

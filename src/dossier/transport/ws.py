@@ -229,14 +229,18 @@ class ChatConnection:
                 "type": "steer.ack",
                 "id": qid,
                 "applies_at": ack["applies_at"],
+                "message": ack["message"],
                 "action": command.action,
                 "target": command.target,
             }
         )
 
     async def on_revision(self, frame: dict[str, Any]) -> None:
-        """Revisions of this socket's own questions (other tabs read the log)."""
-        if frame.get("id") in self.asked:
+        """Revisions of this socket's own questions (other tabs read the log), and new
+        suggestions when the research ends."""
+        if frame.get("type") == "suggestions":
+            await self.suggest()
+        elif frame.get("id") in self.asked:
             await self.send(frame)
 
 

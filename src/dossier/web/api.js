@@ -76,11 +76,20 @@ async function errorOf(response) {
   return new ApiError(response.status, code, message);
 }
 
-/** POST /api/sessions -> {session_id, status, joined, cached, links}. */
-export async function createSession(name, domain) {
+/** POST /api/sessions -> {session_id, status, joined, cached, links}. `refresh` asks the
+ * sources again instead of serving what the cache holds. */
+export async function createSession(name, domain, refresh = false) {
   const account = { name };
   if (domain) account.domain = domain;
-  const response = await request("POST", "/api/sessions", { account });
+  const body = { account };
+  if (refresh) body.refresh = true;
+  const response = await request("POST", "/api/sessions", body);
+  return response.json();
+}
+
+/** GET /api/info -> {sources, demo: {accounts, recorded_from, recorded_to} | null, ...}. */
+export async function getInfo() {
+  const response = await request("GET", "/api/info");
   return response.json();
 }
 

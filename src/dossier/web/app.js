@@ -4,7 +4,7 @@
 // reloads and shared links land on the same session.
 
 import * as api from "./api.js";
-import { $, el, fmtDate, replaceChildren, safeHref } from "./dom.js";
+import { $, DATA_TYPE_LABEL, el, fmtDate, replaceChildren, safeHref, sourceLabel } from "./dom.js";
 import { Dirty, SessionModel } from "./model.js";
 import { EventStream } from "./stream.js";
 import { ChatSocket } from "./socket.js";
@@ -15,7 +15,7 @@ import { renderTimelines } from "./timeline.js";
 const STATUS_TEXT = {
   running: "Researching…",
   completed: "Complete",
-  partial: "Complete, with gaps",
+  partial: "Partial",
   failed: "Failed",
   cancelled: "Cancelled",
 };
@@ -28,7 +28,13 @@ function init() {
     e.preventDefault();
     research(form);
   });
+  $('[data-role="refresh"]').addEventListener("click", () => refresh());
+  $('[data-role="domain-form"]').addEventListener("submit", (e) => {
+    e.preventDefault();
+    researchWithDomain(e.target.elements.domain.value.trim());
+  });
   setupToken();
+  showDemoBanner();
   const sessionId = new URLSearchParams(window.location.search).get("session");
   if (sessionId) showSession(sessionId, {});
   else showWelcome();
@@ -40,18 +46,73 @@ async function research(form) {
   if (!name) return;
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
-  setFormError("");
   try {
-    const opened = await api.createSession(name, domain || undefined);
+    await open(name, domain, false);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function open(name, domain, refresh) {
+  setFormError("");
+  setFormHint("");
+  try {
+    const opened = await api.createSession(name, domain || undefined, refresh);
     const url = new URL(window.location.href);
     url.searchParams.set("session", opened.session_id);
     window.history.replaceState(null, "", url);
     await showSession(opened.session_id, { joined: opened.joined, cached: opened.cached });
   } catch (err) {
     handleError(err, setFormError);
+  }
+}
+
+/** Research the account on screen again, from the sources (the cache is bypassed). */
+async function refresh() {
+  if (!current) return;
+  const account = current.model.account || {};
+  const button = $('[data-role="refresh"]');
+  button.disabled = true;
+  try {
+    await open(account.name || "", account.domain || "", true);
   } finally {
     button.disabled = false;
   }
+}
+
+/** The company was not identified: research it again with the domain the user gave. */
+async function researchWithDomain(domain) {
+  if (!current || !domain) return;
+  const name = current.model.account?.name || "";
+  $("#company").value = name;
+  $("#domain").value = domain;
+  await open(name, domain, true);
+}
+
+async function showDemoBanner() {
+  let info;
+  try {
+    info = await api.getInfo();
+  } catch {
+    return; // no token yet, or an older server: no banner
+  }
+  const banner = $('[data-role="demo-banner"]');
+  if (!info || info.sources !== "replay" || !info.demo) {
+    banner.hidden = true;
+    return;
+  }
+  const { accounts = [], recorded_from: from, recorded_to: to } = info.demo;
+  const when = from && to ? ` from ${from} to ${to}` : to ? ` up to ${to}` : "";
+  const who = accounts.length ? ` Recorded accounts: ${accounts.join(", ")}.` : "";
+  banner.textContent = `Demo: answers come from recorded responses${when}, not live sources. Anything not recorded is shown as "not recorded"; invented sample data is marked "sample".${who}`;
+  banner.hidden = false;
+}
+
+function setFormHint(message) {
+  const node = $('[data-role="form-hint"]');
+  node.textContent = message;
+  node.hidden = !message;
+  $("#domain").classList.toggle("needs-domain", Boolean(message));
 }
 
 function setFormError(message) {
@@ -247,9 +308,66 @@ function renderHeader(model) {
   status.dataset.status = model.status;
   status.textContent = STATUS_TEXT[model.status] || model.status;
   $('[data-role="badge-joined"]').hidden = !model.joined;
-  $('[data-role="badge-cached"]').hidden = !model.cached;
+  const cachedBadge = $('[data-role="badge-cached"]');
+  cachedBadge.hidden = !model.cached;
+  const age = ageWords(model.summary?.cached_at, model.serverNow());
+  cachedBadge.textContent = age ? `from cache, ${age} old` : "from cache";
+  $('[data-role="refresh"]').hidden = model.running;
+  $('[data-role="chat-title"]').textContent = model.running ? "Ask while it runs" : "Ask about this account";
+  renderHint(model);
+  setStreamState(...streamState);
   const errors = model.errors.map((e) => e.message || e.error).filter(Boolean);
   setSessionError(errors.length ? `Server error: ${errors[errors.length - 1]}` : "");
+}
+
+/** What the finished research says to do next: offline, identify the company, … */
+function renderHint(model) {
+  const box = $('[data-role="session-hint"]');
+  const unresolved = Object.values(model.coverage || {}).some((c) => c && c.state === "unresolved");
+  const hint = model.running ? "" : model.summary?.hint || "";
+  const gaps = (model.summary?.missing || []).filter((m) => m && m.data_type);
+  let text = hint;
+  if (!text && !model.running && model.status === "partial" && gaps.length) {
+    const settled = new Set(["found", "none_found", "not_applicable"]);
+    const missing = Object.entries(model.coverage || {}).filter(([, c]) => c && !settled.has(c.state)).map(([t]) => DATA_TYPE_LABEL[t] || t);
+    const silent = [...new Set(gaps.filter((m) => settled.has(model.coverage?.[m.data_type]?.state)).flatMap((m) => m.sources || []).map(sourceLabel))];
+    const parts = [];
+    if (missing.length) parts.push(`Missing: ${missing.join(", ")}.`);
+    if (silent.length) parts.push(`Some sources did not answer (${silent.join(", ")}).`);
+    text = `${parts.join(" ")} The coverage below says why.`;
+  }
+  const ask = unresolved && !model.running;
+  box.dataset.kind = model.status === "failed" ? "error" : ask ? "action" : "info";
+  const form = $('[data-role="domain-form"]');
+  form.hidden = !ask;
+  if (ask) {
+    // the prompt beside the name box says it; here only the short form to answer it
+    const name = model.account?.name || "this company";
+    text = `Couldn't identify ${name}.`;
+    $("#company").value = model.account?.name || "";
+    $("#hint-domain").placeholder = exampleDomain(name);
+    setFormHint(`We couldn't identify ${name}. Add its domain (e.g. ${exampleDomain(name)}) and research again.`);
+  } else {
+    setFormHint("");
+  }
+  box.hidden = !text;
+  $('[data-role="hint-text"]').textContent = text;
+}
+
+function exampleDomain(name) {
+  const word = String(name || "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim().split(" ")[0];
+  return `${word || "example"}.com`;
+}
+
+/** "3 h", "2 d" (how long ago an ISO time was), or "" when unknown. */
+function ageWords(iso, nowMs) {
+  const at = Date.parse(iso || "");
+  if (!Number.isFinite(at)) return "";
+  const s = Math.max(0, (nowMs - at) / 1000);
+  if (s < 90) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
 }
 
 function setSessionError(message) {
@@ -258,10 +376,17 @@ function setSessionError(message) {
   node.hidden = !message;
 }
 
+let streamState = ["connecting", ""];
+
 function setStreamState(state, detail) {
+  streamState = [state, detail];
   const node = $('[data-role="stream-state"]');
-  node.dataset.state = state;
-  node.textContent = state === "live" ? "Live" : state === "closed" ? "Offline" : detail ? `Reconnecting (${detail})` : state === "connecting" ? "Connecting…" : "Reconnecting…";
+  // "Live" only while the research can still change; afterwards the stream only carries chat.
+  const finished = current && !current.model.running;
+  const shown = state === "live" && finished ? "idle" : state;
+  node.dataset.state = shown;
+  node.textContent = shown === "idle" ? "" : state === "live" ? "Live" : state === "closed" ? "Offline" : detail ? `Reconnecting (${detail})` : state === "connecting" ? "Connecting…" : "Reconnecting…";
+  node.hidden = shown === "idle";
 }
 
 function cite(session, citation) {

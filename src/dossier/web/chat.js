@@ -134,7 +134,7 @@ export class ChatPanel {
       case "steer.ack":
         if (this.steers.has(frame.id)) {
           const { action, target } = this.steers.get(frame.id);
-          this.setSteerStatus(`${STEER_TEXT[action](target)}: applies at the ${String(frame.applies_at || "next step").replaceAll("_", " ")}.`, "ok");
+          this.setSteerStatus(frame.message || `${STEER_TEXT[action](target)}.`, frame.applies_at === "already_done" ? "noop" : "ok");
         }
         return;
       case "suggestions":
@@ -234,7 +234,8 @@ export class ChatPanel {
       const key = note.id || `${note.action}:${note.target}:${note.ts}`;
       if (this.steers.has(note.id) || this.noteEls.has(key)) continue;
       const text = STEER_TEXT[note.action] ? STEER_TEXT[note.action](note.target) : String(note.action);
-      const node = el("li", { class: "note", text: `${text} (from another tab${note.ts ? `, ${fmtTime(note.ts)}` : ""})` });
+      const said = note.message ? `: ${note.message}` : "";
+      const node = el("li", { class: "note", text: `${text} (from another tab${note.ts ? `, ${fmtTime(note.ts)}` : ""})${said}` });
       this.noteEls.set(key, node);
       this.log.append(node);
     }

@@ -131,7 +131,8 @@ const SOURCE_LABEL = {
   rss: "Company blog",
   wikipedia: "Wikipedia",
   wikidata: "Wikidata",
-  techstack: "Tech fingerprint",
+  techstack: "Website fingerprint",
+  job_posts: "their job posts",
 };
 
 export function sourceLabel(name) {

@@ -84,9 +84,8 @@ export class FindingsView {
 
   emptyText(type) {
     const cover = this.model.coverage?.[type];
-    if (this.model.running) return "Collecting…";
-    if (cover && cover.reason) return `Nothing found (${cover.reason}).`;
-    return "Nothing found.";
+    if (this.model.running && !cover) return "Collecting…";
+    return cover ? emptyWords(cover) : "Nothing found.";
   }
 
   /** Scroll to a finding and highlight it (a citation was clicked). False if not on the page. */
@@ -110,14 +109,27 @@ export class FindingsView {
   }
 }
 
+/** Why a data type has no findings, in the coverage vocabulary's words. */
+export function emptyWords(cover) {
+  const reason = cover.reason ? String(cover.reason) : "";
+  if (cover.state === "unresolved") return "Unknown until the company is identified: add its domain above.";
+  const lead = { none_found: "None found", failed: "Unknown", skipped: "Skipped", not_recorded: "Not recorded", not_applicable: "Does not apply" }[cover.state];
+  if (!lead) return reason ? `Nothing found (${reason}).` : "Nothing found.";
+  return reason ? `${lead}: ${reason}.` : `${lead}.`;
+}
+
 function renderCard(f) {
   const fields = f.fields || {};
   const sources = Array.isArray(fields.sources) && fields.sources.length ? fields.sources : [f.source];
   const date = f.published_at ? fmtDate(f.published_at) : "";
+  const sample = fields.sample === true;
   return el(
     "li",
-    { class: "finding", id: `finding-${f.id}`, tabIndex: -1, dataset: { findingId: f.id, kind: f.kind } },
-    el("div", { class: "finding-title" }, extLink(f.url, f.title || "(untitled)", "finding-link")),
+    { class: "finding", id: `finding-${f.id}`, tabIndex: -1, dataset: { findingId: f.id, kind: f.kind, sample: sample ? "true" : "false" } },
+    el("div", { class: "finding-title" },
+      sample ? el("span", { class: "badge badge-sample", title: "Built from a constructed demo recording, not real data", text: "sample data" }) : null,
+      sample ? " " : null,
+      extLink(f.url, f.title || "(untitled)", "finding-link")),
     detailLine(f.kind, fields),
     el("div", { class: "finding-meta" },
       el("span", { class: "finding-source", text: sources.map(sourceLabel).join(" + ") }),
@@ -202,25 +214,43 @@ export function citationList(citations, onCite, where) {
       }, el("span", { class: "cite-n", text: String(i + 1) }), el("span", { class: "cite-title", text: c.title || c.finding })))));
 }
 
-const COVERAGE_LABEL = { complete: "complete", partial: "partial", missing: "missing", running: "collecting" };
+/** Coverage states (core/coverage.py CoverageState) as the page names them; a test checks
+ * that both sides list the same states. */
+export const STATE_LABEL = {
+  found: "found",
+  none_found: "none found",
+  failed: "failed",
+  skipped: "skipped",
+  not_recorded: "not recorded",
+  unresolved: "not identified",
+  not_applicable: "does not apply",
+};
 
 export function renderCoverage(root, model) {
   root.hidden = model.running;
   if (model.running) return;
   const rows = DATA_TYPES.filter((t) => model.coverage?.[t]).map((type) => {
     const c = model.coverage[type];
-    const status = typeof c.status === "string" ? c.status : "complete";
-    return el("li", { class: "coverage-row", dataset: { type, status } },
+    const state = typeof c.state === "string" ? c.state : "found";
+    const incomplete = state === "found" && c.complete === false;
+    const sources = Object.entries(c.sources && typeof c.sources === "object" && !Array.isArray(c.sources) ? c.sources : {});
+    return el("li", { class: "coverage-row", dataset: { type, state, incomplete: incomplete ? "true" : "false" } },
       el("span", { class: "coverage-name", text: DATA_TYPE_LABEL[type] }),
-      el("span", { class: "pill", dataset: { status }, text: COVERAGE_LABEL[status] || status }),
-      el("span", { class: "muted small", text: [plural(Number(c.found) || 0, "finding"), (c.sources || []).map(sourceLabel).join(", "), c.reason || ""].filter(Boolean).join(" · ") }));
+      el("span", { class: "pill", dataset: { status: incomplete ? "partial" : state }, text: STATE_LABEL[state] || state }),
+      el("span", { class: "coverage-reason small", text: c.reason || plural(Number(c.found) || 0, "finding") }),
+      sources.length
+        ? el("ul", { class: "coverage-sources small muted" },
+            sources.map(([name, src]) => el("li", { dataset: { source: name, state: src.state || "" } },
+              el("span", { class: "source-name", text: sourceLabel(name) }), ": ",
+              src.reason || STATE_LABEL[src.state] || "")))
+        : null);
   });
   const s = model.summary || {};
   const stats = [];
-  if (typeof s.duration_ms === "number") stats.push(`finished in ${fmtMs(s.duration_ms)}`);
+  if (typeof s.duration_ms === "number" && s.duration_ms > 0) stats.push(`finished in ${fmtMs(s.duration_ms)}`);
   if (typeof s.requests === "number") stats.push(plural(s.requests, "source call"));
   if (typeof s.cache_hits === "number") stats.push(plural(s.cache_hits, "cache hit"));
-  if (s.calls_saved) stats.push(`${s.calls_saved} calls saved`);
+  if (s.calls_saved) stats.push(`${plural(s.calls_saved, "call")} saved`);
   if (s.time_saved_ms) stats.push(`${fmtMs(s.time_saved_ms)} saved`);
   replaceChildren(root.querySelector('[data-role="coverage-list"]'), rows);
   root.querySelector('[data-role="coverage-stats"]').textContent = stats.join(" · ");

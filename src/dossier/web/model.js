@@ -18,8 +18,8 @@ const WORKFLOW_STATUS_OF = {
   "workflow.cancelled": "cancelled",
 };
 const TERMINAL_STEP = new Set(["completed", "failed", "skipped"]);
-const STEP_FIELDS = ["done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached", "data_types"];
-const WORKFLOW_RESULT_FIELDS = ["found", "coverage", "duration_ms", "cached", "error", "failed", "skipped"];
+const STEP_FIELDS = ["done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached", "data_types", "label", "state", "cause", "partial"];
+const WORKFLOW_RESULT_FIELDS = ["verdict", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error", "failed", "skipped"];
 export const WORKFLOW_KINDS = ["vendor_context", "customer_intelligence"];
 
 /** What an applied change touched, so the page re-renders only those parts. */
@@ -186,6 +186,7 @@ export class SessionModel {
       step.retry_at = null;
     }
     if (event.type === "step.failed" || event.type === "step.skipped") step.error = data.error || data.reason;
+    else if (event.type === "step.completed") step.error = data.partial ? data.error : null;
     if (status === "running" && !step.started_at) step.started_at = event.ts;
     step.last_beat_at = event.ts;
     if (TERMINAL_STEP.has(status)) step.ended_at = event.ts;

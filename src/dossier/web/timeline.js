@@ -21,7 +21,18 @@ const STATUS_LABEL = {
   skipped: "Skipped",
   cancelled: "Cancelled",
   partial: "Partial",
+  not_recorded: "Not recorded",
 };
+
+/** What a step's row says it is: a step that ended with some lookups failed is "partial"
+ * (never a green "Done" over failures), one whose request was never recorded (demo) is
+ * "not_recorded". */
+export function stepStatus(step) {
+  const status = step.status || "pending";
+  if (status === "completed" && step.partial) return "partial";
+  if (status === "failed" && step.state === "not_recorded") return "not_recorded";
+  return status;
+}
 
 /** Render both timelines into `root` (a container of two cards, built once). */
 export function renderTimelines(root, model) {
@@ -77,13 +88,14 @@ function renderWorkflow(card, wf, model) {
   const list = card.querySelector(".steps");
   const finished = ["completed", "failed", "cancelled"].includes(wf.status);
   const folded = finished && !expanded.has(wf.kind);
-  const foldable = steps.filter((step) => step.status === "completed").length;
+  // Only clean successes fold away: failures, partial and not-recorded steps stay in view.
+  const foldable = steps.filter((step) => stepStatus(step) === "completed").length;
   if (!steps.length) {
     replaceChildren(list, el("li", { class: "step step-placeholder muted", text: model.running ? "Starting…" : "No steps ran." }));
   } else {
     replaceChildren(list, steps.map((step, i) => {
       const row = renderStep(step, live[i], model);
-      row.hidden = folded && step.status === "completed";
+      row.hidden = folded && stepStatus(step) === "completed";
       return row;
     }));
   }
@@ -99,9 +111,12 @@ function renderWorkflow(card, wf, model) {
   button.setAttribute("aria-expanded", String(!folded));
 }
 
-/** completed|partial|running|... : a finished workflow with failed steps is "partial". */
+/** completed|partial|failed|running|… : a finished workflow says how it went (its verdict
+ * from the server's coverage; failed or partial steps make it "partial" at least). */
 export function workflowStatus(wf, steps = [...wf.steps.values()]) {
-  if (wf.status === "completed" && steps.some((s) => s.status === "failed")) return "partial";
+  if (wf.status !== "completed") return wf.status;
+  if (wf.result.verdict) return wf.result.verdict;
+  if (steps.some((s) => stepStatus(s) !== "completed" && stepStatus(s) !== "skipped")) return "partial";
   return wf.status;
 }
 
@@ -116,7 +131,7 @@ export function liveness(step, model) {
 }
 
 function renderStep(step, live, model) {
-  const status = step.status || "pending";
+  const status = stepStatus(step);
   const total = Number(step.total) || 0;
   const done = Math.min(Number(step.done) || 0, total);
   const meta = [];
@@ -127,9 +142,10 @@ function renderStep(step, live, model) {
     meta.push(`${step.eta_s < 1 ? "" : "~"}${fmtSeconds(step.eta_s)} left`);
   }
   if (ended && typeof step.duration_ms === "number") meta.push(fmtMs(step.duration_ms));
-  // A finished step's last message is only worth keeping when it sums up what a source gave
-  // ("2 open roles"); for the others it is stale ("writing the analysis").
-  const message = !ended || (status === "completed" && step.name.startsWith("collect.")) ? step.message || "" : "";
+  // A finished step's last message is worth keeping when it sums up what it gave ("2 job
+  // postings", "identified: CIK …"); for the others it is stale ("writing the analysis").
+  const summing = step.name.startsWith("collect.") || step.name === "resolve" || step.name === "plan";
+  const message = !ended || (["completed", "partial"].includes(status) && summing) ? step.message || "" : "";
 
   return el(
     "li",
@@ -153,7 +169,7 @@ function renderStep(step, live, model) {
   );
 }
 
-const TERMINAL = new Set(["completed", "failed", "skipped"]);
+const TERMINAL = new Set(["completed", "failed", "skipped", "partial", "not_recorded"]);
 
 function detail(step, status, live, model) {
   if (status === "retrying") {
@@ -164,6 +180,12 @@ function detail(step, status, live, model) {
   }
   if (status === "failed") {
     return el("p", { class: "step-note note-error" }, "Failed: ", el("span", { class: "step-error", text: step.error || "unknown error" }));
+  }
+  if (status === "not_recorded") {
+    return el("p", { class: "step-note note-muted" }, "Not in this demo's recordings: ", el("span", { class: "step-error", text: step.error || "" }));
+  }
+  if (status === "partial") {
+    return el("p", { class: "step-note note-warn" }, "Partly: ", el("span", { class: "step-error", text: step.error || "some requests failed" }));
   }
   if (status === "skipped") {
     return el("p", { class: "step-note note-muted" }, "Skipped: ", el("span", { class: "step-error", text: step.error || "not needed" }));

@@ -10,14 +10,15 @@ carries the whole text, which is what the snapshot shows.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
+from dossier.core.coverage import CoverageNote
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import AnalysisRequest, CitationMark, TextDelta
-from dossier.core.types import Account, DataType, Finding, Vendor
+from dossier.core.types import Account, Finding, Vendor
 from dossier.errors import DossierError
 from dossier.providers.base import analysis_stream
 
@@ -35,7 +36,7 @@ async def run_analysis(
     account: Account,
     vendor: Vendor,
     findings: Sequence[Finding],
-    missing: Sequence[DataType],
+    coverage: Mapping[str, CoverageNote],
     vendor_text: str | None,
 ) -> dict[str, Any]:
     subject = account if workflow == "customer_intelligence" else None
@@ -45,7 +46,7 @@ async def run_analysis(
         vendor_name=vendor.name,
         vendor_description=vendor.description,
         findings=findings,
-        missing=missing,
+        coverage=coverage,
         vendor_summary=vendor_text,
     )
     index = 0

@@ -25,8 +25,21 @@ def found_by_type(findings: list[Finding]) -> dict[str, int]:
     return counts
 
 
+def found_by_kind(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.kind.value] = counts.get(finding.kind.value, 0) + 1
+    return counts
+
+
 def cached_source_events(
-    workflow: str, name: str, hit: Hit, *, announce: bool, data_types: list[str] | None = None
+    workflow: str,
+    name: str,
+    hit: Hit,
+    *,
+    announce: bool,
+    data_types: list[str] | None = None,
+    label: str | None = None,
 ) -> tuple[list[NewEvent], dict[str, Any]]:
     """Events of one source served from cache, and its outcome for coverage/analysis.
 
@@ -48,6 +61,7 @@ def cached_source_events(
                     "total": 0,
                     "found": 0,
                     "data_types": list[JsonValue](data_types or []),
+                    "label": label or name,
                 },
                 workflow=workflow,
                 step=step,
@@ -77,6 +91,8 @@ def cached_source_events(
             "coverage": dict(by_type),
             "saved_requests": saved_requests,
             "saved_ms": saved_ms,
+            "state": "found" if findings else "none_found",
+            "message": f"from cache, {_age_words(hit.age_s)} old",
         }
         events.append(
             NewEvent(
@@ -87,17 +103,31 @@ def cached_source_events(
                 dedup=f"{workflow}:{step}:end",
             )
         )
+    note = meta.get("note")
     outcome: dict[str, Any] = {
         "name": name,
         "status": "cached",
+        "note": note if isinstance(note, str) and not findings else None,
+        "age_s": round(hit.age_s, 1),
         "found": len(findings),
         "found_by_type": by_type,
+        "found_by_kind": found_by_kind(findings),
         "findings": [f.model_dump(mode="json") for f in findings],
         "negative": hit.negative,
         "saved_requests": saved_requests if isinstance(saved_requests, int) else 0,
         "saved_ms": saved_ms if isinstance(saved_ms, int) else 0,
     }
     return events, outcome
+
+
+def _age_words(age_s: float) -> str:
+    if age_s < 90:
+        return f"{max(1, round(age_s))} s"
+    if age_s < 90 * 60:
+        return f"{round(age_s / 60)} min"
+    if age_s < 36 * 3600:
+        return f"{round(age_s / 3600)} h"
+    return f"{round(age_s / 86400)} d"
 
 
 def cached_analysis_events(workflow: str, analysis: dict[str, Any]) -> list[NewEvent]:
@@ -147,8 +177,8 @@ async def fresh_hits(
 
 async def fresh_analysis(
     cache: ResearchCache, workflow: str, account: Account, vendor: Vendor
-) -> dict[str, Any] | None:
+) -> Hit | None:
     hit = await cache.get_analysis(workflow, account.key, vendor.hash)
     if hit is None or hit.freshness != Freshness.FRESH or not isinstance(hit.payload, dict):
         return None
-    return dict(hit.payload)
+    return hit

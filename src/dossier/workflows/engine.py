@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import dbos._dbos as dbos_module
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
+from dossier.collectors.replay import demo_accounts
+from dossier.core.coverage import SessionVerdict, build_coverage, gap_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, workflow_id
-from dossier.core.types import Account
+from dossier.core.types import Account, Finding, iso_ms
 from dossier.settings import Settings
 from dossier.workflows import runtime
 from dossier.workflows.cached import (
@@ -30,8 +34,9 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
-from dossier.workflows.plan import NO_SOURCE, coverage_of, wanted_types
+from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
+from dossier.workflows.steps import DERIVED_LABEL, derived_outcome, workflow_summary
 
 log = logging.getLogger(__name__)
 
@@ -186,29 +191,32 @@ class DbosEngine:
                 log.debug("steer %s: workflow gone", session_id, exc_info=True)
 
     async def cached_events(self, record: SessionRecord) -> list[NewEvent] | None:
+        """The whole session from cache, if both workflows' last analyses and every
+        source answer they stood on are fresh (only complete researches are stored)."""
         events: list[NewEvent] = []
         summaries: dict[str, dict[str, Any]] = {}
+        oldest: float | None = None
         for kind in WORKFLOW_KINDS:
             rendered = await self._cached_workflow(record, kind)
             if rendered is None:
                 return None
-            workflow_events, summary = rendered
+            workflow_events, summary, stored_at = rendered
             events += workflow_events
             summaries[kind] = summary
-        coverage = summaries["customer_intelligence"]["coverage"]
-        failed = [n for s in summaries.values() for n in s["failed"]]
+            oldest = stored_at if oldest is None else min(oldest, stored_at)
+        customer = summaries["customer_intelligence"]
+        if customer["verdict"] != SessionVerdict.COMPLETED:
+            return None  # a research with gaps is never served as a cached session
         events.append(
             NewEvent(
                 type=EventType.SESSION_COMPLETED,
                 data={
-                    "status": "partial" if failed or _missing(coverage) else "completed",
+                    "status": customer["verdict"],
                     "cached": True,
-                    "coverage": coverage,
-                    "missing": [
-                        t
-                        for t, e in coverage.items()
-                        if isinstance(e, dict) and e.get("status") == "missing"
-                    ],
+                    "cached_at": iso_ms(datetime.fromtimestamp(oldest or time.time(), UTC)),
+                    "coverage": customer["coverage"],
+                    "missing": customer["missing"],
+                    "hint": customer["hint"],
                     "found": sum(s["found"] for s in summaries.values()),
                     "cache_hits": sum(s["cache_hits"] for s in summaries.values()),
                     "requests": 0,
@@ -224,7 +232,7 @@ class DbosEngine:
 
     async def _cached_workflow(
         self, record: SessionRecord, kind: str
-    ) -> tuple[list[NewEvent], dict[str, Any]] | None:
+    ) -> tuple[list[NewEvent], dict[str, Any], float] | None:
         """A workflow's events from cache: its last analysis, and every source answer that
         analysis stood on, all still fresh (else None: run it for real)."""
         rt = runtime.current()
@@ -232,16 +240,16 @@ class DbosEngine:
         subject = account
         if kind == "vendor_context":
             subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
-        analysis = await fresh_analysis(rt.cache, kind, subject, vendor)
-        if analysis is None:
+        hit = await fresh_analysis(rt.cache, kind, subject, vendor)
+        if hit is None or not isinstance(hit.payload, dict):
             return None
+        analysis: dict[str, Any] = dict(hit.payload)
         sources = [s for s in analysis.get("sources") or [] if isinstance(s, dict)]
-        answered = [s for s in sources if s.get("status") in ("completed", "cached")]
-        collectors = [
-            rt.collectors.get(str(s["name"])) for s in answered if s["name"] in rt.collectors
-        ]
+        if any(s.get("name") not in rt.collectors for s in sources):
+            return None
+        collectors = [rt.collectors.get(str(s["name"])) for s in sources]
         hits = await fresh_hits(rt.cache, collectors, subject)
-        if hits is None or len(collectors) != len(answered):
+        if hits is None:
             return None
         events = [
             NewEvent(
@@ -258,52 +266,41 @@ class DbosEngine:
         outcomes: list[dict[str, Any]] = []
         for source in sources:
             name = str(source["name"])
-            if name in hits:
-                source_events, outcome = cached_source_events(
-                    kind,
-                    name,
-                    hits[name],
-                    announce=True,
-                    data_types=[str(t) for t in source.get("data_types") or []],
-                )
-                events += source_events
-            else:  # it failed last time; the cached result says so rather than hiding it
-                outcome = {
-                    "name": name,
-                    "status": source.get("status"),
-                    "found": 0,
-                    "found_by_type": {},
-                    "findings": [],
-                    "saved_requests": 0,
-                    "saved_ms": 0,
-                }
-            outcome["data_types"] = list(source.get("data_types") or [])
+            data_types = [str(t) for t in source.get("data_types") or []]
+            source_events, outcome = cached_source_events(
+                kind,
+                name,
+                hits[name],
+                announce=True,
+                data_types=data_types,
+                label=rt.collectors.get(name).label,
+            )
+            events += source_events
+            outcome["data_types"] = data_types
             outcomes.append(outcome)
         events += cached_analysis_events(kind, analysis)
         raw = analysis.get("uncovered") or {}
-        uncovered = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        coverage = coverage_of(wanted_types(kind), outcomes, uncovered)
-        summary: dict[str, Any] = {
-            "found": len({f["id"] for o in outcomes for f in o["findings"]}),
-            "coverage": coverage,
-            "cached": True,
-            "cache_hits": len(hits),
-            "requests": 0,
-            "saved_requests": sum(o["saved_requests"] for o in outcomes),
-            "saved_ms": sum(o["saved_ms"] for o in outcomes),
-            "failed": [o["name"] for o in outcomes if o["status"] == "failed"],
-            "skipped": [],
-        }
+        gaps = (
+            {str(t): g for t, v in raw.items() if (g := gap_of(v))} if isinstance(raw, dict) else {}
+        )
+        derived = [Finding.model_validate(f) for f in analysis.get("derived") or []]
+        everything = [*outcomes, derived_outcome(derived)]
+        coverage = build_coverage(
+            wanted_types(kind), everything, gaps, {**rt.collectors.labels, **DERIVED_LABEL}
+        )
+        summary = workflow_summary(
+            kind,
+            coverage,
+            everything,
+            {"answered": 1},
+            account=subject.name,
+            demo_accounts=demo_accounts(rt.settings),
+        )
+        summary["cached"] = True
         events.append(
             NewEvent(
                 type=EventType.WORKFLOW_COMPLETED, data=summary, workflow=kind, dedup=f"{kind}:end"
             )
         )
-        return events, summary
-
-
-def _missing(coverage: dict[str, Any]) -> bool:
-    return any(
-        isinstance(e, dict) and e.get("status") == "missing" and e.get("reason") != NO_SOURCE
-        for e in coverage.values()
-    )
+        stored_at = min([hit.stored_at, *(h.stored_at for h in hits.values())])
+        return events, summary, stored_at

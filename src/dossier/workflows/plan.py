@@ -7,19 +7,20 @@ is served at once *and* re-collected (stale-while-revalidate); a miss is collect
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import JsonValue
 
 from dossier.cache.store import Freshness, Hit
+from dossier.core.coverage import CoverageState, FailureCause, Gap, failed_words
 from dossier.core.ports import Collector
 from dossier.core.types import Account, DataType
+from dossier.core.words import join_words
 
 VENDOR_DATA_TYPES = frozenset({DataType.PROFILE, DataType.TECH, DataType.NEWS})
 CUSTOMER_DATA_TYPES = frozenset(DataType)
-# Typical duration of one collector when nothing better is known (ETA before first data).
-DEFAULT_EXPECTED_S = 3.0
 
 
 def wanted_types(workflow: str) -> frozenset[DataType]:
@@ -50,7 +51,7 @@ class SourcePlan:
     action: str  # "run" | "cached" | "revalidate"
     hit_age_s: float | None = None
     negative: bool = False
-    expected_s: float = DEFAULT_EXPECTED_S
+    expected_s: float | None = None  # how long it took last time (its ETA before progress)
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -69,7 +70,8 @@ class Plan:
     sources: list[SourcePlan] = field(default_factory=list)
     # data types no applicable collector can cover, with why (e.g. no SEC CIK -> no funding
     # source; every job board answered "no such board" -> none exists, which is an answer)
-    uncovered: dict[str, str] = field(default_factory=dict)
+    uncovered: dict[str, Gap] = field(default_factory=dict)
+    lookups: dict[str, JsonValue] = field(default_factory=dict)
 
     @property
     def to_run(self) -> list[str]:
@@ -79,7 +81,10 @@ class Plan:
         return {
             "identifiers": dict(self.identifiers),
             "sources": [s.to_json() for s in self.sources],
-            "uncovered": dict(self.uncovered),
+            "uncovered": {
+                t: {"state": g["state"], "reason": g["reason"]} for t, g in self.uncovered.items()
+            },
+            "lookups": dict(self.lookups),
         }
 
 
@@ -91,7 +96,10 @@ def make_plan(
     wanted: frozenset[DataType],
     refresh: bool,
     expected_s: dict[str, float] | None = None,
-    negatives: Iterable[str] = (),
+    resolution: Mapping[str, Any] | None = None,
+    account: str = "the account",
+    lookup: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> Plan:
     plan = Plan(identifiers=dict(identifiers))
     covered: set[DataType] = set()
@@ -114,67 +122,96 @@ def make_plan(
                 action=action,
                 hit_age_s=round(hit.age_s, 1) if hit is not None else None,
                 negative=bool(hit and hit.negative),
-                expected_s=(expected_s or {}).get(collector.name, DEFAULT_EXPECTED_S),
+                expected_s=(expected_s or {}).get(collector.name),
             )
         )
-    boards_probed = {n.split(":", 1)[0] for n in negatives}
     for data_type in sorted(t.value for t in wanted - covered):
-        if data_type == DataType.JOBS and boards_probed:
-            plan.uncovered[data_type] = NO_BOARD
-        else:
-            plan.uncovered[data_type] = NO_SOURCE
+        plan.uncovered[data_type] = gap_for(
+            data_type, resolution or {}, account=account, lookup=lookup, labels=labels
+        )
+    plan.lookups = lookup_summary(resolution or {})
     return plan
 
 
-NO_SOURCE = "no source applies"
-NO_BOARD = "no public job board found"
+def _failed_lookup_words(failed: list[dict[str, Any]]) -> str:
+    by_cause: dict[str, list[str]] = {}
+    for x in failed:
+        by_cause.setdefault(str(x.get("cause") or "internal"), []).append(str(x.get("label")))
+    return "; ".join(failed_words(cause, labels) for cause, labels in by_cause.items())
 
 
-def coverage_of(
-    wanted: Iterable[DataType],
-    outcomes: Sequence[dict[str, JsonValue]],
-    uncovered: dict[str, str] | Iterable[str],
-) -> dict[str, JsonValue]:
-    """Per data type: found, sources, and complete / partial / missing.
+def lookup_summary(resolution: Mapping[str, Any]) -> dict[str, JsonValue]:
+    """How resolution's lookups went, for the workflow's verdict: any answer means we
+    reached something; a failed *identity* lookup leaves the research incomplete (a failed
+    board probe shows up in its board's own collector, when it matters)."""
+    lookups = [x for x in resolution.get("lookups") or [] if isinstance(x, dict)]
+    failed = [x for x in lookups if not x.get("answered") and x.get("identity")]
+    return {
+        "answered": sum(1 for x in lookups if x.get("answered")),
+        "failed": len(failed),
+        "causes": list[JsonValue](sorted({str(x.get("cause") or "internal") for x in failed})),
+    }
 
-    ``outcomes`` are collect results: ``{"name", "data_types", "status", "found"}``.
+
+# Why a data type has no source to ask, once the company is identified.
+_NOT_APPLICABLE: dict[str, str] = {
+    DataType.FUNDING: "no SEC filer known for this company (no CIK)",
+    DataType.PEOPLE: "no Wikidata item or SEC filer known for this company",
+    DataType.PROFILE: "no Wikidata item or SEC filer known for this company",
+    DataType.TECH: "no website known: add its domain",
+    DataType.JOBS: "no job board to ask",
+    DataType.NEWS: "no news source applies",
+}
+NO_VENDOR = "no vendor configured"
+
+
+def gap_for(
+    data_type: str,
+    resolution: Mapping[str, Any],
+    *,
+    account: str,
+    lookup: bool = True,
+    labels: Mapping[str, str] | None = None,
+) -> Gap:
+    """Why no source applies to ``data_type``, from what resolution said.
+
+    A lookup that failed leaves the company unknown for a reason the user can act on
+    (network, not in the demo), which is not the same as "we asked and nobody knows it".
     """
-    out: dict[str, JsonValue] = {}
-    reasons = (
-        dict(uncovered) if isinstance(uncovered, dict) else dict.fromkeys(uncovered, NO_SOURCE)
+    if not lookup:
+        return Gap(state=CoverageState.NOT_APPLICABLE.value, reason=NO_VENDOR)
+    lookups = [x for x in resolution.get("lookups") or [] if isinstance(x, dict)]
+    negatives = [n for n in resolution.get("negatives") or [] if isinstance(n, str)]
+    if data_type == DataType.JOBS and negatives:
+        probed = sorted({n.split(":", 1)[0] for n in negatives})
+        names = join_words([(labels or {}).get(p, p) for p in probed])
+        return Gap(
+            state=CoverageState.NONE_FOUND.value,
+            reason=f"no public job board found on {names}",
+        )
+    identity = [x for x in lookups if x.get("identity")]
+    failed = [x for x in identity if not x.get("answered")]
+    words = _failed_lookup_words(failed)
+    if not resolution.get("identified") and len(failed) < len(identity):
+        # Some lookups answered and none knew the company: that is an answer, with the
+        # failures (if any) said beside it.
+        also = f"; {words}" if words else ""
+        return Gap(
+            state=CoverageState.UNRESOLVED.value,
+            reason=f"couldn't identify {account}: add its domain{also}",
+        )
+    if failed:
+        recorded = {str(x.get("cause")) for x in failed} != {FailureCause.NOT_RECORDED.value}
+        return Gap(
+            state=(CoverageState.FAILED if recorded else CoverageState.NOT_RECORDED).value,
+            reason=f"couldn't look {account} up: {words}",
+        )
+    if not resolution.get("identified"):
+        return Gap(
+            state=CoverageState.UNRESOLVED.value,
+            reason=f"couldn't identify {account}: add its domain",
+        )
+    return Gap(
+        state=CoverageState.NOT_APPLICABLE.value,
+        reason=_NOT_APPLICABLE.get(data_type, "no source applies"),
     )
-    for data_type in sorted(t.value for t in wanted):
-        mine = [o for o in outcomes if data_type in _str_list(o.get("data_types"))]
-        found = sum(_count(o.get("found_by_type"), data_type) for o in mine)
-        ok = [o for o in mine if o.get("status") in ("completed", "cached")]
-        bad = [o for o in mine if o.get("status") not in ("completed", "cached")]
-        if not mine:
-            reason: str | None = reasons.get(data_type, "not collected")
-            # Having looked everywhere and found that nothing exists is an answer.
-            status = "complete" if reason == NO_BOARD else "missing"
-        elif bad and ok:
-            status, reason = "partial", ", ".join(f"{o['name']} {o.get('status')}" for o in bad)
-        elif bad:
-            status, reason = "missing", ", ".join(f"{o['name']} {o.get('status')}" for o in bad)
-        else:
-            status, reason = "complete", None
-        entry: dict[str, JsonValue] = {
-            "status": status,
-            "found": found,
-            "sources": [str(o["name"]) for o in mine],
-        }
-        if reason:
-            entry["reason"] = reason
-        out[data_type] = entry
-    return out
-
-
-def _str_list(value: JsonValue) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _count(value: JsonValue, key: str) -> int:
-    if isinstance(value, dict):
-        n = value.get(key)
-        return n if isinstance(n, int) else 0
-    return 0

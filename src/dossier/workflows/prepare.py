@@ -17,13 +17,15 @@ from pydantic import JsonValue
 
 from dossier import metrics
 from dossier.cache.store import Hit
-from dossier.collectors.resolve import Resolution, resolve
+from dossier.collectors.resolve import Lookup, Resolution, resolve
+from dossier.core.coverage import failed_words
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import ProgressReport
-from dossier.core.types import Account
+from dossier.core.types import Account, DataType
+from dossier.core.words import join_words, plural
 from dossier.workflows import runtime
 from dossier.workflows.cached import cached_source_events
-from dossier.workflows.plan import identifiers_for, make_plan, wanted_types
+from dossier.workflows.plan import Plan, identifiers_for, make_plan, wanted_types
 from dossier.workflows.reporter import StepReporter, reporter_for
 
 Prepared = dict[str, Any]
@@ -45,7 +47,7 @@ async def _plan(
     identifiers: dict[str, str],
     refresh: bool,
     lookup: bool,
-    negatives: list[str] | None = None,
+    resolution: dict[str, Any] | None = None,
 ) -> Prepared:
     """Which collectors run, which are served from cache; cached findings go out now."""
     rt = runtime.current()
@@ -63,8 +65,12 @@ async def _plan(
         wanted=wanted,
         refresh=refresh,
         expected_s={n: e for n, h in hits.items() if (e := _expected_s(h)) is not None},
-        negatives=negatives or (),
+        resolution=resolution,
+        account=account.name,
+        lookup=lookup,
+        labels=rt.collectors.labels,
     )
+    await rt.log.append(session_id, _plan_events(workflow, plan))
     cached: list[dict[str, Any]] = []
     for source in plan.sources:
         hit = hits.get(source.name)
@@ -76,12 +82,46 @@ async def _plan(
             hit,
             announce=source.action == "cached",
             data_types=source.data_types,
+            label=rt.collectors.get(source.name).label,
         )
         await rt.log.append(session_id, events)
         if source.action == "cached":
             outcome["data_types"] = source.data_types
             cached.append(outcome)
     return {"plan": plan.to_json(), "cached": cached}
+
+
+def _plan_events(workflow: str, plan: Plan) -> list[NewEvent]:
+    """The plan as a (quick) step on the log: which sources run, which are served from
+    cache, and why the data types no source covers have none (the live coverage reads it)."""
+    cached = sum(1 for s in plan.sources if s.action == "cached")
+    running = len(plan.sources) - cached
+    parts = [plural(running, "source") + " to ask"] if running else []
+    parts += [f"{cached} from cache"] if cached else []
+    parts += [f"nothing applies to {join_words(sorted(plan.uncovered))}"] if plan.uncovered else []
+    data: dict[str, JsonValue] = {
+        "message": "; ".join(parts) or "nothing to collect",
+        "sources": [s.name for s in plan.sources],
+        "uncovered": plan.to_json()["uncovered"],
+        "duration_ms": 0,
+        "found": 0,
+    }
+    return [
+        NewEvent(
+            type=EventType.STEP_STARTED,
+            data={"message": "planning"},
+            workflow=workflow,
+            step="plan",
+            dedup=f"{workflow}:plan:started",
+        ),
+        NewEvent(
+            type=EventType.STEP_COMPLETED,
+            data=data,
+            workflow=workflow,
+            step="plan",
+            dedup=f"{workflow}:plan:end",
+        ),
+    ]
 
 
 def _resolution_events(workflow: str, resolution: dict[str, JsonValue]) -> list[NewEvent]:
@@ -141,17 +181,16 @@ async def cache_check(
         )
         await reporter.complete(message="nothing to look up")
         return prepared
-    hit = None if refresh else await rt.cache.get_resolution(account.key)
+    boards = DataType.JOBS in wanted_types(workflow)
+    hit = (
+        None if refresh else await rt.cache.get_resolution(_resolution_key(account), boards=boards)
+    )
     if hit is None or not isinstance(hit.payload, dict):
         await reporter.complete(message="not resolved yet", resolved=False)
         return {"plan": None}
     resolution = dict(hit.payload)
     await rt.log.append(session_id, _resolution_events(workflow, resolution))
     identifiers = {str(k): str(v) for k, v in _dict(resolution.get("identifiers")).items()}
-    raw_negatives = resolution.get("negatives")
-    negatives = (
-        [n for n in raw_negatives if isinstance(n, str)] if isinstance(raw_negatives, list) else []
-    )
     prepared = await _plan(
         session_id,
         workflow,
@@ -159,7 +198,7 @@ async def cache_check(
         {**identifiers, **identifiers_for(account)},
         refresh,
         True,
-        negatives,
+        resolution,
     )
     cached_count = len(prepared["cached"])
     to_run = [s["name"] for s in prepared["plan"]["sources"] if s["action"] != "cached"]
@@ -177,17 +216,23 @@ def _dict(value: object) -> dict[str, object]:
 
 @DBOS.step(name="dossier.resolve", preemptible=True)
 async def resolve_account(session_id: str, workflow: str, account_json: str) -> dict[str, Any]:
-    """Name -> identifiers (SEC CIK/ticker, Wikidata, domain, job boards); cached."""
+    """Name -> identifiers (SEC CIK/ticker, Wikidata, domain, job boards).
+
+    The step ends ``failed`` when no lookup answered, ``completed`` with ``partial`` when
+    some did not (saying which), and is cached only when every lookup answered: a
+    resolution resting on a failure must not outlive the failure.
+    """
     metrics.STEPS_EXECUTED.inc(step="resolve")
     rt = runtime.current()
     account = Account.model_validate_json(account_json)
-    reporter: StepReporter = reporter_for(session_id, workflow, "resolve", expected_s=3.0)
+    reporter: StepReporter = reporter_for(session_id, workflow, "resolve")
+    # our own company's research does not look at jobs: no board probes for it
+    boards = DataType.JOBS in wanted_types(workflow)
     await reporter.start(f"identifying {account.name}")
 
     async def progress(report: ProgressReport) -> None:
         await reporter.progress(report)
 
-    timed_out = False
     async with reporter.beating():
         try:
             async with asyncio.timeout(rt.settings.collector_timeout_s):
@@ -197,30 +242,87 @@ async def resolve_account(session_id: str, workflow: str, account_json: str) -> 
                     settings=rt.settings,
                     progress=progress,
                     on_retry=reporter.retrying,
+                    boards=boards,
                 )
         except TimeoutError:
-            timed_out = True
+            error = f"timed out after {rt.settings.collector_timeout_s:g}s"
             result = Resolution(
                 identifiers=identifiers_for(account),
-                notes=[f"resolution timed out after {rt.settings.collector_timeout_s:g}s"],
+                notes=[f"resolution {error}"],
+                lookups=[
+                    Lookup("resolve", "company lookups", False, "timeout", error, identity=True)
+                ],
             )
-    resolution: dict[str, JsonValue] = {
+    resolution: dict[str, Any] = {
         "identifiers": dict(result.identifiers),
         "candidates": list(result.candidates),
         "notes": list(result.notes),
         "negatives": list(result.negatives),
+        "lookups": [lookup.to_json() for lookup in result.lookups],
+        "identified": result.identified,
     }
-    if timed_out:  # not an answer worth remembering: the next run resolves again
-        await reporter.fail(str(result.notes[0]), resolution=resolution)
-    else:
-        await rt.cache.put_resolution(account.key, resolution)
-        await reporter.complete(
-            identifiers=resolution["identifiers"],
-            candidates=resolution["candidates"],
-            notes=resolution["notes"],
-            negatives=resolution["negatives"],
+    failed = result.failed_lookups
+    open_failures = result.open_failures
+    message = _identity_words(account, result)
+    if failed and len(failed) == len(result.lookups):
+        cause = _common_cause(failed)
+        await reporter.fail(
+            f"couldn't look {account.name} up: {_lookup_words(failed)}",
+            cause=cause,
+            state="not_recorded" if cause == "not_recorded" else "failed",
+            message=message,
+            **resolution,
         )
+    elif open_failures:
+        # what a failed lookup would have told is still unknown: say so, and ask again
+        # next time rather than remember a resolution that rests on the failure
+        await reporter.complete(
+            partial=True, error=_lookup_words(open_failures), message=message, **resolution
+        )
+    else:
+        await rt.cache.put_resolution(_resolution_key(account), resolution, boards=boards)
+        await reporter.complete(message=message, **resolution)
     return resolution
+
+
+def _resolution_key(account: Account) -> str:
+    """Who a name is depends on what else the user told: a domain given later (after
+    "couldn't identify") must be looked up, not answered from the resolution without it."""
+    return f"{account.key}@{account.domain}" if account.domain else account.key
+
+
+def _lookup_words(failed: list[Lookup]) -> str:
+    """Failed lookups in words, board probes counted rather than listed one by one."""
+    by_cause: dict[str, list[str]] = {}
+    probes: dict[str, int] = {}
+    for lookup in failed:
+        cause = lookup.cause or "internal"
+        if lookup.name.startswith("board:"):
+            probes[cause] = probes.get(cause, 0) + 1
+        else:
+            by_cause.setdefault(cause, []).append(lookup.label)
+    for cause, n in probes.items():
+        by_cause.setdefault(cause, []).append(plural(n, "job-board probe"))
+    return "; ".join(failed_words(cause, labels) for cause, labels in by_cause.items())
+
+
+def _common_cause(failed: list[Lookup]) -> str | None:
+    causes = {lookup.cause for lookup in failed}
+    return causes.pop() if len(causes) == 1 else None
+
+
+def _identity_words(account: Account, result: Resolution) -> str:
+    ids = result.identifiers
+    known = [
+        f"CIK {ids['cik']}" if ids.get("cik") else "",
+        f"Wikidata {ids['wikidata']}" if ids.get("wikidata") else "",
+        ids.get("domain", ""),
+    ]
+    if result.identified:
+        return "identified: " + ", ".join(k for k in known if k)
+    if result.open_failures:
+        return f"couldn't look {account.name} up"
+    return f"couldn't identify {account.name}: add its domain"
 
 
 @DBOS.step(name="dossier.plan")
@@ -230,9 +332,9 @@ async def plan_sources(
     account_json: str,
     identifiers: dict[str, str],
     refresh: bool,
-    negatives: list[str] | None = None,
+    resolution: dict[str, Any] | None = None,
 ) -> Prepared:
     metrics.STEPS_EXECUTED.inc(step="plan")
     account = Account.model_validate_json(account_json)
     merged = {**identifiers, **identifiers_for(account)}
-    return await _plan(session_id, workflow, account, merged, refresh, True, negatives)
+    return await _plan(session_id, workflow, account, merged, refresh, True, resolution)

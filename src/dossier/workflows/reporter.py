@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import JsonValue
@@ -24,6 +24,10 @@ from dossier.core.states import StepStatus, transition
 from dossier.core.types import Finding
 
 _FLUSH_FINDINGS = 32
+
+
+def _never() -> bool:
+    return False
 
 
 def finding_dedup(finding: Finding, workflow: str) -> str:
@@ -74,7 +78,10 @@ class StepReporter:
         self._started = time.monotonic()
         self._last_said = self._started
         self._buffer: list[Finding] = []
-        self.findings: list[Finding] = []
+        self.findings: list[Finding] = []  # the findings on the log (what the step found)
+        # While true, findings are dropped instead of logged: the user skipped this step,
+        # and nothing of it may appear after the acknowledgement.
+        self.muted: Callable[[], bool] = _never
 
     # -- helpers
     @property
@@ -85,9 +92,13 @@ class StepReporter:
         return NewEvent(type=etype, data=data, workflow=self.workflow, step=self.step, dedup=dedup)
 
     async def _append(self, *events: NewEvent) -> None:
-        pending = [self._finding_event(f) for f in self._buffer]
-        self._buffer.clear()
-        await self._log.append(self.session_id, [*pending, *events])
+        batch, self._buffer = self._buffer, []
+        if batch and self.muted():
+            batch = []
+        self.findings.extend(batch)
+        pending = [self._finding_event(f) for f in batch]
+        if pending or events:
+            await self._log.append(self.session_id, [*pending, *events])
         self._last_said = time.monotonic()
 
     def _finding_event(self, finding: Finding) -> NewEvent:
@@ -108,7 +119,9 @@ class StepReporter:
         if total and 0 < done < total:
             return round(elapsed / done * (total - done), 1)
         if self._expected_s is not None and (not total or done < total):
-            return round(max(0.5, self._expected_s - elapsed), 1)
+            # From this step's own history; once past it, no promise beats a wrong one.
+            left = self._expected_s - elapsed
+            return round(max(0.5, left), 1) if left > 0 else None
         return None
 
     def _progress_data(self, message: str) -> dict[str, JsonValue]:
@@ -132,9 +145,10 @@ class StepReporter:
 
     async def emit(self, finding: Finding) -> None:
         """Queue a finding; findings go out in small batches, before any other event."""
-        self.findings.append(finding)
+        if self.muted():
+            return
         self._buffer.append(finding)
-        self.report.found = len(self.findings)
+        self.report.found = len(self.findings) + len(self._buffer)
         if len(self._buffer) >= _FLUSH_FINDINGS:
             await self._append()
 
@@ -149,7 +163,7 @@ class StepReporter:
         self.report = ProgressReport(
             done=report.done,
             total=report.total,
-            found=max(report.found, len(self.findings)),
+            found=max(report.found, len(self.findings) + len(self._buffer)),
             message=report.message,
         )
         await self._append(
@@ -166,6 +180,7 @@ class StepReporter:
         await self._append(self._event(EventType.STEP_RETRYING, data))
 
     async def complete(self, *, cached: bool = False, **extra: Any) -> None:
+        await self.flush()
         self._move(StepStatus.COMPLETED)
         data: dict[str, JsonValue] = {
             "cached": cached,
@@ -176,6 +191,7 @@ class StepReporter:
         await self._append(self._event(EventType.STEP_COMPLETED, data, dedup=self._key("end")))
 
     async def fail(self, error: str, **extra: Any) -> None:
+        await self.flush()
         self._move(StepStatus.FAILED)
         data: dict[str, JsonValue] = {
             "error": error,
@@ -187,6 +203,7 @@ class StepReporter:
         await self._append(self._event(EventType.STEP_FAILED, data, dedup=self._key("end")))
 
     async def skip(self, reason: str, **extra: Any) -> None:
+        await self.flush()
         self._move(StepStatus.SKIPPED)
         data: dict[str, JsonValue] = {
             "reason": reason,

@@ -43,12 +43,7 @@ async def _research(
     if checked["plan"] is None:
         resolution = await resolve_account(session_id, kind, account_json)
         checked = await plan_sources(
-            session_id,
-            kind,
-            account_json,
-            resolution["identifiers"],
-            refresh,
-            resolution["negatives"],
+            session_id, kind, account_json, resolution["identifiers"], refresh, resolution
         )
     plan = checked["plan"]
     expected = {s["name"]: s["expected_s"] for s in plan["sources"]}
@@ -62,10 +57,24 @@ async def _research(
     if kind == "customer_intelligence":
         vendor_text = await vendor_summary(session_id)
     analysis = await analyze(
-        session_id, kind, account_json, vendor_json, outcomes, vendor_text, plan["identifiers"]
+        session_id,
+        kind,
+        account_json,
+        vendor_json,
+        outcomes,
+        vendor_text,
+        plan["identifiers"],
+        plan["uncovered"],
     )
     return await cache_store(
-        session_id, kind, account_json, vendor_json, outcomes, analysis, plan["uncovered"]
+        session_id,
+        kind,
+        account_json,
+        vendor_json,
+        outcomes,
+        analysis,
+        plan["uncovered"],
+        plan["lookups"],
     )
 
 

@@ -1,9 +1,14 @@
-"""In-process steering flags, read by running steps at their boundaries.
+"""In-process steering flags, read by running steps and by the HTTP path.
 
 ``skip``/``focus``/``stop_and_summarize`` arrive as ``steer.ack`` events on the session
 log (so every process running a workflow of that session learns them), are recorded
-durably as DBOS messages to the workflow, and are mirrored here so a collector in
-flight can stop between two requests.
+durably as DBOS messages to the workflow, and are mirrored here:
+
+- ``skip`` (a data type or a source): a collector not started yet never starts; one in
+  flight is cancelled at once and nothing more of it is logged (``muted``);
+- ``focus``: the data type's waiting and paced requests go first (``priority``);
+- ``stop_and_summarize``: no new request starts (``stopping``); a request in flight may
+  finish within the grace, its findings kept; then the analysis is written.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dossier.collectors.scope import FOCUS_PRIORITY, NORMAL_PRIORITY
 from dossier.core.events import Event, EventType
 
 
 @dataclass
 class SessionSteering:
-    skipped: set[str] = field(default_factory=set)  # data types or collector names
-    focus: set[str] = field(default_factory=set)
+    skipped: dict[str, str | None] = field(default_factory=dict)  # target -> when (ISO)
+    focus: set[str] = field(default_factory=set)  # data types or collector names
     stop: bool = False
     cancelled: bool = False
 
@@ -37,10 +43,12 @@ class SteeringBoard:
     def of(self, session_id: str) -> SessionSteering:
         return self._sessions.setdefault(session_id, SessionSteering())
 
-    def apply(self, session_id: str, action: str, target: str | None) -> None:
+    def apply(
+        self, session_id: str, action: str, target: str | None, at: str | None = None
+    ) -> None:
         state = self.of(session_id)
         if action == "skip" and target:
-            state.skipped.add(target)
+            state.skipped.setdefault(target, at)
         elif action == "focus" and target:
             state.focus.add(target)
         elif action == "stop_and_summarize":
@@ -48,15 +56,33 @@ class SteeringBoard:
         elif action == "cancel":
             state.cancelled = True
 
-    def should_skip(self, session_id: str, collector: str, data_types: frozenset[str]) -> bool:
+    def skipped(self, session_id: str, collector: str, data_types: frozenset[str]) -> bool:
+        """The user skipped this collector (by name, or every data type it serves here)."""
         state = self._sessions.get(session_id)
         if state is None:
             return False
-        if state.stop or state.cancelled:
+        if state.cancelled or collector in state.skipped:
             return True
-        if collector in state.skipped or state.skipped & data_types:
-            return True
-        return bool(state.focus) and not (state.focus & data_types) and collector not in state.focus
+        return bool(data_types) and data_types <= set(state.skipped)
+
+    def skipped_at(self, session_id: str, collector: str, data_types: frozenset[str]) -> str | None:
+        state = self._sessions.get(session_id)
+        if state is None:
+            return None
+        for target in (collector, *sorted(data_types)):
+            if state.skipped.get(target):
+                return state.skipped[target]
+        return None
+
+    def stopping(self, session_id: str) -> bool:
+        state = self._sessions.get(session_id)
+        return state is not None and (state.stop or state.cancelled)
+
+    def priority(self, session_id: str, collector: str, data_types: frozenset[str]) -> int:
+        state = self._sessions.get(session_id)
+        if state is not None and (collector in state.focus or state.focus & data_types):
+            return FOCUS_PRIORITY
+        return NORMAL_PRIORITY
 
     def observe(self, events: Sequence[Event]) -> None:
         """Apply ``steer.ack`` events as they are logged (a FeedHub observer)."""
@@ -68,7 +94,7 @@ class SteeringBoard:
         data = event.data
         action, target = data.get("action"), data.get("target")
         if isinstance(action, str):
-            self.apply(event.session, action, target if isinstance(target, str) else None)
+            self.apply(event.session, action, target if isinstance(target, str) else None, event.ts)
 
     def forget(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)

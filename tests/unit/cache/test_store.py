@@ -72,12 +72,24 @@ async def test_analyses_and_answers_depend_on_the_vendor(tmp_path: Path) -> None
     assert hit is not None and hit.payload == {"text": "x"}
 
 
-def test_keys_name_data_type_account_vendor_and_source() -> None:
+def test_keys_name_mode_data_type_account_vendor_and_source() -> None:
     assert (
-        cache_key("jobs", "acme corp", "-", "greenhouse")
-        == "dossier:v1:jobs:acme corp:-:greenhouse"
+        cache_key("live", "jobs", "acme corp", "-", "greenhouse")
+        == "dossier:v2:live:jobs:acme corp:-:greenhouse"
     )
-    assert cache_key("a:b", "x", "-", "y").count(":") == 5  # parts cannot forge separators
+    # parts cannot forge separators
+    assert cache_key("live", "a:b", "x", "-", "y").count(":") == 6
+
+
+async def test_replay_answers_are_never_served_to_a_live_run(tmp_path: Path) -> None:
+    layers = build_cache(tmp_path / "c", None)
+    replay = ResearchCache(layers, mode="replay")
+    live = ResearchCache(layers, mode="live")
+    await replay.put_source({DataType.JOBS}, "stripe", "greenhouse", [])
+    await replay.put_resolution("stripe", {"identifiers": {"name": "Stripe"}})
+    assert await replay.get_source({DataType.JOBS}, "stripe", "greenhouse") is not None
+    assert await live.get_source({DataType.JOBS}, "stripe", "greenhouse") is None
+    assert await live.get_resolution("stripe") is None
 
 
 async def test_the_disk_layer_back_fills_memory_and_survives_a_restart(tmp_path: Path) -> None:

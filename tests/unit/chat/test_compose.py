@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.ports import AnalysisRequest, QuestionRequest
 from dossier.core.types import Finding, FindingKind, finding_id, utcnow
 from dossier.providers import compose
@@ -96,11 +99,73 @@ def test_nothing_found_says_why_and_what_is_pending() -> None:
     ]
     soon = ask("funding", [], pending=["funding"], pending_eta_s={"funding": 0.3})
     assert "funding and filings (~1 s)" in soon[1].text
-    searched = ask("funding", [], coverage={"funding": "complete"})
-    assert searched[0].text == "No funding rounds or SEC filings yet: the sources found none."
-    failed = ask("funding", [], coverage={"funding": "missing"})
-    assert "could not be reached" in failed[0].text
-    assert all(not s.cites for s in waiting + searched + failed)
+    assert all(not s.cites for s in waiting + soon)
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "said"),
+    [
+        (
+            CoverageState.NONE_FOUND,
+            "SEC EDGAR lists no funding rounds or filings",
+            "No funding rounds or SEC filings: SEC EDGAR lists no funding rounds or filings.",
+        ),
+        (
+            CoverageState.FAILED,
+            "could not reach SEC EDGAR (network)",
+            "No funding rounds or SEC filings known: could not reach SEC EDGAR (network).",
+        ),
+        (
+            CoverageState.SKIPPED,
+            "skipped at your request",
+            "No funding rounds or SEC filings: skipped at your request.",
+        ),
+        (
+            CoverageState.NOT_RECORDED,
+            "SEC EDGAR not in this demo's recordings",
+            "No funding rounds or SEC filings: SEC EDGAR not in this demo's recordings.",
+        ),
+        (
+            CoverageState.UNRESOLVED,
+            "couldn't identify Acme: add its domain",
+            "No funding rounds or SEC filings: couldn't identify Acme: add its domain.",
+        ),
+    ],
+)
+def test_nothing_found_is_said_from_the_coverage_state(
+    state: CoverageState, reason: str, said: str
+) -> None:
+    answer = ask("funding", [], coverage={"funding": CoverageNote(state, reason)})
+    assert answer[0].text == said
+    assert not answer[0].cites
+
+
+def test_the_analysis_names_each_gap_by_its_cause() -> None:
+    sentences = compose.analysis(
+        AnalysisRequest(
+            workflow="customer_intelligence",
+            account_name="Acme",
+            vendor_name=None,
+            vendor_description=None,
+            findings=[],
+            coverage={
+                "jobs": CoverageNote(CoverageState.FAILED, "could not reach Lever (network)"),
+                "news": CoverageNote(CoverageState.SKIPPED, "skipped at your request"),
+                "funding": CoverageNote(CoverageState.NONE_FOUND, "SEC EDGAR lists no filings"),
+            },
+        )
+    )
+    text = " ".join(s.text for s in sentences)
+    assert "Job postings unknown: could not reach Lever (network)." in text
+    assert "News: skipped at your request." in text
+    assert "Funding and filings: none found (SEC EDGAR lists no filings)." in text
+    assert "Not found" not in text and "could not be reached" not in text
+
+
+def test_sentences_resting_on_sample_recordings_say_so() -> None:
+    sample = finding(FindingKind.NEWS_ARTICLE, "Invented headline", sample=True)
+    text = " ".join(s.text for s in ask("news", [sample]))
+    assert "“Invented headline”" in text and "[sample data]" in text
 
 
 def test_fit_links_what_we_sell_to_what_they_hire_for() -> None:

@@ -40,6 +40,12 @@ async def no_sleep(_seconds: float) -> None:
     return None
 
 
+def recorded(path: str, status: int = 200, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """A packaged recording served for a URL it was not recorded for (replay itself
+    answers only recorded requests): e.g. the real "no such board" 404 for another slug."""
+    return status, dict(headers), fixture_bytes(path)
+
+
 def replay_http(extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None) -> SourceHttp:
     """SourceHttp over the packaged recordings (plus ``extra`` URL -> response)."""
     client = httpx.AsyncClient(transport=ReplayTransport(extra=extra))

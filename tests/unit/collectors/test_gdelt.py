@@ -18,6 +18,7 @@ from tests.unit.collectors import (
     fixture_bytes,
     fixture_json,
     mock_http,
+    recorded,
     replay_http,
 )
 
@@ -80,7 +81,12 @@ async def test_collects_stripe_news_through_replay(settings: Settings) -> None:
 
 
 async def test_no_results_is_a_negative_answer(settings: Settings) -> None:
-    result = await GdeltCollector(deps(replay_http(), settings)).collect(
+    url = (
+        "https://api.gdeltproject.org/api/v2/doc/doc?query=%22zzqqxx%22&mode=artlist"
+        "&format=json&maxrecords=75&sort=datedesc"
+    )
+    http = replay_http({url: recorded("gdelt/empty.json")})
+    result = await GdeltCollector(deps(http, settings)).collect(
         Recorder().context(name="Zzqqxx Holdings")
     )
     assert result.findings == []

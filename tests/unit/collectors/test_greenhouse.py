@@ -9,7 +9,15 @@ from dossier.collectors.greenhouse import GreenhouseCollector, parse_jobs
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import OBSERVED_AT, Recorder, deps, fixture_json, mock_http, replay_http
+from tests.unit.collectors import (
+    OBSERVED_AT,
+    Recorder,
+    deps,
+    fixture_json,
+    mock_http,
+    recorded,
+    replay_http,
+)
 
 RECORDING = "greenhouse/stripe_jobs_content.json"
 
@@ -76,7 +84,9 @@ async def test_collects_stripe_through_replay(settings: Settings) -> None:
 
 
 async def test_unknown_board_is_negative(settings: Settings) -> None:
-    result = await GreenhouseCollector(deps(replay_http(), settings)).collect(
+    url = "https://boards-api.greenhouse.io/v1/boards/no-such-board/jobs?content=true"
+    http = replay_http({url: recorded("greenhouse/unknown_board_404.json", 404)})
+    result = await GreenhouseCollector(deps(http, settings)).collect(
         Recorder().context(greenhouse="no-such-board")
     )
     assert result.negative is True

@@ -15,6 +15,7 @@ from tests.unit.collectors import (
     deps,
     fixture_json,
     mock_http,
+    recorded,
     replay_http,
 )
 
@@ -121,7 +122,9 @@ async def test_collects_the_spotify_board_through_replay(settings: Settings) -> 
 
 async def test_document_not_found_is_a_negative_answer(settings: Settings) -> None:
     recorder = Recorder()
-    result = await LeverCollector(deps(replay_http(), settings)).collect(
+    url = "https://api.lever.co/v0/postings/no-such-company?mode=json"
+    http = replay_http({url: recorded("lever/unknown_company_404.json", 404)})
+    result = await LeverCollector(deps(http, settings)).collect(
         recorder.context(name="Nobody", lever="no-such-company")
     )
     assert result.findings == []

@@ -24,6 +24,12 @@ from dossier.settings import Settings
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures"
 SHARED_BOARD_404 = b'{"ok":false,"error":"Document not found"}'
 Extra = dict[str, tuple[int, dict[str, str], bytes]]
+# the packaged (trimmed) company list, served as if it were the whole list
+UNTRIMMED_TICKERS = (
+    200,
+    {"content-type": "application/json"},
+    (FIXTURES / "sec/company_tickers.json").read_bytes(),
+)
 
 
 def load(name: str) -> object:
@@ -161,7 +167,12 @@ async def test_stripe_resolves_from_its_name(settings: Settings) -> None:
         "workable:stripe",
     ]
     assert result.candidates == []
-    assert "SEC lists no public company named 'Stripe'" in result.notes
+    # the packaged SEC list is trimmed to a few companies: it cannot say Stripe is absent
+    sec = next(x for x in result.lookups if x.name == "sec_tickers")
+    assert (sec.answered, sec.cause) == (False, "not_recorded")
+    # ... and it does not matter: Wikidata gave the CIK the list would have given
+    assert not sec.identity and result.open_failures == []
+    assert result.identified
     # company list, search, one claims check, five boards; no GLEIF (LEI came with Wikidata)
     assert len(transport.requests) == 8
     assert not any("gleif" in url for url in transport.requests)
@@ -212,8 +223,10 @@ async def test_nvidia_resolves_through_sec_even_when_other_sources_are_missing(
     assert result.identifiers["cik"] == "0001045810"
     assert result.identifiers["ticker"] == "NVDA"
     assert "SEC: NVIDIA CORP (CIK 0001045810)" in result.notes
-    assert any(n.startswith("Wikidata search unavailable") for n in result.notes)
-    assert any(n.startswith("GLEIF unavailable") for n in result.notes)
+    failed = {x.name: x for x in result.failed_lookups}
+    assert failed["wikidata_search"].cause == "not_recorded" and failed["wikidata_search"].identity
+    assert failed["gleif"].cause == "not_recorded" and not failed["gleif"].identity
+    assert result.identified
 
 
 async def test_ticker_given_resolves_by_ticker(settings: Settings) -> None:
@@ -258,11 +271,19 @@ async def test_no_wikidata_hits_is_said(settings: Settings) -> None:
     name = "zzqx no such company zzqx"
     slug = "zzqxnosuchcompanyzzqx"
     extra = boards_absent(slug) | boards_absent("zzqx-no-such-company-zzqx")
-    extra[f"https://boards-api.greenhouse.io/v1/boards/{slug}/jobs?content=true"] = (404, {}, b"")
+    for guess in (slug, "zzqx-no-such-company-zzqx"):
+        extra[f"https://boards-api.greenhouse.io/v1/boards/{guess}/jobs?content=true"] = (
+            404,
+            {},
+            b"",
+        )
+    extra["https://www.sec.gov/files/company_tickers.json"] = UNTRIMMED_TICKERS
     result, _, _ = await run(settings, {"name": name}, extra)
     assert set(result.identifiers) == {"name", "account_key"}
     assert f"Wikidata has no company named '{name}'" in result.notes
+    assert f"SEC lists no public company named '{name}'" in result.notes
     assert f"greenhouse:{slug}" in result.negatives
+    assert not result.identified and not result.failed_lookups
 
 
 async def test_ambiguous_wikidata_hits_become_candidates(settings: Settings) -> None:
@@ -305,4 +326,38 @@ async def test_a_failing_board_is_a_note_not_a_negative(settings: Settings, stat
     extra["https://api.lever.co/v0/postings/stripe?mode=json"] = (status, {}, b"")
     result, _, _ = await run(settings, {"name": "Stripe"}, extra)
     assert "lever:stripe" not in result.negatives
-    assert any(n.startswith("lever probe of 'stripe' failed") for n in result.notes)
+    (lever,) = [x for x in result.failed_lookups if x.name == "board:lever:stripe"]
+    assert lever.cause == ("rate_limited" if status == 429 else "http") and not lever.identity
+    # Stripe's board is known (Greenhouse): the unverified Lever slug is not tried
+    assert "lever" not in result.identifiers
+
+
+async def test_a_failing_probe_leaves_its_slug_to_the_collector_when_no_board_is_known(
+    settings: Settings,
+) -> None:
+    slug = "zzqxnosuchcompanyzzqx"
+    extra = boards_absent(slug) | boards_absent("zzqx-no-such-company-zzqx")
+    for guess in (slug, "zzqx-no-such-company-zzqx"):
+        extra[f"https://boards-api.greenhouse.io/v1/boards/{guess}/jobs?content=true"] = (
+            404,
+            {},
+            b"",
+        )
+    extra[f"https://api.lever.co/v0/postings/{slug}?mode=json"] = (503, {}, b"")
+    result, _, _ = await run(settings, {"name": "zzqx no such company zzqx"}, extra)
+    assert result.identifiers["lever"] == slug  # its collector will try it and say why
+
+
+async def test_offline_every_lookup_fails_as_network(settings: Settings) -> None:
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    http = SourceHttp(
+        httpx.AsyncClient(transport=httpx.MockTransport(unreachable)),
+        host_intervals_s={},
+        retries=0,
+    )
+    result = await resolve({"name": "Stripe"}, http, settings=settings)
+    assert result.lookups and not any(x.answered for x in result.lookups)
+    assert {x.cause for x in result.lookups} == {"network"}
+    assert not result.identified

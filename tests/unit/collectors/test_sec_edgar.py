@@ -25,10 +25,11 @@ from dossier.collectors.sec_forms import (
     parse_form_d,
     people_in_502,
 )
+from dossier.core.coverage import FailureCause
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import Recorder
+from tests.unit.collectors import Recorder, recorded
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "sec"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -284,7 +285,14 @@ async def test_form_d_end_to_end(settings: Settings) -> None:
     }
     url = "https://data.sec.gov/submissions/CIK0001544190.json"
     body = json.dumps(submissions).encode()
-    sec, transport = collector(settings, {url: (200, {"content-type": "application/json"}, body)})
+    form_d = "https://www.sec.gov/Archives/edgar/data/1544190/000154419023000001/primary_doc.xml"
+    sec, transport = collector(
+        settings,
+        {
+            url: (200, {"content-type": "application/json"}, body),
+            form_d: (200, {"content-type": "text/xml"}, recorded("sec/formd/primary_doc.xml")[2]),
+        },
+    )
     recorder = Recorder()
     ctx = recorder.account("Shepherd's Finance", {"cik": "1544190"})
     await sec.collect(ctx)
@@ -300,7 +308,10 @@ async def test_form_d_end_to_end(settings: Settings) -> None:
 
 
 async def test_unknown_cik_is_a_negative_answer(settings: Settings) -> None:
-    sec, _ = collector(settings)
+    url = "https://data.sec.gov/submissions/CIK0999999999.json"
+    sec, _ = collector(
+        settings, {url: recorded("sec/errors/submissions_CIK-000000001_404.xml", 404)}
+    )
     recorder = Recorder()
     ctx = recorder.account("NVIDIA", {"cik": "999999999"})
     result = await sec.collect(ctx)
@@ -332,7 +343,9 @@ async def test_an_unreadable_8k_leaves_the_rest(settings: Settings) -> None:
     result = await sec.collect(ctx)
     assert len(recorder.of(FindingKind.FILING)) == 4
     assert recorder.of(FindingKind.PERSON) == []
-    assert result.notes and "unreadable" in result.notes[0]
+    assert result.notes == ["8-K 0001045810-26-000024: filing index names no primary document"]
+    (failure,) = result.failures
+    assert failure.cause is FailureCause.GARBAGE
 
 
 def test_collector_contract(settings: Settings) -> None:

@@ -12,7 +12,15 @@ from dossier.collectors.workable import WorkableCollector, parse_account
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import OBSERVED_AT, Recorder, deps, fixture_json, mock_http, replay_http
+from tests.unit.collectors import (
+    OBSERVED_AT,
+    Recorder,
+    deps,
+    fixture_json,
+    mock_http,
+    recorded,
+    replay_http,
+)
 
 RECORDING = "workable/constructed_northwind_account_details.json"
 
@@ -125,7 +133,9 @@ async def test_collects_northwind_with_descriptions_through_replay(settings: Set
 
 
 async def test_unknown_account_404_is_negative(settings: Settings) -> None:
-    result = await WorkableCollector(deps(replay_http(), settings)).collect(
+    url = "https://apply.workable.com/api/v1/widget/accounts/no-such-account?details=true"
+    http = replay_http({url: recorded("workable/constructed_unknown_account_404.txt", 404)})
+    result = await WorkableCollector(deps(http, settings)).collect(
         Recorder().context(workable="no-such-account")
     )
     assert result.negative is True

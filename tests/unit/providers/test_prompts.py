@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import re
 
+from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.ports import AnalysisRequest, QuestionRequest
-from dossier.core.types import DataType, Finding, FindingKind
+from dossier.core.types import Finding, FindingKind
 from dossier.providers.prompts import (
     FIELD_MAX_CHARS,
     FINDINGS_CLOSE,
@@ -141,7 +142,12 @@ def test_prompt_is_identical_whatever_the_order_of_findings() -> None:
 
 
 def test_customer_intelligence_asks_for_signals_priorities_people_and_talking_points() -> None:
-    prompt = analysis_prompt(_customer_request(JOB, missing=[DataType.TECH, DataType.FUNDING]))
+    coverage = {
+        "tech": CoverageNote(CoverageState.FAILED, "could not reach Website fingerprint (network)"),
+        "funding": CoverageNote(CoverageState.NONE_FOUND, "SEC EDGAR lists no filings"),
+        "jobs": CoverageNote(CoverageState.FOUND, "1 open role", 1),
+    }
+    prompt = analysis_prompt(_customer_request(JOB, coverage=coverage))
 
     for label in (
         "Summary:",
@@ -153,7 +159,11 @@ def test_customer_intelligence_asks_for_signals_priorities_people_and_talking_po
     ):
         assert f"\n{label}" in prompt.user
     assert 'how the seller "Acme Analytics" connects' in prompt.user
-    assert "No data was found for: funding records, technology signals." in prompt.user
+    assert "- funding records: none found (SEC EDGAR lists no filings)" in prompt.user
+    assert "- technology signals: failed (could not reach Website fingerprint (network))" in (
+        prompt.user
+    )
+    assert "job postings:" not in prompt.user  # found: nothing to explain
     assert "fraud and risk analytics for payment teams" in prompt.user
 
 

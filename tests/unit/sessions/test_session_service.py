@@ -154,11 +154,13 @@ async def test_steering_is_validated_acknowledged_and_handed_to_the_engine(
     ack = await service.steer(
         opened.session_id, "p_alice", SteerCommand(action="skip", target="jobs", id="s1")
     )
+    # nothing is collecting yet (the fake engine starts nothing): jobs will not start
     assert ack == {
         "id": "s1",
         "action": "skip",
         "target": "jobs",
-        "applies_at": "next_step_boundary",
+        "applies_at": "now",
+        "message": "Skipping jobs: it will not be collected.",
     }
     assert engine.steered == [(opened.session_id, "skip", "jobs")]
     assert (await log.read_after(opened.session_id, 0))[-1].type == EventType.STEER_ACK

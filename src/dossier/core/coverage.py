@@ -1,0 +1,522 @@
+"""Coverage: what the research knows about each data type, and why, in one vocabulary.
+
+Every status word a seller reads (snapshot, events, page, CLI, chat, export) is rendered
+from the states here, never from a template that assumes what happened: "none found" and
+"could not reach" lead to opposite actions. Inputs are the collect steps' outcomes (one
+per source) and, for data types no source could be asked about, a :class:`Gap` saying
+why (the company was not identified, a lookup failed, nothing applies). Pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from pydantic import JsonValue
+
+from dossier.core.types import DATA_TYPE_OF_KIND, DataType, FindingKind
+from dossier.core.words import join_words, plural
+
+
+class CoverageState(StrEnum):
+    """The state of one data type (or of one source for it)."""
+
+    FOUND = "found"  # findings exist
+    NONE_FOUND = "none_found"  # every applicable source answered and had nothing
+    FAILED = "failed"  # a source could not be reached or answered garbage
+    SKIPPED = "skipped"  # the user skipped it
+    NOT_RECORDED = "not_recorded"  # replay mode: no recording for a request it needed
+    UNRESOLVED = "unresolved"  # the company was not identified well enough to ask
+    NOT_APPLICABLE = "not_applicable"  # no source applies, and that is known
+
+
+class FailureCause(StrEnum):
+    """Why a source did not answer (``errors.py``'s ``cause`` of each source error)."""
+
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    HTTP = "http"
+    RATE_LIMITED = "rate_limited"
+    GARBAGE = "garbage"
+    BLOCKED = "blocked"
+    NOT_RECORDED = "not_recorded"
+    INTERNAL = "internal"
+    SKIPPED = "skipped"  # not a failure: the user stopped or skipped it (``errors.Stopped``)
+
+
+class SessionVerdict(StrEnum):
+    """How a finished research went (the session's and each workflow's ``status``)."""
+
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+# States in which a data type needs nothing more: the research answered it.
+SETTLED = frozenset({CoverageState.FOUND, CoverageState.NONE_FOUND, CoverageState.NOT_APPLICABLE})
+# When sources of one type did not answer for different reasons, the one said is the
+# first of these: the user's own choice, then what can be fixed by retrying, then replay.
+_UNANSWERED_ORDER = (CoverageState.SKIPPED, CoverageState.FAILED, CoverageState.NOT_RECORDED)
+
+NETWORK_HINT = (
+    "Cannot reach the internet from this machine: check the connection or proxy, "
+    "or try `make demo` for recorded data."
+)
+
+
+class SourceOutcome(TypedDict, total=False):
+    """What one collect step returns (a dict: it crosses the durable-step boundary).
+
+    ``status`` is how the step ended: ``completed``/``cached`` (the source answered),
+    ``failed`` (``cause`` says why) or ``skipped`` (steering). ``failures`` are inner
+    requests that failed while the source still answered (one 8-K of three unreadable).
+    """
+
+    name: str
+    data_types: list[str]
+    status: str
+    cause: str | None
+    error: str | None
+    note: str | None
+    failures: list[dict[str, str]]
+    found: int
+    found_by_type: dict[str, int]
+    found_by_kind: dict[str, int]
+    findings: list[dict[str, Any]]
+    negative: bool
+    identifiers: dict[str, str]
+    requests: int
+    duration_ms: int
+    saved_requests: int
+    saved_ms: int
+    skipped_at: str | None
+    age_s: float | None
+
+
+class Gap(TypedDict):
+    """Why no source could be asked about a data type."""
+
+    state: str
+    reason: str
+
+
+ANSWERED = frozenset({"completed", "cached"})
+
+_NOUNS: dict[FindingKind, tuple[str, str]] = {
+    FindingKind.NEWS_ARTICLE: ("story", "stories"),
+    FindingKind.JOB_POSTING: ("open role", "open roles"),
+    FindingKind.FUNDING_ROUND: ("funding round", "funding rounds"),
+    FindingKind.FILING: ("SEC filing", "SEC filings"),
+    FindingKind.PERSON: ("person", "people"),
+    FindingKind.TECHNOLOGY: ("technology", "technologies"),
+    FindingKind.COMPANY_PROFILE: ("profile", "profiles"),
+}
+_NONE_FOUND: dict[str, str] = {
+    DataType.JOBS: "no open roles on {sources}",
+    DataType.NEWS: "no stories on {sources}",
+    DataType.FUNDING: "{sources} lists no funding rounds or filings",
+    DataType.PEOPLE: "no decision makers listed on {sources}",
+    DataType.TECH: "no technology recognised by {sources}",
+    DataType.PROFILE: "no profile on {sources}",
+}
+_FAILED: dict[FailureCause, str] = {
+    FailureCause.NETWORK: "could not reach {sources} (network)",
+    FailureCause.TIMEOUT: "{sources} did not answer in time",
+    FailureCause.HTTP: "{sources} answered with an error",
+    FailureCause.RATE_LIMITED: "{sources} rate-limited us",
+    FailureCause.GARBAGE: "{sources} answered something unreadable",
+    FailureCause.BLOCKED: "refused to fetch from {sources} (not a public address)",
+    FailureCause.INTERNAL: "internal error while reading {sources}",
+    FailureCause.NOT_RECORDED: "{sources} not in this demo's recordings",
+    FailureCause.SKIPPED: "{sources} stopped at your request",
+}
+SKIPPED_REASON = "skipped at your request"
+
+
+@dataclass(frozen=True)
+class CoverageNote:
+    """What an analyst is told about one data type: its state (None while it is still
+    being collected) and the reason in words."""
+
+    state: CoverageState | None
+    reason: str = ""
+    found: int = 0
+
+
+def notes_of(coverage: Mapping[str, Any]) -> dict[str, CoverageNote]:
+    """Coverage entries (JSON) as notes for an analyst."""
+    out: dict[str, CoverageNote] = {}
+    for data_type, entry in coverage.items():
+        if isinstance(entry, dict):
+            out[data_type] = CoverageNote(
+                state_of(entry), str(entry.get("reason") or ""), _int(entry.get("found"))
+            )
+    return out
+
+
+def cause_of(error: BaseException) -> FailureCause:
+    """The failure cause of an exception (a source error's ``cause``; a parse error is an
+    unreadable answer; anything else is ours)."""
+    try:
+        return FailureCause(str(getattr(error, "cause", "")))
+    except ValueError:
+        return FailureCause.GARBAGE if isinstance(error, ValueError) else FailureCause.INTERNAL
+
+
+@dataclass(frozen=True)
+class RequestFailure:
+    """One request of a source that failed while the source as a whole still answered."""
+
+    cause: FailureCause
+    error: str
+
+    @classmethod
+    def of(cls, error: BaseException, what: str = "") -> RequestFailure:
+        message = str(getattr(error, "message", "") or error)
+        return cls(cause_of(error), f"{what}: {message}" if what else message)
+
+    def to_json(self) -> dict[str, str]:
+        return {"cause": self.cause.value, "error": self.error}
+
+
+def gap_state(outcome: Mapping[str, Any]) -> CoverageState | None:
+    """What a source left unanswered: None when it answered every request it made."""
+    status = outcome.get("status")
+    if status == "skipped":
+        return CoverageState.SKIPPED
+    if status in ANSWERED:
+        failures = [f for f in outcome.get("failures") or [] if isinstance(f, dict)]
+        if not failures:
+            return None
+        causes = {str(f.get("cause")) for f in failures}
+        return (
+            CoverageState.NOT_RECORDED
+            if causes == {FailureCause.NOT_RECORDED.value}
+            else CoverageState.FAILED
+        )
+    if outcome.get("cause") == FailureCause.NOT_RECORDED:
+        return CoverageState.NOT_RECORDED
+    return CoverageState.FAILED
+
+
+def source_state(outcome: Mapping[str, Any], data_type: str) -> CoverageState:
+    """One source's state for one data type: found if it found any, else what happened."""
+    if _int(_obj(outcome.get("found_by_type")).get(data_type)):
+        return CoverageState.FOUND
+    return gap_state(outcome) or CoverageState.NONE_FOUND
+
+
+def answered_fully(outcome: Mapping[str, Any]) -> bool:
+    """The source answered every request it made."""
+    return gap_state(outcome) is None
+
+
+def failed_words(cause: FailureCause | str, labels: Sequence[str]) -> str:
+    try:
+        template = _FAILED[FailureCause(cause)]
+    except ValueError:
+        template = _FAILED[FailureCause.INTERNAL]
+    return template.format(sources=join_words(labels))
+
+
+def _cause_of_gap(outcome: Mapping[str, Any]) -> str:
+    if outcome.get("status") in ANSWERED:
+        failures = [f for f in outcome.get("failures") or [] if isinstance(f, dict)]
+        return str(failures[0].get("cause") or FailureCause.INTERNAL) if failures else ""
+    return str(outcome.get("cause") or FailureCause.INTERNAL)
+
+
+def _gap_words(outcome: Mapping[str, Any], gap: CoverageState, label: str) -> str:
+    """Why one source left something unanswered, in words."""
+    if gap is CoverageState.SKIPPED:
+        return f"{label} {SKIPPED_REASON}"
+    if outcome.get("status") in ANSWERED:
+        failures = [f for f in outcome.get("failures") or [] if isinstance(f, dict)]
+        return f"{plural(len(failures), 'request')} of {label} failed: " + "; ".join(
+            str(f.get("error") or f.get("cause")) for f in failures[:3]
+        )
+    return failed_words(_cause_of_gap(outcome), [label])
+
+
+def _source_entry(outcome: Mapping[str, Any], data_type: str, label: str) -> dict[str, JsonValue]:
+    count = _int(_obj(outcome.get("found_by_type")).get(data_type))
+    state = source_state(outcome, data_type)
+    gap = gap_state(outcome)
+    entry: dict[str, JsonValue] = {"state": state.value, "found": count}
+    if state is CoverageState.NONE_FOUND:
+        note = outcome.get("note")
+        entry["reason"] = str(note) if note else _NONE_FOUND[data_type].format(sources=label)
+    elif gap is not None:
+        entry["reason"] = _gap_words(outcome, gap, label)
+        if state is CoverageState.FOUND:
+            entry["gap"] = gap.value  # found some, but not all it asked for
+        if gap is not CoverageState.SKIPPED:
+            entry["cause"] = _cause_of_gap(outcome)
+        elif outcome.get("skipped_at"):
+            entry["at"] = outcome.get("skipped_at")
+    return entry
+
+
+def type_entry(
+    data_type: str,
+    outcomes: Sequence[Mapping[str, Any]],
+    gap: Gap | None,
+    labels: Mapping[str, str],
+) -> dict[str, JsonValue]:
+    """``{state, found, complete, sources: {name: {state, found, reason?}}, reason?}``."""
+    mine = [o for o in outcomes if data_type in (o.get("data_types") or [])]
+    sources: dict[str, JsonValue] = {}
+    gaps_by_state: dict[CoverageState, list[Mapping[str, Any]]] = {}
+    summed = 0
+    by_kind: dict[str, int] = {}
+    # One fact from two sources is one finding (as the snapshot shows it): count ids.
+    ids_by_kind: dict[str, set[str]] = {}
+    for outcome in mine:
+        name = str(outcome.get("name"))
+        sources[name] = _source_entry(outcome, data_type, labels.get(name, name))
+        source_gap = gap_state(outcome)
+        if source_gap is not None:
+            gaps_by_state.setdefault(source_gap, []).append(outcome)
+        summed += _int(_obj(outcome.get("found_by_type")).get(data_type))
+        for kind, n in _obj(outcome.get("found_by_kind")).items():
+            if _data_type_of(kind) == data_type:
+                by_kind[kind] = by_kind.get(kind, 0) + _int(n)
+        for finding in outcome.get("findings") or []:
+            kind = str(_obj(finding).get("kind"))
+            if _data_type_of(kind) == data_type:
+                ids_by_kind.setdefault(kind, set()).add(str(_obj(finding).get("id")))
+    if ids_by_kind:
+        by_kind = {kind: len(ids) for kind, ids in ids_by_kind.items()}
+    found = sum(by_kind.values()) if ids_by_kind else summed
+    out: dict[str, JsonValue] = {"found": found, "sources": sources}
+    if not mine:
+        gap = gap or Gap(state=CoverageState.NOT_APPLICABLE.value, reason="no source applies")
+        out.update(state=gap["state"], reason=gap["reason"])
+        out["complete"] = CoverageState(gap["state"]) in SETTLED
+        return out
+    unanswered = [s for s in _UNANSWERED_ORDER if s in gaps_by_state]
+    clauses = [_clause(s, gaps_by_state[s], labels) for s in unanswered]
+    if found:
+        state = CoverageState.FOUND
+        reason = "; ".join([_count_words(by_kind) or plural(found, "finding"), *clauses])
+    elif unanswered:
+        state = unanswered[0]
+        reason = "; ".join(clauses)
+    else:
+        state = CoverageState.NONE_FOUND
+        notes = [str(o["note"]) for o in mine if o.get("note")]
+        names = [labels.get(str(o.get("name")), str(o.get("name"))) for o in mine]
+        reason = (
+            notes[0]
+            if len(notes) == 1
+            else _NONE_FOUND[data_type].format(sources=join_words(names))
+        )
+    out.update(state=state.value, reason=reason, complete=not unanswered)
+    return out
+
+
+def _clause(
+    state: CoverageState, outcomes: Sequence[Mapping[str, Any]], labels: Mapping[str, str]
+) -> str:
+    """The sources that left ``state`` behind, grouped: "could not reach A and B (network)"."""
+    groups: dict[str, list[str]] = {}
+    alone: list[str] = []
+    for outcome in outcomes:
+        label = labels.get(str(outcome.get("name")), str(outcome.get("name")))
+        if state is CoverageState.SKIPPED:
+            groups.setdefault("", []).append(label)
+        elif outcome.get("status") in ANSWERED:  # answered in part: say which part failed
+            alone.append(_gap_words(outcome, state, label))
+        else:
+            groups.setdefault(_cause_of_gap(outcome), []).append(label)
+    said = [
+        f"{join_words(names)} {SKIPPED_REASON}" if not cause else failed_words(cause, names)
+        for cause, names in groups.items()
+    ]
+    return "; ".join([*said, *alone])
+
+
+def build_coverage(
+    wanted: Iterable[DataType | str],
+    outcomes: Sequence[Mapping[str, Any]],
+    gaps: Mapping[str, Gap],
+    labels: Mapping[str, str],
+) -> dict[str, JsonValue]:
+    """Coverage of every wanted data type, in a stable order."""
+    return {
+        t: type_entry(t, outcomes, gaps.get(t), labels)
+        for t in sorted(str(DataType(w).value) for w in wanted)
+    }
+
+
+_STEP_OUTCOME = {"completed": "completed", "failed": "failed", "skipped": "skipped"}
+
+
+def live_coverage(
+    steps: Iterable[tuple[str, str, Mapping[str, Any]]], gaps: Mapping[str, Any]
+) -> dict[str, JsonValue]:
+    """Coverage folded from a running workflow's logged steps: ``(name, status, data)``
+    of its ``collect.<source>`` steps, and the plan's gaps. A data type with a source
+    still running is left out (it is pending, not known)."""
+    outcomes: list[dict[str, Any]] = []
+    pending: set[str] = set()
+    labels: dict[str, str] = {}
+    for name, status, data in steps:
+        if not name.startswith("collect."):
+            continue
+        source = name.removeprefix("collect.")
+        types = [str(t) for t in data.get("data_types") or []]
+        labels[source] = str(data.get("label") or source)
+        if status not in _STEP_OUTCOME:
+            pending.update(types)
+            continue
+        outcomes.append(
+            {
+                "name": source,
+                "data_types": types,
+                "status": "cached" if data.get("cached") else _STEP_OUTCOME[status],
+                "cause": data.get("cause"),
+                "found_by_type": _obj(data.get("coverage")),
+                "failures": [{"error": data["error"]}] if data.get("partial") else [],
+            }
+        )
+    out: dict[str, JsonValue] = {}
+    covered = {t for o in outcomes for t in o["data_types"]} | set(gaps)
+    for data_type in sorted(covered - pending):
+        out[data_type] = type_entry(data_type, outcomes, gap_of(gaps.get(data_type)), labels)
+    return out
+
+
+def gap_of(value: object) -> Gap | None:
+    """A gap read back from JSON (None if it is not one)."""
+    if isinstance(value, dict) and "state" in value:
+        return Gap(state=str(value["state"]), reason=str(value.get("reason") or ""))
+    return None
+
+
+def missing_of(coverage: Mapping[str, Any]) -> list[dict[str, JsonValue]]:
+    """What keeps the research from complete: ``[{data_type, state, reason, sources}]``.
+
+    A data type that is not settled is missing as a whole; a found one whose sources did
+    not all answer lists those sources (with their state and reason).
+    """
+    out: list[dict[str, JsonValue]] = []
+    for data_type, entry in coverage.items():
+        if not isinstance(entry, dict):
+            continue
+        state = _state(entry.get("state"))
+        sources = _obj(entry.get("sources"))
+        if state is not None and state not in SETTLED:
+            out.append(
+                {
+                    "data_type": data_type,
+                    "state": state.value,
+                    "reason": str(entry.get("reason") or ""),
+                    "sources": [
+                        n
+                        for n, s in sorted(sources.items())
+                        if _state(_obj(s).get("state")) is state
+                    ],
+                }
+            )
+            continue
+        for name, source in sorted(sources.items()):
+            src_state = _state(_obj(source).get("gap") or _obj(source).get("state"))
+            if src_state is not None and src_state not in SETTLED:
+                out.append(
+                    {
+                        "data_type": data_type,
+                        "state": src_state.value,
+                        "reason": str(_obj(source).get("reason") or ""),
+                        "sources": [name],
+                    }
+                )
+    return out
+
+
+def verdict(
+    coverage: Mapping[str, Any],
+    *,
+    answered: bool,
+    complete_sources: bool,
+) -> SessionVerdict:
+    """``completed`` only when every applicable source answered (and every data type is
+    settled); ``failed`` when nothing answered at all; else ``partial``."""
+    if not answered:
+        return SessionVerdict.FAILED
+    settled = all(
+        _state(_obj(e).get("state")) in SETTLED for e in coverage.values() if isinstance(e, dict)
+    )
+    return SessionVerdict.COMPLETED if settled and complete_sources else SessionVerdict.PARTIAL
+
+
+def hint_of(
+    status: SessionVerdict | str,
+    coverage: Mapping[str, Any],
+    causes: Iterable[str],
+    *,
+    account: str,
+    demo_accounts: Sequence[str] = (),
+) -> str | None:
+    """The next step for the user, when one is plain: offline, unidentified, not in the demo."""
+    seen = set(causes)
+    states = {_state(_obj(e).get("state")) for e in coverage.values()}
+    if status == SessionVerdict.FAILED and seen and seen <= {FailureCause.NETWORK.value}:
+        return NETWORK_HINT
+    if CoverageState.UNRESOLVED in states:
+        return f"Couldn't identify {account}: add its domain (e.g. example.com) and research again."
+    if CoverageState.NOT_RECORDED in states and CoverageState.FOUND not in states:
+        offer = f": try {join_words(list(demo_accounts), 'or')}" if demo_accounts else ""
+        return f"This demo has no recordings for {account}{offer}."
+    return None
+
+
+def causes_of(outcomes: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every failure cause among outcomes (and their inner failures), sorted."""
+    seen: set[str] = set()
+    for outcome in outcomes:
+        if outcome.get("status") not in ANSWERED and outcome.get("status") != "skipped":
+            seen.add(str(outcome.get("cause") or FailureCause.INTERNAL))
+        for failure in outcome.get("failures") or []:
+            if isinstance(failure, dict):
+                seen.add(str(failure.get("cause") or FailureCause.INTERNAL))
+    return sorted(seen)
+
+
+def _count_words(by_kind: Mapping[str, int]) -> str:
+    parts = []
+    for kind in FindingKind:
+        n = by_kind.get(kind.value, 0)
+        if n:
+            one, many = _NOUNS[kind]
+            parts.append(plural(n, one, many))
+    return join_words(parts)
+
+
+def _data_type_of(kind: str) -> str:
+    try:
+        return DATA_TYPE_OF_KIND[FindingKind(kind)].value
+    except ValueError:
+        return ""
+
+
+def state_of(entry: object) -> CoverageState | None:
+    """The state of a coverage entry (None for anything else, e.g. an older format)."""
+    return _state(_obj(entry).get("state"))
+
+
+def _state(value: object) -> CoverageState | None:
+    try:
+        return CoverageState(str(value))
+    except ValueError:
+        return None
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

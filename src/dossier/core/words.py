@@ -1,0 +1,18 @@
+"""Small English helpers for every sentence the product writes (counts, lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``plural(1, "open role")`` -> ``"1 open role"``; ``plural(2, "story", "stories")``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def join_words(items: Sequence[str], conjunction: str = "and") -> str:
+    """``["a"]`` -> ``"a"``, ``["a", "b"]`` -> ``"a and b"``, three -> ``"a, b and c"``."""
+    words = [w for w in items if w]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
