@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+import httpx
+
 from dossier.core.events import NewEvent
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.records import SessionRecord
@@ -132,3 +134,14 @@ class FakeEngine:
 
     async def steer(self, session_id: str, action: str, target: str | None) -> None:
         self.steered.append((session_id, action, target))
+
+
+class OfflineTransport(httpx.AsyncBaseTransport):
+    """Every source unreachable, as on a machine without internet (DNS fails)."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(str(request.url))
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)

@@ -93,7 +93,9 @@ def _event_log(settings: Settings) -> EventLog:
 
 def _source_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
     if settings.sources == "replay":
-        return ReplayTransport(latency_ms=settings.replay_latency_ms)
+        return ReplayTransport(
+            latency_ms=settings.replay_latency_ms, folders=settings.replay_folders
+        )
     return None
 
 

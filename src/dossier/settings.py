@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # -- sources
     sources: Sources = "live"
     replay_latency_ms: int = Field(default=0, ge=0, le=60_000)
+    replay_dir: str | None = Field(
+        default=None,
+        description="Extra recording folders (':'-separated, the packaged layout: "
+        "<source>/routes.json), read before the packaged ones.",
+    )
     contact_email: str | None = None
     allow_private_fetch: bool = Field(
         default=False, description="Tests only: let the SSRF guard pass loopback/private hosts."
@@ -146,6 +151,9 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.provider == "openai" and self.openai_model.strip() == "":
             raise ValueError("DOSSIER_OPENAI_MODEL must not be empty")
+        for folder in self.replay_folders:
+            if not folder.is_dir():
+                raise ValueError(f"DOSSIER_REPLAY_DIR: {folder} is not a folder")
         if self.role != "all" and not self.database_url:
             raise ValueError(
                 f"DOSSIER_ROLE={self.role} needs DOSSIER_DATABASE_URL (PostgreSQL) shared "
@@ -164,6 +172,10 @@ class Settings(BaseSettings):
             return ()
         raw = self.api_token.get_secret_value()
         return tuple(t.strip() for t in raw.split(",") if t.strip())
+
+    @property
+    def replay_folders(self) -> tuple[Path, ...]:
+        return tuple(Path(p).expanduser() for p in (self.replay_dir or "").split(":") if p)
 
     @property
     def state_db_path(self) -> Path:

@@ -79,12 +79,12 @@ async def test_steering_is_acknowledged_and_an_answer_in_flight_can_be_stopped(
     await research(page, "Stripe")
     await expect(page.locator('[data-role="chat-conn"]')).to_have_attribute("data-state", "open")
 
-    # Skip the job boards: acknowledged now, applied at the next step boundary.
+    # Skip the job boards before they start: the acknowledgement says they will not run.
     await page.select_option('[data-role="steer-target"]', "jobs")
     await page.click('[data-steer="skip"]')
     status = page.locator('[data-role="steer-status"]')
     await expect(status).to_have_attribute("data-state", "ok")
-    await expect(status).to_contain_text("Skipping jobs: applies at the next step boundary")
+    await expect(status).to_contain_text("Skipping jobs: it will not be collected.")
     greenhouse = page.locator(
         '[data-workflow="customer_intelligence"] [data-step="collect.greenhouse"]'
     )

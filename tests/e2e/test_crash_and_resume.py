@@ -107,4 +107,7 @@ async def test_sigkill_mid_workflow_resumes_on_restart_and_clients_miss_nothing(
     # Completed steps were not re-run by the new process; the interrupted ones were.
     assert executed(metrics, "cache_check") == 0
     assert executed(metrics, "collect") >= 2
-    assert executed(metrics, "analyze") == 2
+    # a workflow that ended before the kill (our own company: nothing of it is recorded,
+    # so it fails fast) is not analyzed again; the other one is
+    ended = {e.json["workflow"] for e in seen if e.event == "workflow.completed"}
+    assert executed(metrics, "analyze") == 2 - len(ended)

@@ -106,7 +106,6 @@ async def test_skipping_a_running_collector_stops_it_and_logs_nothing_more_of_it
     assert not [e for e in greenhouse if e.event == "finding" and e.seq > ack_seq]
     ends = collect_ends(events)
     assert ends["collect.greenhouse"].event == "step.skipped"
-    assert ends["collect.greenhouse"].seq > ack_seq
     done = events[-1].json["data"]
     assert done["status"] == "partial"
     jobs = done["coverage"]["jobs"]

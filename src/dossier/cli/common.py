@@ -1,8 +1,9 @@
 """What every client command shares: the --server/--token options, their defaults from
 the settings, and the one place that turns errors into a line and an exit code.
 
-Exit codes: 0 ok, 1 a server or research error, 2 bad usage (the server refused the
-input as invalid, or the settings are invalid), 130 interrupted (Ctrl-C).
+Exit codes (PRODUCT.md): 0 ok / research completed, 3 research partial, 1 research
+failed or cancelled (or a server error), 2 bad usage (the server refused the input as
+invalid, or the settings are invalid), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from dossier.settings import Settings
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
+# A finished research's status -> the command's exit code.
+EXIT_OF_STATUS = {"completed": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_ERROR}
 _USAGE_STATUSES = frozenset({400, 413, 422})
 
 SERVER_HELP = "Server URL [default: http://DOSSIER_HOST:DOSSIER_PORT, i.e. http://127.0.0.1:8000]."
@@ -65,6 +69,11 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def exit_of(status: object) -> int:
+    """The exit code of a finished research (cancelled and anything unknown: an error)."""
+    return EXIT_OF_STATUS.get(str(status), EXIT_ERROR)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

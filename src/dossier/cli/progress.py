@@ -10,6 +10,7 @@ report (summary, coverage, the analysis with its citation markers and sources).
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dossier.cli.cited import CitedText
+from dossier.core.coverage import STATE_WORDS
 from dossier.core.events import Event, EventType
 from dossier.core.snapshot import SnapshotBuilder, StepState, WorkflowState
 from dossier.core.states import StepStatus, WorkflowStatus
@@ -29,11 +31,30 @@ _STEP_ICON = {
     StepStatus.SKIPPED: ("⤼", "dim"),
     StepStatus.RETRYING: ("↻", "yellow"),
 }
+_PARTIAL_ICON = ("◐", "yellow")  # a step that ended with some of its requests failed
+_NOT_RECORDED_ICON = ("○", "magenta")  # demo: no recording for what it asked
 _WORKFLOW_STYLE = {
     WorkflowStatus.COMPLETED: ("✓", "green"),
     WorkflowStatus.FAILED: ("✗", "red"),
     WorkflowStatus.CANCELLED: ("✗", "yellow"),
 }
+# A finished workflow's verdict (its coverage): never a green tick over failures.
+_VERDICT_STYLE = {
+    "completed": ("✓", "green"),
+    "partial": ("◐", "yellow"),
+    "failed": ("✗", "red"),
+}
+_STATE_STYLE = {
+    "found": "green",
+    "none_found": "green",
+    "failed": "red",
+    "skipped": "dim",
+    "not_recorded": "magenta",
+    "unresolved": "yellow",
+    "not_applicable": "dim",
+}
+# Coverage states as the terminal names them (the same words as the page and export).
+STATE_LABEL = {state.value: words for state, words in STATE_WORDS.items()}
 _STATUS_STYLE = {"completed": "green", "partial": "yellow", "failed": "red", "cancelled": "red"}
 _WORKFLOW_ORDER = ("customer_intelligence", "vendor_context")
 _ANALYSIS_TITLE = {
@@ -91,10 +112,16 @@ class ResearchProgress:
         elif kind == EventType.FINDING:
             line = Text("  + ", style="green")
             line.append(f"{data.get('kind', 'finding')}  ", style="bold")
+            fields = data.get("fields")
+            if isinstance(fields, dict) and fields.get("sample") is True:
+                line.append("[sample data] ", style="yellow")
             line.append(str(data.get("title", "")))
             line.append(f"  ({data.get('source', '?')})", style="dim")
             return [line]
         elif kind == EventType.STEP_FAILED:
+            if data.get("state") == "not_recorded":
+                text = f"not in this demo's recordings: {data.get('error') or ''}"
+                return [_note("○", "magenta", where, text)]
             return [_note("✗", "red", where, f"failed: {data.get('error') or 'error'}")]
         elif kind == EventType.STEP_RETRYING:
             wait = _num(data.get("next_in_s"))
@@ -104,6 +131,8 @@ class ResearchProgress:
             return [_note("⤼", "dim", where, f"skipped: {data.get('reason') or ''}".rstrip(": "))]
         elif kind == EventType.SESSION_ERROR:
             return [_note("!", "red", "session", str(data.get("message") or data))]
+        elif kind == EventType.STEP_COMPLETED and data.get("partial"):
+            return [_note("◐", "yellow", where, f"partly: {data.get('error') or 'some failed'}")]
         elif steps and kind == EventType.STEP_COMPLETED:
             found = data.get("found")
             parts = ["cached" if data.get("cached") else "done"]
@@ -113,9 +142,9 @@ class ResearchProgress:
                 parts.append(_seconds(data.get("duration_ms")))
             return [_note("✓", "green", where, " · ".join(parts))]
         elif steps and kind in (EventType.WORKFLOW_COMPLETED, EventType.WORKFLOW_FAILED):
-            ok = kind == EventType.WORKFLOW_COMPLETED
-            text = f"{'completed' if ok else 'failed'} · {data.get('found', 0)} found"
-            return [_note("✓" if ok else "✗", "green" if ok else "red", where, text)]
+            verdict = str(data.get("verdict") or "failed")
+            icon, style = _VERDICT_STYLE.get(verdict, ("✗", "red"))
+            return [_note(icon, style, where, f"{verdict} · {data.get('found', 0)} found")]
         return []
 
     # -- views
@@ -179,7 +208,7 @@ class ResearchProgress:
         return rows
 
     def _workflow_cells(self, workflow: WorkflowState) -> tuple[RenderableType, ...]:
-        icon, style = _WORKFLOW_STYLE.get(workflow.status, ("", "cyan"))
+        icon, style = _workflow_style(workflow)
         found = sum(
             int(_num(s.data.get("found")) or 0)
             for s in workflow.steps.values()
@@ -192,7 +221,7 @@ class ResearchProgress:
             Text(""),
             Text(f"{found} found", style="green"),
             Text(""),
-            Text(workflow.status.value, style=style),
+            Text(_workflow_word(workflow), style=style),
         )
 
     def _step_cells(self, step: StepState) -> tuple[RenderableType, ...]:
@@ -200,7 +229,7 @@ class ResearchProgress:
         if step.status is StepStatus.RUNNING:
             icon: RenderableType = self._spinner
         else:
-            symbol, style = _STEP_ICON[step.status]
+            symbol, style = _step_icon(step)
             icon = Text(symbol, style=style)
         done, total = _num(data.get("done")), _num(data.get("total"))
         count = f"{int(done or 0)}/{int(total)}" if total else ""
@@ -229,26 +258,30 @@ class ResearchProgress:
         )
 
     def report(self, account: str) -> RenderableType:
-        """The final report, printed once when the research completes."""
+        """The final report, printed once when the research completes: status, coverage
+        in words (what was found, and why the rest was not), the next step, the analysis."""
         done = self.state.completed
         status = self.status
         head = Text(f"Research {status}: ", style=f"bold {_STATUS_STYLE.get(status, '')}")
         head.append(account, style="bold")
-        head.append(f"  in {_seconds(done.get('duration_ms'))}", style="dim")
-        if done.get("cache_hits"):
-            head.append(f" · {done['cache_hits']} cache hits", style="blue")
+        if done.get("cached"):
+            age = age_words(done.get("cached_at"))
+            head.append(f"  from cache{f', {age} old' if age else ''}", style="blue")
+        else:
+            head.append(f"  in {_seconds(done.get('duration_ms'))}", style="dim")
+            if done.get("cache_hits"):
+                head.append(f" · {done['cache_hits']} sources from cache", style="blue")
         parts: list[RenderableType] = [Text(""), head]
         for workflow in self._workflows():
-            icon, style = _WORKFLOW_STYLE.get(workflow.status, ("·", "dim"))
+            icon, style = _workflow_style(workflow)
             line = Text(f"  {icon} ", style=style)
             line.append(workflow.kind, style="bold")
-            line.append(f"  {workflow.result.get('found', 0)} found", style="dim")
-            failed = [s.name for s in workflow.steps.values() if s.status is StepStatus.FAILED]
-            if failed:
-                line.append(f" · failed: {', '.join(failed)}", style="red")
+            line.append(f"  {_workflow_word(workflow)}", style=style)
+            line.append(f" · {workflow.result.get('found', 0)} found", style="dim")
             parts.append(line)
         parts.append(self.findings_by_kind())
-        parts.append(_coverage(done.get("coverage")))
+        parts.append(coverage_table(done.get("coverage")))
+        parts += _next_steps(done, account)
         order = {kind: i for i, kind in enumerate(_WORKFLOW_ORDER)}
         for kind, cited in sorted(self.analysis.items(), key=lambda kv: order.get(kv[0], 9)):
             if not cited.plain.strip():
@@ -261,20 +294,86 @@ class ResearchProgress:
         return Group(*parts)
 
 
-def _coverage(coverage: Any) -> Text:
-    out = Text("coverage  ", style="bold")
+def coverage_table(coverage: Any) -> RenderableType:
+    """One line per data type: its state in words, and why."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     if not isinstance(coverage, dict):
-        return out
-    style_of = {"complete": "green", "partial": "yellow", "missing": "red"}
-    for i, (data_type, entry) in enumerate(sorted(coverage.items())):
+        return table
+    for data_type, entry in sorted(coverage.items()):
         entry = entry if isinstance(entry, dict) else {}
-        status = str(entry.get("status") or "?")
-        out.append(" · " if i else "")
-        out.append(f"{data_type} ", style="bold")
-        out.append(status, style=style_of.get(status, ""))
-        if entry.get("reason") and status != "complete":
-            out.append(f" ({entry['reason']})", style="dim")
+        state = str(entry.get("state") or "?")
+        incomplete = state == "found" and entry.get("complete") is False
+        style = "yellow" if incomplete else _STATE_STYLE.get(state, "")
+        table.add_row(
+            Text(f"  {data_type}", style="bold"),
+            Text(STATE_LABEL.get(state, state), style=style),
+            Text(str(entry.get("reason") or ""), style="dim"),
+        )
+    return Group(Text("coverage", style="bold"), table)
+
+
+def _next_steps(done: dict[str, Any], account: str) -> list[RenderableType]:
+    """The hint (offline, not identified, not in the demo), and how to refresh."""
+    out: list[RenderableType] = []
+    hint = done.get("hint")
+    raw = done.get("coverage")
+    coverage: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    unresolved = any(
+        isinstance(e, dict) and e.get("state") == "unresolved" for e in coverage.values()
+    )
+    if isinstance(hint, str) and hint:
+        style = "red" if done.get("status") == "failed" else "yellow"
+        out.append(Text(f"! {hint}", style=style))
+    if unresolved:
+        out.append(
+            Text(f'  try: dossier research "{account}" --domain example.com', style="yellow")
+        )
+    if done.get("cached"):
+        out.append(Text(f'  to ask the sources again: dossier research "{account}" --refresh'))
     return out
+
+
+def age_words(iso: object) -> str:
+    """How long ago an ISO time was ("3 h"), or "" when unknown."""
+    if not isinstance(iso, str):
+        return ""
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    seconds = max(0.0, (datetime.now(UTC) - when).total_seconds())
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
+
+
+def _workflow_style(workflow: WorkflowState) -> tuple[str, str]:
+    verdict = workflow.result.get("verdict")
+    if workflow.status is WorkflowStatus.COMPLETED and isinstance(verdict, str):
+        return _VERDICT_STYLE.get(verdict, ("·", "dim"))
+    return _WORKFLOW_STYLE.get(workflow.status, ("", "cyan"))
+
+
+def _workflow_word(workflow: WorkflowState) -> str:
+    verdict = workflow.result.get("verdict")
+    if workflow.status is WorkflowStatus.COMPLETED and isinstance(verdict, str):
+        return verdict
+    return workflow.status.value
+
+
+def _step_icon(step: StepState) -> tuple[str, str]:
+    if step.status is StepStatus.COMPLETED and step.data.get("partial"):
+        return _PARTIAL_ICON
+    if step.status is StepStatus.FAILED and step.data.get("state") == "not_recorded":
+        return _NOT_RECORDED_ICON
+    return _STEP_ICON[step.status]
 
 
 def _note(icon: str, style: str, where: str, text: str) -> Text:

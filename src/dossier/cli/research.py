@@ -23,12 +23,12 @@ from rich.text import Text
 
 from dossier.cli.chat import Chat
 from dossier.cli.common import (
-    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     OutputClosed,
     TokenOption,
     api_token,
+    exit_of,
     load_settings,
     run,
     server_url,
@@ -40,7 +40,6 @@ from dossier.cli.progress import ResearchProgress
 from dossier.cli.terminal import KeyInput, LineInput, is_interactive
 from dossier.client import Client, ClientError
 
-_FAILED = frozenset({"failed", "cancelled"})
 _DRAIN_S = 5.0  # after the research ends: time for answers in flight to be revised
 _TICK_S = 0.1
 
@@ -83,6 +82,9 @@ def research(
 
     Without --server the research runs in this process (state in DOSSIER_DATA_DIR);
     with --server it runs there, and keeps running if you quit or press Ctrl-C.
+
+    Exit status: 0 completed, 3 partial (some data is missing; the report says why),
+    1 failed or cancelled, 2 usage error.
     """
     state = _Run(server=server_url(server) if server else None)
     try:
@@ -112,7 +114,7 @@ async def _research(
                 pass
             snapshot = await client.snapshot(session_id)
             typer.echo(json.dumps(snapshot, indent=2, ensure_ascii=False))
-            return EXIT_ERROR if snapshot.get("status") in _FAILED else EXIT_OK
+            return exit_of(snapshot.get("status"))
         screen = _Screen(client, state, name, opened, chat=chat)
         return await screen.run()
 
@@ -192,7 +194,7 @@ class _Screen:
             _leaving(self.console, self.state, running=True)
             return EXIT_OK
         _leaving(self.console, self.state, running=False)
-        return EXIT_ERROR if self.progress.status in _FAILED else EXIT_OK
+        return exit_of(self.progress.status)
 
     def _header(self) -> None:
         how = (

@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
@@ -61,7 +63,7 @@ def _sidecar_headers(folder: Traversable, name: str) -> dict[str, str]:
 
 
 def load_routes(
-    root: Traversable | None = None,
+    root: Traversable | Path | None = None,
 ) -> tuple[dict[tuple[str, str], Route], list[Route]]:
     """Read every ``<source>/routes.json`` under the fixtures root."""
     base = root if root is not None else resources.files(FIXTURES_PACKAGE)
@@ -141,8 +143,14 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         latency_ms: float = 0.0,
         root: Traversable | None = None,
         extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None,
+        folders: Sequence[Path] = (),
     ) -> None:
         self._exact, self._patterns = load_routes(root)
+        # DOSSIER_REPLAY_DIR: the user's own recordings (same layout), read before ours
+        for folder in reversed(folders):
+            exact, patterns = load_routes(folder)
+            self._exact.update(exact)
+            self._patterns = [*patterns, *self._patterns]
         self._latency_s = latency_ms / 1000.0
         self._extra = {canonical_url(u): v for u, v in (extra or {}).items()}
         self.requests: list[str] = []

@@ -54,6 +54,26 @@ class SessionVerdict(StrEnum):
     FAILED = "failed"
 
 
+# The short words for each state, as the page (web/findings.js STATE_LABEL), the CLI and
+# the export show them.
+STATE_WORDS: dict[CoverageState, str] = {
+    CoverageState.FOUND: "found",
+    CoverageState.NONE_FOUND: "none found",
+    CoverageState.FAILED: "failed",
+    CoverageState.SKIPPED: "skipped",
+    CoverageState.NOT_RECORDED: "not recorded",
+    CoverageState.UNRESOLVED: "not identified",
+    CoverageState.NOT_APPLICABLE: "does not apply",
+}
+DATA_TYPE_WORDS: dict[str, str] = {
+    DataType.PROFILE: "Profile",
+    DataType.PEOPLE: "People",
+    DataType.JOBS: "Jobs",
+    DataType.FUNDING: "Funding & filings",
+    DataType.NEWS: "News",
+    DataType.TECH: "Tech stack",
+}
+
 # States in which a data type needs nothing more: the research answered it.
 SETTLED = frozenset({CoverageState.FOUND, CoverageState.NONE_FOUND, CoverageState.NOT_APPLICABLE})
 # When sources of one type did not answer for different reasons, the one said is the

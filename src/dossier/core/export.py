@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dossier.core.coverage import DATA_TYPE_WORDS, STATE_WORDS, state_of
+
 KIND_TITLES = (
     ("company_profile", "Profile"),
     ("funding_round", "Funding"),
@@ -49,6 +51,8 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
     if vendor.get("name"):
         meta.append(f"for {_md(vendor['name'])}")
     lines += [" · ".join(meta), ""]
+    if snapshot.get("hint"):
+        lines += [f"> {_md(snapshot['hint'])}", ""]
     analyses = snapshot.get("analysis") or {}
     for kind, title in (("customer_intelligence", "Analysis"), ("vendor_context", "Our side")):
         analysis = analyses.get(kind)
@@ -67,11 +71,12 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
     if coverage:
         lines += ["## Coverage", ""]
         for data_type, entry in sorted(coverage.items()):
-            if isinstance(entry, dict):
-                reason = f" ({_md(entry['reason'])})" if entry.get("reason") else ""
-                lines.append(
-                    f"- {data_type}: {entry.get('status')}, {entry.get('found', 0)} found{reason}"
-                )
+            state = state_of(entry)
+            if state is None:
+                continue
+            reason = f": {_md(entry['reason'])}" if entry.get("reason") else ""
+            name = DATA_TYPE_WORDS.get(data_type, data_type)
+            lines.append(f"- {_md(name)}: {STATE_WORDS[state]}{reason}")
         lines.append("")
     for kind, title in KIND_TITLES:
         group = [f for f in findings if f.get("kind") == kind]
@@ -82,7 +87,8 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
             date = _date(f.get("published_at"))
             link = f" <{f['url']}>" if _safe_url(f.get("url")) else ""
             where = ", ".join(x for x in (_md(f.get("source")), date) if x)
-            lines.append(f"{number[f['id']]}. {_md(f.get('title'))} ({where}){link}")
+            sample = "\\[sample data\\] " if (f.get("fields") or {}).get("sample") is True else ""
+            lines.append(f"{number[f['id']]}. {sample}{_md(f.get('title'))} ({where}){link}")
         lines.append("")
     chat = [t for t in snapshot.get("chat") or [] if t.get("answer")]
     if chat:

@@ -62,7 +62,7 @@ _STEP_FIELDS = (
 
 
 _WORKFLOW_RESULT = frozenset(
-    {"verdict", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error"}
+    {"verdict", "causes", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error"}
 )
 
 
@@ -325,6 +325,9 @@ class SnapshotBuilder:
             "analysis": {k: a.to_json() for k, a in self.analysis.items()},
             "chat": [t.to_json() for t in self.chat.values()],
             "coverage": self.coverage(),
+            # what keeps it from complete, and the next step when one is plain
+            "missing": list(self.completed.get("missing") or []),
+            "hint": self.completed.get("hint"),
             "summary": {k: v for k, v in self.completed.items() if k != "coverage"},
             "errors": list(self.errors),
             "last_seq": self.last_seq,

@@ -10,7 +10,7 @@ import { EventStream } from "./stream.js";
 import { ChatSocket } from "./socket.js";
 import { ChatPanel } from "./chat.js";
 import { FindingsView, renderAnalysis, renderCoverage } from "./findings.js";
-import { renderTimelines } from "./timeline.js";
+import { renderTimelines, resetTimelines } from "./timeline.js";
 
 const STATUS_TEXT = {
   running: "Researching…",
@@ -231,6 +231,7 @@ async function showSession(sessionId, flags) {
   current = session;
 
   replaceChildren($('[data-role="timelines"]'));
+  resetTimelines();
   session.dirty.all = true;
   flush(session);
   view.dataset.state = "ready";

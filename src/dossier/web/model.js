@@ -19,7 +19,7 @@ const WORKFLOW_STATUS_OF = {
 };
 const TERMINAL_STEP = new Set(["completed", "failed", "skipped"]);
 const STEP_FIELDS = ["done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached", "data_types", "label", "state", "cause", "partial"];
-const WORKFLOW_RESULT_FIELDS = ["verdict", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error", "failed", "skipped"];
+const WORKFLOW_RESULT_FIELDS = ["verdict", "causes", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error", "failed", "skipped"];
 export const WORKFLOW_KINDS = ["vendor_context", "customer_intelligence"];
 
 /** What an applied change touched, so the page re-renders only those parts. */

@@ -68,6 +68,11 @@ export function renderTimelines(root, model) {
 // briefing moves up; failures and skips stay in view).
 const expanded = new Set();
 
+/** A new session on screen starts with its finished steps folded again. */
+export function resetTimelines() {
+  expanded.clear();
+}
+
 function toggle(kind, root, model) {
   if (expanded.has(kind)) expanded.delete(kind);
   else expanded.add(kind);
@@ -115,6 +120,9 @@ function renderWorkflow(card, wf, model) {
  * from the server's coverage; failed or partial steps make it "partial" at least). */
 export function workflowStatus(wf, steps = [...wf.steps.values()]) {
   if (wf.status !== "completed") return wf.status;
+  const causes = Array.isArray(wf.result.causes) ? wf.result.causes : [];
+  // nothing answered because nothing was recorded: a demo's gap, not a broken source
+  if (wf.result.verdict === "failed" && causes.length && causes.every((c) => c === "not_recorded")) return "not_recorded";
   if (wf.result.verdict) return wf.result.verdict;
   if (steps.some((s) => stepStatus(s) !== "completed" && stepStatus(s) !== "skipped")) return "partial";
   return wf.status;
