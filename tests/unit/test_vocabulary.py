@@ -10,7 +10,7 @@ from dossier.collectors.base import COLLECTORS, CollectorDeps, build_registry
 from dossier.collectors.http import SourceHttp
 from dossier.core.coverage import DATA_TYPE_WORDS, STATE_WORDS, CoverageState
 from dossier.settings import Settings
-from dossier.workflows.steps import DERIVED_LABEL
+from dossier.workflows.outcome import DERIVED_LABEL
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "dossier" / "web"
 
@@ -25,7 +25,7 @@ def js_object(file: str, name: str) -> dict[str, str]:
 
 def test_the_page_names_every_coverage_state_as_the_server_does() -> None:
     page = js_object("findings.js", "STATE_LABEL")
-    assert page == {state.value: words for state, words in STATE_WORDS.items()}
+    assert page == STATE_WORDS
     assert set(page) == {state.value for state in CoverageState}
 
 

@@ -54,7 +54,7 @@ _STATE_STYLE = {
     "not_applicable": "dim",
 }
 # Coverage states as the terminal names them (the same words as the page and export).
-STATE_LABEL = {state.value: words for state, words in STATE_WORDS.items()}
+STATE_LABEL = dict(STATE_WORDS)
 _STATUS_STYLE = {"completed": "green", "partial": "yellow", "failed": "red", "cancelled": "red"}
 _WORKFLOW_ORDER = ("customer_intelligence", "vendor_context")
 _ANALYSIS_TITLE = {

@@ -29,12 +29,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
+from dossier.collectors.boards import BOARD_PROBES, has_postings, slug_guesses
 from dossier.collectors.http import TRIMMED_HEADER, OnRetry, SourceHttp
+from dossier.collectors.resolution import IDENTITY_KEYS, PROVIDES, Lookup, Resolution
 from dossier.collectors.sec_edgar import (
     TICKERS_URL,
     SecCompany,
@@ -47,7 +48,7 @@ from dossier.collectors.wikidata import company_hits, parse_entity
 from dossier.collectors.wikipedia import parse_sitelink
 from dossier.core.coverage import FailureCause, cause_of
 from dossier.core.ports import ProgressReport
-from dossier.core.types import BOARD_PROVIDERS, normalize_name, slugify
+from dossier.core.types import BOARD_PROVIDERS, normalize_name
 from dossier.errors import DossierError
 from dossier.settings import Settings
 
@@ -62,10 +63,10 @@ __all__ = [
     "pick_lei",
     "resolve",
     "resolve_from_tickers",
+    "slug_guesses",
 ]
 
 GLEIF_URL = "https://api.gleif.org/api/v1/lei-records"
-MAX_SLUGS = 2
 SEARCH_PARAMS = {"action": "wbsearchentities", "language": "en", "type": "item", "format": "json"}
 CHECK_PARAMS = {
     "action": "wbgetentities",
@@ -74,122 +75,6 @@ CHECK_PARAMS = {
     "format": "json",
 }
 Progress = Callable[[ProgressReport], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class BoardProbe:
-    """How to ask one job-board provider whether a slug exists (same URLs as the
-    provider's collector, so a recorded answer serves both)."""
-
-    url: str
-    params: Mapping[str, str | int]
-    # SmartRecruiters (and Ashby, for a board that never existed) answer any slug with 200
-    # and an empty list: only postings prove the company is there
-    needs_postings: bool = False
-
-
-BOARD_PROBES: dict[str, BoardProbe] = {
-    "greenhouse": BoardProbe(
-        "https://boards-api.greenhouse.io/v1/boards/{slug}/jobs", {"content": "true"}
-    ),
-    "lever": BoardProbe("https://api.lever.co/v0/postings/{slug}", {"mode": "json"}),
-    "ashby": BoardProbe(
-        "https://api.ashbyhq.com/posting-api/job-board/{slug}",
-        {"includeCompensation": "true"},
-        needs_postings=True,
-    ),
-    "smartrecruiters": BoardProbe(
-        "https://api.smartrecruiters.com/v1/companies/{slug}/postings",
-        {"limit": 100, "offset": 0},
-        needs_postings=True,
-    ),
-    "workable": BoardProbe(
-        "https://apply.workable.com/api/v1/widget/accounts/{slug}", {"details": "true"}
-    ),
-}
-
-
-# Identifiers that say *which* company this is (a board slug guess does not).
-IDENTITY_KEYS = ("cik", "wikidata", "domain")
-_PROVIDES: dict[str, tuple[str, ...]] = {
-    "sec_tickers": ("cik",),
-    "wikidata_search": ("wikidata",),
-    "wikidata_check": ("wikidata",),
-}
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """One request resolution made and how it went.
-
-    ``identity``: the lookup could have told who the company is (SEC list, Wikidata), so
-    its failure leaves the company unidentified for a reason other than "not found".
-    """
-
-    name: str
-    label: str
-    answered: bool
-    cause: str | None = None
-    error: str | None = None
-    identity: bool = False
-    # the identifiers it would have given: once another lookup gave them, its failure
-    # changes nothing (Wikidata's CIK makes the SEC list's answer moot)
-    provides: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, JsonValue]:
-        out: dict[str, JsonValue] = {
-            "name": self.name,
-            "label": self.label,
-            "answered": self.answered,
-            "identity": self.identity,
-        }
-        if not self.answered:
-            out["cause"] = self.cause
-            out["error"] = self.error
-        return out
-
-
-@dataclass
-class Resolution:
-    """What resolution found. ``identifiers`` feed the collectors; ``candidates`` are
-    offered to the user when the name was ambiguous; ``negatives`` (``"lever:acme"``) are
-    boards that answered "no such board", to be cached as such; ``lookups`` say how each
-    request went."""
-
-    identifiers: dict[str, str]
-    candidates: list[dict[str, JsonValue]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    negatives: list[str] = field(default_factory=list)
-    lookups: list[Lookup] = field(default_factory=list)
-
-    @property
-    def identified(self) -> bool:
-        """We know which company this is (a CIK, a Wikidata item or a domain)."""
-        return any(self.identifiers.get(k) for k in IDENTITY_KEYS)
-
-    @property
-    def failed_lookups(self) -> list[Lookup]:
-        return [lookup for lookup in self.lookups if not lookup.answered]
-
-    @property
-    def open_failures(self) -> list[Lookup]:
-        """Failed identity lookups whose answer is still missing (not superseded)."""
-        return [
-            lookup
-            for lookup in self.failed_lookups
-            if lookup.identity and not any(self.identifiers.get(k) for k in lookup.provides)
-        ]
-
-    def settle(self) -> None:
-        """Mark identity lookups whose answer another lookup gave as not mattering."""
-        self.lookups = [
-            lookup
-            if lookup.answered or lookup in self.open_failures or not lookup.identity
-            else Lookup(
-                lookup.name, lookup.label, False, lookup.cause, lookup.error, False, lookup.provides
-            )
-            for lookup in self.lookups
-        ]
 
 
 def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, JsonValue]]]:
@@ -221,17 +106,6 @@ def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, 
     return None, found
 
 
-def _has_postings(text: str) -> bool:
-    """A board body that lists at least one posting (SmartRecruiters or Ashby shape)."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return False
-    if not isinstance(body, dict):
-        return False
-    return bool(body.get("totalFound")) or bool(body.get("jobs"))
-
-
 def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
@@ -241,15 +115,6 @@ def domain_of(url_or_host: str) -> str | None:
     text = url_or_host.strip().lower()
     host = urlsplit(text if "://" in text else f"http://{text}").hostname or ""
     return host.removeprefix("www.") or None
-
-
-def slug_guesses(name: str, domain: str | None) -> list[str]:
-    """Board tokens to try: the name squashed ("stripe"), hyphenated, the domain label."""
-    name = name.replace("'", "").replace("\u2019", "")  # "Shepherd's" -> "shepherds"
-    guesses = [slugify(name), normalize_name(name).replace(" ", "-").replace(".", "")]
-    if domain:
-        guesses.append(domain.split(".")[0])
-    return [g for g in dict.fromkeys(guesses) if g][:MAX_SLUGS]
 
 
 class _Resolver:
@@ -270,7 +135,7 @@ class _Resolver:
             await self.progress(ProgressReport(self.done, self.total, found, message))
 
     def failed(self, name: str, label: str, cause: str, error: str, *, identity: bool) -> None:
-        provides = _PROVIDES.get(name, ())
+        provides = PROVIDES.get(name, ())
         self.result.lookups.append(Lookup(name, label, False, cause, error, identity, provides))
         self.result.notes.append(f"{label}: {error}")
 
@@ -390,7 +255,7 @@ class _Resolver:
             self.result.lookups.append(Lookup(name, label, True))
             present = response.ok
             if present and probe.needs_postings:
-                present = _has_postings(response.text())
+                present = has_postings(response.text())
             if present:
                 self.result.identifiers.setdefault(provider, slug)
                 break

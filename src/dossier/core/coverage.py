@@ -16,8 +16,29 @@ from typing import Any, TypedDict
 
 from pydantic import JsonValue
 
+from dossier.core.coverage_words import (
+    DATA_TYPE_WORDS,
+    FAILED,
+    NONE_FOUND,
+    NOUNS,
+    SKIPPED_REASON,
+    STATE_WORDS,
+    count_words,
+    failed_words,
+)
 from dossier.core.types import DATA_TYPE_OF_KIND, DataType, FindingKind
 from dossier.core.words import join_words, plural
+
+__all__ = [
+    "DATA_TYPE_WORDS",
+    "FAILED",
+    "NONE_FOUND",
+    "NOUNS",
+    "SKIPPED_REASON",
+    "STATE_WORDS",
+    "count_words",
+    "failed_words",
+]
 
 
 class CoverageState(StrEnum):
@@ -46,73 +67,11 @@ class FailureCause(StrEnum):
     SKIPPED = "skipped"  # not a failure: the user stopped or skipped it (``errors.Stopped``)
 
 
-class SessionVerdict(StrEnum):
-    """How a finished research went (the session's and each workflow's ``status``)."""
-
-    COMPLETED = "completed"
-    PARTIAL = "partial"
-    FAILED = "failed"
-
-
-# The short words for each state, as the page (web/findings.js STATE_LABEL), the CLI and
-# the export show them.
-STATE_WORDS: dict[CoverageState, str] = {
-    CoverageState.FOUND: "found",
-    CoverageState.NONE_FOUND: "none found",
-    CoverageState.FAILED: "failed",
-    CoverageState.SKIPPED: "skipped",
-    CoverageState.NOT_RECORDED: "not recorded",
-    CoverageState.UNRESOLVED: "not identified",
-    CoverageState.NOT_APPLICABLE: "does not apply",
-}
-DATA_TYPE_WORDS: dict[str, str] = {
-    DataType.PROFILE: "Profile",
-    DataType.PEOPLE: "People",
-    DataType.JOBS: "Jobs",
-    DataType.FUNDING: "Funding & filings",
-    DataType.NEWS: "News",
-    DataType.TECH: "Tech stack",
-}
-
 # States in which a data type needs nothing more: the research answered it.
 SETTLED = frozenset({CoverageState.FOUND, CoverageState.NONE_FOUND, CoverageState.NOT_APPLICABLE})
 # When sources of one type did not answer for different reasons, the one said is the
 # first of these: the user's own choice, then what can be fixed by retrying, then replay.
 _UNANSWERED_ORDER = (CoverageState.SKIPPED, CoverageState.FAILED, CoverageState.NOT_RECORDED)
-
-NETWORK_HINT = (
-    "Cannot reach the internet from this machine: check the connection or proxy, "
-    "or try `make demo` for recorded data."
-)
-
-
-class SourceOutcome(TypedDict, total=False):
-    """What one collect step returns (a dict: it crosses the durable-step boundary).
-
-    ``status`` is how the step ended: ``completed``/``cached`` (the source answered),
-    ``failed`` (``cause`` says why) or ``skipped`` (steering). ``failures`` are inner
-    requests that failed while the source still answered (one 8-K of three unreadable).
-    """
-
-    name: str
-    data_types: list[str]
-    status: str
-    cause: str | None
-    error: str | None
-    note: str | None
-    failures: list[dict[str, str]]
-    found: int
-    found_by_type: dict[str, int]
-    found_by_kind: dict[str, int]
-    findings: list[dict[str, Any]]
-    negative: bool
-    identifiers: dict[str, str]
-    requests: int
-    duration_ms: int
-    saved_requests: int
-    saved_ms: int
-    skipped_at: str | None
-    age_s: float | None
 
 
 class Gap(TypedDict):
@@ -123,36 +82,6 @@ class Gap(TypedDict):
 
 
 ANSWERED = frozenset({"completed", "cached"})
-
-_NOUNS: dict[FindingKind, tuple[str, str]] = {
-    FindingKind.NEWS_ARTICLE: ("story", "stories"),
-    FindingKind.JOB_POSTING: ("open role", "open roles"),
-    FindingKind.FUNDING_ROUND: ("funding round", "funding rounds"),
-    FindingKind.FILING: ("SEC filing", "SEC filings"),
-    FindingKind.PERSON: ("person", "people"),
-    FindingKind.TECHNOLOGY: ("technology", "technologies"),
-    FindingKind.COMPANY_PROFILE: ("profile", "profiles"),
-}
-_NONE_FOUND: dict[str, str] = {
-    DataType.JOBS: "no open roles on {sources}",
-    DataType.NEWS: "no stories on {sources}",
-    DataType.FUNDING: "{sources} lists no funding rounds or filings",
-    DataType.PEOPLE: "no decision makers listed on {sources}",
-    DataType.TECH: "no technology recognised by {sources}",
-    DataType.PROFILE: "no profile on {sources}",
-}
-_FAILED: dict[FailureCause, str] = {
-    FailureCause.NETWORK: "could not reach {sources} (network)",
-    FailureCause.TIMEOUT: "{sources} did not answer in time",
-    FailureCause.HTTP: "{sources} answered with an error",
-    FailureCause.RATE_LIMITED: "{sources} rate-limited us",
-    FailureCause.GARBAGE: "{sources} answered something unreadable",
-    FailureCause.BLOCKED: "refused to fetch from {sources} (not a public address)",
-    FailureCause.INTERNAL: "internal error while reading {sources}",
-    FailureCause.NOT_RECORDED: "{sources} not in this demo's recordings",
-    FailureCause.SKIPPED: "{sources} stopped at your request",
-}
-SKIPPED_REASON = "skipped at your request"
 
 
 @dataclass(frozen=True)
@@ -223,7 +152,7 @@ def gap_state(outcome: Mapping[str, Any]) -> CoverageState | None:
 
 def source_state(outcome: Mapping[str, Any], data_type: str) -> CoverageState:
     """One source's state for one data type: found if it found any, else what happened."""
-    if _int(_obj(outcome.get("found_by_type")).get(data_type)):
+    if _int(obj(outcome.get("found_by_type")).get(data_type)):
         return CoverageState.FOUND
     return gap_state(outcome) or CoverageState.NONE_FOUND
 
@@ -231,14 +160,6 @@ def source_state(outcome: Mapping[str, Any], data_type: str) -> CoverageState:
 def answered_fully(outcome: Mapping[str, Any]) -> bool:
     """The source answered every request it made."""
     return gap_state(outcome) is None
-
-
-def failed_words(cause: FailureCause | str, labels: Sequence[str]) -> str:
-    try:
-        template = _FAILED[FailureCause(cause)]
-    except ValueError:
-        template = _FAILED[FailureCause.INTERNAL]
-    return template.format(sources=join_words(labels))
 
 
 def _cause_of_gap(outcome: Mapping[str, Any]) -> str:
@@ -261,13 +182,13 @@ def _gap_words(outcome: Mapping[str, Any], gap: CoverageState, label: str) -> st
 
 
 def _source_entry(outcome: Mapping[str, Any], data_type: str, label: str) -> dict[str, JsonValue]:
-    count = _int(_obj(outcome.get("found_by_type")).get(data_type))
+    count = _int(obj(outcome.get("found_by_type")).get(data_type))
     state = source_state(outcome, data_type)
     gap = gap_state(outcome)
     entry: dict[str, JsonValue] = {"state": state.value, "found": count}
     if state is CoverageState.NONE_FOUND:
         note = outcome.get("note")
-        entry["reason"] = str(note) if note else _NONE_FOUND[data_type].format(sources=label)
+        entry["reason"] = str(note) if note else NONE_FOUND[data_type].format(sources=label)
     elif gap is not None:
         entry["reason"] = _gap_words(outcome, gap, label)
         if state is CoverageState.FOUND:
@@ -299,14 +220,14 @@ def type_entry(
         source_gap = gap_state(outcome)
         if source_gap is not None:
             gaps_by_state.setdefault(source_gap, []).append(outcome)
-        summed += _int(_obj(outcome.get("found_by_type")).get(data_type))
-        for kind, n in _obj(outcome.get("found_by_kind")).items():
+        summed += _int(obj(outcome.get("found_by_type")).get(data_type))
+        for kind, n in obj(outcome.get("found_by_kind")).items():
             if _data_type_of(kind) == data_type:
                 by_kind[kind] = by_kind.get(kind, 0) + _int(n)
         for finding in outcome.get("findings") or []:
-            kind = str(_obj(finding).get("kind"))
+            kind = str(obj(finding).get("kind"))
             if _data_type_of(kind) == data_type:
-                ids_by_kind.setdefault(kind, set()).add(str(_obj(finding).get("id")))
+                ids_by_kind.setdefault(kind, set()).add(str(obj(finding).get("id")))
     if ids_by_kind:
         by_kind = {kind: len(ids) for kind, ids in ids_by_kind.items()}
     found = sum(by_kind.values()) if ids_by_kind else summed
@@ -320,7 +241,7 @@ def type_entry(
     clauses = [_clause(s, gaps_by_state[s], labels) for s in unanswered]
     if found:
         state = CoverageState.FOUND
-        reason = "; ".join([_count_words(by_kind) or plural(found, "finding"), *clauses])
+        reason = "; ".join([count_words(by_kind) or plural(found, "finding"), *clauses])
     elif unanswered:
         state = unanswered[0]
         reason = "; ".join(clauses)
@@ -329,9 +250,7 @@ def type_entry(
         notes = [str(o["note"]) for o in mine if o.get("note")]
         names = [labels.get(str(o.get("name")), str(o.get("name"))) for o in mine]
         reason = (
-            notes[0]
-            if len(notes) == 1
-            else _NONE_FOUND[data_type].format(sources=join_words(names))
+            notes[0] if len(notes) == 1 else NONE_FOUND[data_type].format(sources=join_words(names))
         )
     out.update(state=state.value, reason=reason, complete=not unanswered)
     return out
@@ -398,7 +317,7 @@ def live_coverage(
                 "data_types": types,
                 "status": "cached" if data.get("cached") else _STEP_OUTCOME[status],
                 "cause": data.get("cause"),
-                "found_by_type": _obj(data.get("coverage")),
+                "found_by_type": obj(data.get("coverage")),
                 "failures": [{"error": data["error"]}] if data.get("partial") else [],
             }
         )
@@ -416,105 +335,6 @@ def gap_of(value: object) -> Gap | None:
     return None
 
 
-def missing_of(coverage: Mapping[str, Any]) -> list[dict[str, JsonValue]]:
-    """What keeps the research from complete: ``[{data_type, state, reason, sources}]``.
-
-    A data type that is not settled is missing as a whole; a found one whose sources did
-    not all answer lists those sources (with their state and reason).
-    """
-    out: list[dict[str, JsonValue]] = []
-    for data_type, entry in coverage.items():
-        if not isinstance(entry, dict):
-            continue
-        state = _state(entry.get("state"))
-        sources = _obj(entry.get("sources"))
-        if state is not None and state not in SETTLED:
-            out.append(
-                {
-                    "data_type": data_type,
-                    "state": state.value,
-                    "reason": str(entry.get("reason") or ""),
-                    "sources": [
-                        n
-                        for n, s in sorted(sources.items())
-                        if _state(_obj(s).get("state")) is state
-                    ],
-                }
-            )
-            continue
-        for name, source in sorted(sources.items()):
-            src_state = _state(_obj(source).get("gap") or _obj(source).get("state"))
-            if src_state is not None and src_state not in SETTLED:
-                out.append(
-                    {
-                        "data_type": data_type,
-                        "state": src_state.value,
-                        "reason": str(_obj(source).get("reason") or ""),
-                        "sources": [name],
-                    }
-                )
-    return out
-
-
-def verdict(
-    coverage: Mapping[str, Any],
-    *,
-    answered: bool,
-    complete_sources: bool,
-) -> SessionVerdict:
-    """``completed`` only when every applicable source answered (and every data type is
-    settled); ``failed`` when nothing answered at all; else ``partial``."""
-    if not answered:
-        return SessionVerdict.FAILED
-    settled = all(
-        _state(_obj(e).get("state")) in SETTLED for e in coverage.values() if isinstance(e, dict)
-    )
-    return SessionVerdict.COMPLETED if settled and complete_sources else SessionVerdict.PARTIAL
-
-
-def hint_of(
-    status: SessionVerdict | str,
-    coverage: Mapping[str, Any],
-    causes: Iterable[str],
-    *,
-    account: str,
-    demo_accounts: Sequence[str] = (),
-) -> str | None:
-    """The next step for the user, when one is plain: offline, unidentified, not in the demo."""
-    seen = set(causes)
-    states = {_state(_obj(e).get("state")) for e in coverage.values()}
-    if status == SessionVerdict.FAILED and seen and seen <= {FailureCause.NETWORK.value}:
-        return NETWORK_HINT
-    if CoverageState.UNRESOLVED in states:
-        return f"Couldn't identify {account}: add its domain (e.g. example.com) and research again."
-    if CoverageState.NOT_RECORDED in states and CoverageState.FOUND not in states:
-        offer = f": try {join_words(list(demo_accounts), 'or')}" if demo_accounts else ""
-        return f"This demo has no recordings for {account}{offer}."
-    return None
-
-
-def causes_of(outcomes: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Every failure cause among outcomes (and their inner failures), sorted."""
-    seen: set[str] = set()
-    for outcome in outcomes:
-        if outcome.get("status") not in ANSWERED and outcome.get("status") != "skipped":
-            seen.add(str(outcome.get("cause") or FailureCause.INTERNAL))
-        for failure in outcome.get("failures") or []:
-            if isinstance(failure, dict):
-                seen.add(str(failure.get("cause") or FailureCause.INTERNAL))
-    return sorted(seen)
-
-
-def _count_words(by_kind: Mapping[str, int]) -> str:
-    parts = []
-    for kind in FindingKind:
-        n = by_kind.get(kind.value, 0)
-        if n:
-            one, many = _NOUNS[kind]
-            parts.append(plural(n, one, many))
-    return join_words(parts)
-
-
 def _data_type_of(kind: str) -> str:
     try:
         return DATA_TYPE_OF_KIND[FindingKind(kind)].value
@@ -524,17 +344,17 @@ def _data_type_of(kind: str) -> str:
 
 def state_of(entry: object) -> CoverageState | None:
     """The state of a coverage entry (None for anything else, e.g. an older format)."""
-    return _state(_obj(entry).get("state"))
+    return state_value(obj(entry).get("state"))
 
 
-def _state(value: object) -> CoverageState | None:
+def state_value(value: object) -> CoverageState | None:
     try:
         return CoverageState(str(value))
     except ValueError:
         return None
 
 
-def _obj(value: object) -> dict[str, Any]:
+def obj(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 

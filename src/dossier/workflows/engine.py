@@ -22,10 +22,11 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
 from dossier.collectors.replay import demo_accounts
-from dossier.core.coverage import SessionVerdict, build_coverage, gap_of
+from dossier.core.coverage import build_coverage, gap_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, workflow_id
 from dossier.core.types import Account, Finding, iso_ms
+from dossier.core.verdict import SessionVerdict
 from dossier.settings import Settings
 from dossier.workflows import runtime
 from dossier.workflows.cached import (
@@ -34,9 +35,9 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
+from dossier.workflows.outcome import DERIVED_LABEL, derived_outcome, workflow_summary
 from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
-from dossier.workflows.steps import DERIVED_LABEL, derived_outcome, workflow_summary
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,9 @@ from dbos import DBOS, SetWorkflowID
 
 from dossier.core.records import workflow_id
 from dossier.core.types import Account, Vendor
+from dossier.workflows.collect import collect
 from dossier.workflows.prepare import cache_check, plan_sources, resolve_account
-from dossier.workflows.steps import (
-    analyze,
-    cache_store,
-    collect,
-    finish_session,
-    vendor_summary,
-)
+from dossier.workflows.steps import analyze, cache_store, finish_session, vendor_summary
 
 SESSION_WORKFLOW = "dossier.research_session"
 VENDOR_CONTEXT = "dossier.vendor_context"

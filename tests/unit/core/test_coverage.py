@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dossier.core.coverage import (
-    NETWORK_HINT,
-    CoverageState,
-    Gap,
-    SessionVerdict,
-    build_coverage,
-    hint_of,
-    live_coverage,
-    missing_of,
-    type_entry,
-    verdict,
-)
+from dossier.core.coverage import CoverageState, Gap, build_coverage, live_coverage, type_entry
 from dossier.core.types import DataType
+from dossier.core.verdict import NETWORK_HINT, SessionVerdict, hint_of, missing_of, verdict
 
 LABELS = {"greenhouse": "Greenhouse", "lever": "Lever", "sec_edgar": "SEC EDGAR", "hn": "HN"}
 

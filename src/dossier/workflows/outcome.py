@@ -1,0 +1,88 @@
+"""A workflow's outcome: the coverage of what its sources answered, and its verdict.
+
+Pure helpers over the collect steps' outcomes (dicts: they cross the durable-step
+boundary), used by ``cache_store`` at the end of a run and by the engine when it renders
+a session from cache, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import JsonValue
+
+from dossier.core.coverage import ANSWERED, Gap, answered_fully, build_coverage
+from dossier.core.types import DataType, Finding
+from dossier.core.verdict import causes_of, hint_of, missing_of, verdict
+from dossier.workflows.cached import found_by_kind, found_by_type
+from dossier.workflows.plan import wanted_types
+
+Outcome = dict[str, Any]
+
+
+DERIVED_SOURCE = "job_posts"
+
+
+def derived_outcome(derived: list[Finding]) -> Outcome:
+    """Technologies named in job posts, as the answer of a source of their own (so the
+    tech coverage counts them like the findings the page shows)."""
+    return {
+        "name": DERIVED_SOURCE,
+        "data_types": [DataType.TECH.value] if derived else [],
+        "status": "completed",
+        "found": len(derived),
+        "found_by_type": found_by_type(derived),
+        "found_by_kind": found_by_kind(derived),
+        "findings": [f.model_dump(mode="json") for f in derived],
+    }
+
+
+DERIVED_LABEL = {DERIVED_SOURCE: "their job posts"}
+
+
+def coverage_of(
+    workflow: str, outcomes: list[Outcome], uncovered: dict[str, Gap], labels: dict[str, str]
+) -> dict[str, JsonValue]:
+    """The workflow's coverage (``labels``: the collectors' names for people)."""
+    return build_coverage(wanted_types(workflow), outcomes, uncovered, {**labels, **DERIVED_LABEL})
+
+
+def workflow_summary(
+    workflow: str,
+    coverage: dict[str, JsonValue],
+    outcomes: list[Outcome],
+    lookups: dict[str, Any],
+    *,
+    account: str,
+    demo_accounts: list[str],
+) -> dict[str, JsonValue]:
+    """The ``workflow.completed`` payload: how it went, in the coverage vocabulary."""
+    asked = [o for o in outcomes if o.get("name") != DERIVED_SOURCE]
+    # Nothing to ask (no vendor configured) is not a failure to reach anything.
+    nothing_asked = not asked and not lookups.get("answered") and not lookups.get("failed")
+    answered = (
+        nothing_asked
+        or bool(lookups.get("answered"))
+        or any(o.get("status") in ANSWERED for o in asked)
+    )
+    complete = all(answered_fully(o) for o in outcomes) and not lookups.get("failed")
+    status = verdict(coverage, answered=answered, complete_sources=complete)
+    causes = sorted({*causes_of(outcomes), *(lookups.get("causes") or [])})
+    found = {
+        str(f.get("id")) for o in outcomes for f in o.get("findings", []) if isinstance(f, dict)
+    }
+    return {
+        "verdict": status.value,
+        "found": len(found),
+        "coverage": coverage,
+        "missing": list[JsonValue](missing_of(coverage)),
+        "hint": hint_of(status, coverage, causes, account=account, demo_accounts=demo_accounts),
+        "causes": list[JsonValue](causes),
+        "cached": bool(outcomes) and all(o.get("status") == "cached" for o in outcomes),
+        "cache_hits": sum(1 for o in outcomes if o.get("status") == "cached"),
+        "requests": sum(int(o.get("requests", 0)) for o in outcomes),
+        "saved_requests": sum(int(o.get("saved_requests", 0)) for o in outcomes),
+        "saved_ms": sum(int(o.get("saved_ms", 0)) for o in outcomes),
+        "failed": [str(o["name"]) for o in outcomes if o.get("status") == "failed"],
+        "skipped": [str(o["name"]) for o in outcomes if o.get("status") == "skipped"],
+    }
