@@ -30,16 +30,23 @@ async def snapshot(live: httpx.AsyncClient, session_id: str) -> dict[str, Any]:
     return body
 
 
-async def wait_for_step(live: httpx.AsyncClient, session_id: str, step: str) -> None:
-    """Until the customer workflow's ``step`` is running (collectors start after resolution)."""
+async def wait_for_step(
+    live: httpx.AsyncClient, session_id: str, step: str | None, status: str = "running"
+) -> None:
+    """Until the customer workflow's ``step`` has ``status`` (``step=None``: until any
+    collect step exists; collectors start after resolution)."""
     async with asyncio.timeout(30):
         while True:
-            steps = (await snapshot(live, session_id))["workflows"].get("customer_intelligence")
-            if steps and any(
-                s["name"] == step and s["status"] == "running" for s in steps["steps"]
+            flows = (await snapshot(live, session_id))["workflows"]
+            steps = flows.get("customer_intelligence", {}).get("steps", [])
+            if any(
+                s["name"].startswith("collect.")
+                if step is None
+                else (s["name"] == step and s["status"] == status)
+                for s in steps
             ):
                 return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
 
 
 def collect_ends(events: list[SSEEvent]) -> dict[str, SSEEvent]:
@@ -120,14 +127,7 @@ async def test_skip_after_the_data_is_in_says_there_is_nothing_to_skip(
     live: httpx.AsyncClient,
 ) -> None:
     session_id = await open_session(live)
-    async with asyncio.timeout(30):
-        while True:
-            flows = (await snapshot(live, session_id))["workflows"]
-            steps = flows.get("customer_intelligence", {}).get("steps", [])
-            ends = {s["name"]: s["status"] for s in steps}
-            if ends.get("collect.greenhouse") == "completed":
-                break
-            await asyncio.sleep(0.05)
+    await wait_for_step(live, session_id, "collect.greenhouse", "completed")
     response = await live.post(
         f"/api/sessions/{session_id}/steer", json={"action": "skip", "target": "greenhouse"}
     )
@@ -148,13 +148,7 @@ class TestFocus:
         self, live: httpx.AsyncClient
     ) -> None:
         session_id = await open_session(live)
-        async with asyncio.timeout(30):
-            while True:
-                flows = (await snapshot(live, session_id))["workflows"]
-                steps = flows.get("customer_intelligence", {}).get("steps", [])
-                if any(s["name"].startswith("collect.") for s in steps):
-                    break
-                await asyncio.sleep(0.02)
+        await wait_for_step(live, session_id, None)
         response = await live.post(
             f"/api/sessions/{session_id}/steer", json={"action": "focus", "target": "jobs"}
         )

@@ -23,6 +23,7 @@ from dossier.core.coverage import STATE_WORDS
 from dossier.core.events import Event, EventType
 from dossier.core.snapshot import SnapshotBuilder, StepState, WorkflowState
 from dossier.core.states import StepStatus, WorkflowStatus
+from dossier.core.words import age_words
 
 _STEP_ICON = {
     StepStatus.PENDING: ("·", "dim"),
@@ -265,7 +266,7 @@ class ResearchProgress:
         head = Text(f"Research {status}: ", style=f"bold {_STATUS_STYLE.get(status, '')}")
         head.append(account, style="bold")
         if done.get("cached"):
-            age = age_words(done.get("cached_at"))
+            age = age_of(done.get("cached_at"))
             head.append(f"  from cache{f', {age} old' if age else ''}", style="blue")
         else:
             head.append(f"  in {_seconds(done.get('duration_ms'))}", style="dim")
@@ -336,7 +337,7 @@ def _next_steps(done: dict[str, Any], account: str) -> list[RenderableType]:
     return out
 
 
-def age_words(iso: object) -> str:
+def age_of(iso: object) -> str:
     """How long ago an ISO time was ("3 h"), or "" when unknown."""
     if not isinstance(iso, str):
         return ""
@@ -344,14 +345,7 @@ def age_words(iso: object) -> str:
         when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return ""
-    seconds = max(0.0, (datetime.now(UTC) - when).total_seconds())
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h"
-    return f"{round(seconds / 86400)} d"
+    return age_words(max(0.0, (datetime.now(UTC) - when).total_seconds()))
 
 
 def _workflow_style(workflow: WorkflowState) -> tuple[str, str]:

@@ -16,3 +16,14 @@ def join_words(items: Sequence[str], conjunction: str = "and") -> str:
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def age_words(age_s: float) -> str:
+    """How old something is, roughly: ``"40 s"``, ``"12 min"``, ``"3 h"``, ``"2 d"``."""
+    if age_s < 90:
+        return f"{max(1, round(age_s))} s"
+    if age_s < 90 * 60:
+        return f"{round(age_s / 60)} min"
+    if age_s < 36 * 3600:
+        return f"{round(age_s / 3600)} h"
+    return f"{round(age_s / 86400)} d"

@@ -15,6 +15,7 @@ from dossier.cache.store import Freshness, Hit, ResearchCache, findings_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import Collector
 from dossier.core.types import Account, Finding, Vendor
+from dossier.core.words import age_words
 from dossier.workflows.reporter import finding_dedup
 
 
@@ -92,7 +93,7 @@ def cached_source_events(
             "saved_requests": saved_requests,
             "saved_ms": saved_ms,
             "state": "found" if findings else "none_found",
-            "message": f"from cache, {_age_words(hit.age_s)} old",
+            "message": f"from cache, {age_words(hit.age_s)} old",
         }
         events.append(
             NewEvent(
@@ -118,16 +119,6 @@ def cached_source_events(
         "saved_ms": saved_ms if isinstance(saved_ms, int) else 0,
     }
     return events, outcome
-
-
-def _age_words(age_s: float) -> str:
-    if age_s < 90:
-        return f"{max(1, round(age_s))} s"
-    if age_s < 90 * 60:
-        return f"{round(age_s / 60)} min"
-    if age_s < 36 * 3600:
-        return f"{round(age_s / 3600)} h"
-    return f"{round(age_s / 86400)} d"
 
 
 def cached_analysis_events(workflow: str, analysis: dict[str, Any]) -> list[NewEvent]:

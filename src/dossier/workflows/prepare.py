@@ -106,41 +106,34 @@ def _plan_events(workflow: str, plan: Plan) -> list[NewEvent]:
         "duration_ms": 0,
         "found": 0,
     }
-    return [
-        NewEvent(
-            type=EventType.STEP_STARTED,
-            data={"message": "planning"},
-            workflow=workflow,
-            step="plan",
-            dedup=f"{workflow}:plan:started",
-        ),
-        NewEvent(
-            type=EventType.STEP_COMPLETED,
-            data=data,
-            workflow=workflow,
-            step="plan",
-            dedup=f"{workflow}:plan:end",
-        ),
-    ]
+    return instant_step(workflow, "plan", {"message": "planning"}, data)
 
 
 def _resolution_events(workflow: str, resolution: dict[str, JsonValue]) -> list[NewEvent]:
     """A cached resolution shown as a completed, cached ``resolve`` step."""
     data: dict[str, JsonValue] = {"cached": True, "duration_ms": 0, "found": 0, **resolution}
+    return instant_step(workflow, "resolve", {"message": "from cache", "cached": True}, data)
+
+
+def instant_step(
+    workflow: str, step: str, started: dict[str, JsonValue], ended: dict[str, JsonValue]
+) -> list[NewEvent]:
+    """A step that is over as it starts (planned, served from cache): its two events, with
+    the dedup keys the reporter uses, so a re-run says nothing twice."""
     return [
         NewEvent(
             type=EventType.STEP_STARTED,
-            data={"message": "from cache", "cached": True},
+            data=started,
             workflow=workflow,
-            step="resolve",
-            dedup=f"{workflow}:resolve:started",
+            step=step,
+            dedup=f"{workflow}:{step}:started",
         ),
         NewEvent(
             type=EventType.STEP_COMPLETED,
-            data=data,
+            data=ended,
             workflow=workflow,
-            step="resolve",
-            dedup=f"{workflow}:resolve:end",
+            step=step,
+            dedup=f"{workflow}:{step}:end",
         ),
     ]
 

@@ -56,6 +56,19 @@ def boards_absent(slug: str) -> Extra:
     }
 
 
+def no_board_anywhere(*slugs: str) -> Extra:
+    """Every provider, Greenhouse too, answering "no such board" for each slug."""
+    extra: Extra = {}
+    for slug in slugs:
+        extra |= boards_absent(slug)
+        extra[f"https://boards-api.greenhouse.io/v1/boards/{slug}/jobs?content=true"] = (
+            404,
+            {},
+            b"",
+        )
+    return extra
+
+
 async def run(
     settings: Settings, account: dict[str, object], extra: Extra | None = None
 ) -> tuple[Resolution, ReplayTransport, list[ProgressReport]]:
@@ -270,13 +283,7 @@ async def test_a_ticker_typed_as_the_name_resolves_but_a_lookalike_name_does_not
 async def test_no_wikidata_hits_is_said(settings: Settings) -> None:
     name = "zzqx no such company zzqx"
     slug = "zzqxnosuchcompanyzzqx"
-    extra = boards_absent(slug) | boards_absent("zzqx-no-such-company-zzqx")
-    for guess in (slug, "zzqx-no-such-company-zzqx"):
-        extra[f"https://boards-api.greenhouse.io/v1/boards/{guess}/jobs?content=true"] = (
-            404,
-            {},
-            b"",
-        )
+    extra = no_board_anywhere(slug, "zzqx-no-such-company-zzqx")
     extra["https://www.sec.gov/files/company_tickers.json"] = UNTRIMMED_TICKERS
     result, _, _ = await run(settings, {"name": name}, extra)
     assert set(result.identifiers) == {"name", "account_key"}
@@ -336,13 +343,7 @@ async def test_a_failing_probe_leaves_its_slug_to_the_collector_when_no_board_is
     settings: Settings,
 ) -> None:
     slug = "zzqxnosuchcompanyzzqx"
-    extra = boards_absent(slug) | boards_absent("zzqx-no-such-company-zzqx")
-    for guess in (slug, "zzqx-no-such-company-zzqx"):
-        extra[f"https://boards-api.greenhouse.io/v1/boards/{guess}/jobs?content=true"] = (
-            404,
-            {},
-            b"",
-        )
+    extra = no_board_anywhere(slug, "zzqx-no-such-company-zzqx")
     extra[f"https://api.lever.co/v0/postings/{slug}?mode=json"] = (503, {}, b"")
     result, _, _ = await run(settings, {"name": "zzqx no such company zzqx"}, extra)
     assert result.identifiers["lever"] == slug  # its collector will try it and say why
