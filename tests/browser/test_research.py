@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.async_api import Page, expect
 
@@ -67,7 +69,9 @@ async def test_a_research_streams_findings_analysis_and_ends_with_complete_timel
     failed = customer.locator('[data-step="collect.techstack"]')
     await expect(failed).to_have_attribute("data-status", "not_recorded")
     await expect(failed.locator(".step-state")).to_have_text("Not recorded")
-    await expect(failed.locator(".step-error")).to_contain_text("replay has no recording")
+    note = failed.locator(".step-note")
+    await expect(note).to_have_text("Not in this demo's recordings.")
+    await expect(note).to_have_attribute("title", re.compile("replay has no recording for GET"))
     steps = final["workflows"]["customer_intelligence"]["steps"]
     await expect(customer.locator(".step")).to_have_count(len(steps))
     assert await page.locator('.step[data-status="running"]').count() == 0

@@ -190,7 +190,8 @@ function detail(step, status, live, model) {
     return el("p", { class: "step-note note-error" }, "Failed: ", el("span", { class: "step-error", text: step.error || "unknown error" }));
   }
   if (status === "not_recorded") {
-    return el("p", { class: "step-note note-muted" }, "Not in this demo's recordings: ", el("span", { class: "step-error", text: step.error || "" }));
+    // the request it needed is a developer's detail: on hover, not in the seller's way
+    return el("p", { class: "step-note note-muted", title: step.error || "" }, "Not in this demo's recordings.");
   }
   if (status === "partial") {
     return el("p", { class: "step-note note-warn" }, "Partly: ", el("span", { class: "step-error", text: step.error || "some requests failed" }));

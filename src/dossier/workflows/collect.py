@@ -18,7 +18,7 @@ from pydantic import JsonValue
 
 from dossier import metrics
 from dossier.collectors.scope import RequestScope, request_scope
-from dossier.core.coverage import FailureCause, cause_of
+from dossier.core.coverage import FailureCause, cause_of, count_words
 from dossier.core.events import EventType
 from dossier.core.ports import CollectContext, Collector, CollectResult
 from dossier.core.types import Finding
@@ -153,8 +153,7 @@ async def collect(
 def _summary(findings: list[Finding], result: CollectResult | None) -> str:
     """What a finished collect step shows: its count, or why it has none."""
     if findings:
-        counts = found_by_kind(findings)
-        return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
+        return count_words(found_by_kind(findings))
     if result is not None and result.notes:
         return result.notes[0]
     return "nothing found"
