@@ -60,7 +60,7 @@ async def test_a_demo_run_shows_the_banner_marks_samples_and_unrecorded_data(
     await research(page, "Stripe")
     banner = page.locator('[data-role="demo-banner"]')
     await expect(banner).to_be_visible()
-    await expect(banner).to_contain_text("Demo: answers come from recorded responses")
+    await expect(banner).to_contain_text("Demo: recorded responses (2026-03 to 2026-09)")
     await expect(banner).to_contain_text("Stripe, NVIDIA")
     assert await wait_finished(page) == "partial"
     await expect(page.locator('[data-role="session-status"]')).to_have_text("Partial")

@@ -242,6 +242,37 @@ async def test_a_token_protected_server_needs_the_token(
         assert right.exit_code == 0 and "Patrick Collison" in right.stdout
 
 
+def test_verbose_prints_every_retry() -> None:
+    progress = ResearchProgress(verbose=True)
+    data = {"attempt": 2, "error": "timeout", "next_in_s": 1.0}
+    event = Event.build(
+        1,
+        "s_1",
+        NewEvent("step.retrying", data, workflow="customer_intelligence", step="collect.hn"),
+    )
+    assert [line.plain for line in progress.apply(event)] == [
+        "  ↻ customer_intelligence · collect.hn  retrying (attempt 2): timeout, next in 1.0 s"
+    ]
+
+
+def test_usage_reads_plainly_and_suggests_only_real_options() -> None:
+    help_text = invoke("research", "--help").stdout
+    assert help_text.startswith("Usage: dossier research [OPTIONS] NAME\n")
+    typo = invoke("research", "Stripe", "--refrsh")
+    assert typo.exit_code == 2
+    assert "No such option: --refrsh. Did you mean --refresh?" in typo.output
+    elsewhere = invoke("research", "Stripe", "--fromat", "md")
+    assert "--format is an option of `dossier export`" in elsewhere.output
+    assert "--domain" not in elsewhere.output
+
+
+def test_an_empty_name_is_said_in_plain_words() -> None:
+    result = invoke("research", "   ")
+    assert result.exit_code == 2
+    assert result.stderr == "error: the company name is empty: e.g. dossier research Stripe\n"
+    assert "String should have" not in result.output
+
+
 # -- exit status from the research's status
 
 
@@ -259,12 +290,23 @@ async def test_a_complete_research_exits_0(tmp_path: Path) -> None:
 
 
 async def test_an_offline_research_exits_1_and_says_so(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", sources="live", http_retries=0)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        sources="live",
+        http_retries=2,
+        http_backoff_s=0.01,
+    )
     offline = Overrides(source_transport=OfflineTransport())
     async with running_server(create_app(settings, offline)) as url:
         result = await invoke_async("research", "Stripe", "--server", url, "--no-chat")
     assert result.exit_code == 1, result.output
     out = result.stdout
+    # every source was tried three times: still one line per source (its failure), and the
+    # whole run fits a screen (it was 40-odd retry lines)
+    for source in ("greenhouse", "lever", "ashby", "smartrecruiters", "workable", "hn", "gdelt"):
+        assert len(re.findall(rf"collect\.{source}\b", out)) == 1, (source, out)
+    assert "retrying" not in out and len(out.splitlines()) <= 45, out
     assert "Research failed: Stripe" in out
     assert "! Cannot reach the internet from this machine" in out
     assert re.search(r"jobs\s+failed\s+could not reach Greenhouse", out)
@@ -325,12 +367,12 @@ def test_the_live_view_shows_each_step_state() -> None:
     screen = console.export_text()
     assert re.search(r"cache_check\s+cached", screen)
     assert re.search(r"resolve\s+3/8\s+1 found\s+~2 s", screen)
-    assert re.search(r"collect\.hn .*retrying \(attempt 2\)", screen)
+    # one line per retrying source, with its attempt and countdown (and why)
+    assert re.search(r"collect\.hn .*retrying \(attempt 2(, next in 1 s)?\) timeout", screen)
     assert re.search(r"✗\s+collect\.rss .*no feed", screen)
     assert re.search(r"⤼\s+collect\.greenhouse .*skipped on request", screen)
     assert "findings  1 news_article" in screen
-    assert notes == [
-        "  ↻ customer_intelligence · collect.hn  retrying (attempt 2): timeout, next in 1.0 s",
+    assert notes == [  # retries are not printed one by one (only with --verbose)
         "  ✗ customer_intelligence · collect.rss  failed: no feed",
         "  ⤼ customer_intelligence · collect.greenhouse  skipped: skipped on request",
         "  + news_article  Launch  (hn)",

@@ -8,6 +8,7 @@ from dossier.cli.ask import ask
 from dossier.cli.export import export
 from dossier.cli.research import research
 from dossier.cli.serve import serve, worker
+from dossier.cli.usage import command_settings
 
 app = typer.Typer(
     name="dossier",
@@ -26,11 +27,11 @@ app = typer.Typer(
         "\b\nDemo data without network: DOSSIER_SOURCES=replay (try Stripe)."
     ),
 )
-app.command(rich_help_panel="Research")(research)
-app.command(rich_help_panel="Research")(ask)
-app.command(rich_help_panel="Research")(export)
-app.command(rich_help_panel="Server")(serve)
-app.command(rich_help_panel="Server")(worker)
+app.command(rich_help_panel="Research", **command_settings())(research)
+app.command(rich_help_panel="Research", **command_settings())(ask)
+app.command(rich_help_panel="Research", **command_settings())(export)
+app.command(rich_help_panel="Server", **command_settings())(serve)
+app.command(rich_help_panel="Server", **command_settings())(worker)
 
 
 @app.callback()

@@ -76,10 +76,13 @@ def _seconds(ms: Any) -> str:
 class ResearchProgress:
     """Folds events (in seq order) and renders them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, verbose: bool = False) -> None:
         self.state = SnapshotBuilder("")
         self.analysis: dict[str, CitedText] = {}
         self._spinner = Spinner("dots", style="cyan")
+        # every retry as its own line (offline, dozens of them): only when asked for; the
+        # live table shows one line per source with the attempt and a countdown instead
+        self._verbose = verbose
 
     @property
     def finished(self) -> bool:
@@ -124,7 +127,7 @@ class ResearchProgress:
                 text = f"not in this demo's recordings: {data.get('error') or ''}"
                 return [_note("○", "magenta", where, text)]
             return [_note("✗", "red", where, f"failed: {data.get('error') or 'error'}")]
-        elif kind == EventType.STEP_RETRYING:
+        elif kind == EventType.STEP_RETRYING and self._verbose:
             wait = _num(data.get("next_in_s"))
             text = f"retrying (attempt {data.get('attempt', '?')}): {data.get('error', '')}"
             return [_note("↻", "yellow", where, text + (f", next in {wait:.1f} s" if wait else ""))]
@@ -246,7 +249,10 @@ class ResearchProgress:
         if step.status in (StepStatus.FAILED, StepStatus.SKIPPED):
             message = Text(str(data.get("error") or step.status.value), style="red dim")
         elif step.status is StepStatus.RETRYING:
-            message = Text(f"retrying (attempt {data.get('attempt', '?')})", style="yellow")
+            message = Text(f"retrying (attempt {data.get('attempt', '?')}", style="yellow")
+            left = _countdown(data.get("next_in_s"), step.last_beat_at)
+            message.append(f", next in {left:.0f} s)" if left >= 1 else ")", style="yellow")
+            message.append(f" {data.get('error') or ''}", style="dim")
         else:
             message = Text(str(data.get("message") or ""), style="dim")
         return (
@@ -346,6 +352,18 @@ def age_of(iso: object) -> str:
     except ValueError:
         return ""
     return age_words(max(0.0, (datetime.now(UTC) - when).total_seconds()))
+
+
+def _countdown(next_in_s: object, since: str | None) -> float:
+    """Seconds until the next try of a retrying step (0 when unknown or due)."""
+    wait = _num(next_in_s)
+    if wait is None or since is None:
+        return 0.0
+    try:
+        at = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return max(0.0, wait - (datetime.now(UTC) - at).total_seconds())
 
 
 def _workflow_style(workflow: WorkflowState) -> tuple[str, str]:

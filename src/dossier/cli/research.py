@@ -25,10 +25,12 @@ from dossier.cli.chat import Chat
 from dossier.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     OutputClosed,
     TokenOption,
     api_token,
     exit_of,
+    fail,
     load_settings,
     run,
     server_url,
@@ -72,6 +74,9 @@ def research(
     refresh: bool = typer.Option(
         False, "--refresh", help="Ignore cached results and collect everything again."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Print every retry of every source as it happens."
+    ),
 ) -> None:
     """Research an account live; ask questions while it runs.
 
@@ -86,9 +91,11 @@ def research(
     Exit status: 0 completed, 3 partial (some data is missing; the report says why),
     1 failed or cancelled, 2 usage error.
     """
+    if not name.strip():
+        fail("the company name is empty: e.g. dossier research Stripe", EXIT_USAGE)
     state = _Run(server=server_url(server) if server else None)
     try:
-        run(_research(state, name, domain, json_output, not no_chat, token, refresh))
+        run(_research(state, name, domain, json_output, not no_chat, token, refresh, verbose))
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except typer.Exit as exit_:
@@ -105,6 +112,7 @@ async def _research(
     chat: bool,
     token: str | None,
     refresh: bool,
+    verbose: bool = False,
 ) -> int:
     async with _client(state, token) as client:
         opened = await client.create_session(name, domain, refresh=refresh)
@@ -115,7 +123,7 @@ async def _research(
             snapshot = await client.snapshot(session_id)
             typer.echo(json.dumps(snapshot, indent=2, ensure_ascii=False))
             return exit_of(snapshot.get("status"))
-        screen = _Screen(client, state, name, opened, chat=chat)
+        screen = _Screen(client, state, name, opened, chat=chat, verbose=verbose)
         return await screen.run()
 
 
@@ -139,7 +147,14 @@ class _Screen:
     """The live view (or plain lines when output is not a terminal) plus the chat."""
 
     def __init__(
-        self, client: Client, state: _Run, account: str, opened: dict[str, object], *, chat: bool
+        self,
+        client: Client,
+        state: _Run,
+        account: str,
+        opened: dict[str, object],
+        *,
+        chat: bool,
+        verbose: bool = False,
     ) -> None:
         self.client = client
         self.state = state
@@ -147,7 +162,7 @@ class _Screen:
         self.opened = opened
         self.console = stdout_console()
         self.live_view = self.console.is_terminal and not self.console.is_dumb_terminal
-        self.progress = ResearchProgress()
+        self.progress = ResearchProgress(verbose=verbose)
         self.session_id = str(opened["session_id"])
         self.live: Live | None = None
         self.chat = (

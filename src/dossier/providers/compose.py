@@ -381,7 +381,9 @@ def _nothing(intent: str, request: QuestionRequest) -> Sentence:
     if note.state is CoverageState.NONE_FOUND:
         return Sentence(f"{nothing}: {why}.")
     if note.state is CoverageState.FAILED:
-        return Sentence(f"{nothing} known: {why}.")
+        # not "none": nobody could say (a seller should retry, not conclude)
+        topic = DATA_TYPE_TEXT.get(primary[0].value, primary[0].value) if primary else "this"
+        return Sentence(f"{topic[:1].upper() + topic[1:]} unknown: {why}.")
     if note.state is CoverageState.SKIPPED:
         return Sentence(f"{nothing}: skipped at your request.")
     return Sentence(f"{nothing}: {why}.")

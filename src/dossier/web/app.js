@@ -29,6 +29,7 @@ function init() {
     research(form);
   });
   $('[data-role="refresh"]').addEventListener("click", () => refresh());
+  setupAskJump();
   $('[data-role="domain-form"]').addEventListener("submit", (e) => {
     e.preventDefault();
     researchWithDomain(e.target.elements.domain.value.trim());
@@ -89,6 +90,28 @@ async function researchWithDomain(domain) {
   await open(name, domain, true);
 }
 
+// On a narrow screen the chat sits below the steps: while the research runs, a button in
+// the corner reaches it (shown only while the question box is out of view).
+let chatInView = true;
+
+function setupAskJump() {
+  const jump = $('[data-role="ask-jump"]');
+  const box = $('[data-role="chat-form"]');
+  new IntersectionObserver((entries) => {
+    chatInView = entries.some((e) => e.isIntersecting);
+    updateAskJump();
+  }).observe(box);
+  jump.addEventListener("click", () => {
+    box.scrollIntoView({ behavior: "smooth", block: "center" });
+    $('[data-role="chat-input"]').focus({ preventScroll: true });
+  });
+}
+
+function updateAskJump() {
+  const running = Boolean(current && current.model.running);
+  $('[data-role="ask-jump"]').hidden = chatInView || !running || $("#session").hidden;
+}
+
 async function showDemoBanner() {
   let info;
   try {
@@ -102,9 +125,10 @@ async function showDemoBanner() {
     return;
   }
   const { accounts = [], recorded_from: from, recorded_to: to } = info.demo;
-  const when = from && to ? ` from ${from} to ${to}` : to ? ` up to ${to}` : "";
-  const who = accounts.length ? ` Recorded accounts: ${accounts.join(", ")}.` : "";
-  banner.textContent = `Demo: answers come from recorded responses${when}, not live sources. Anything not recorded is shown as "not recorded"; invented sample data is marked "sample".${who}`;
+  const when = from && to ? ` (${from} to ${to})` : to ? ` (up to ${to})` : "";
+  const who = accounts.length ? ` Try ${accounts.join(", ")}.` : "";
+  banner.textContent = `Demo: recorded responses${when}, not live sources.${who}`;
+  banner.title = 'What a recording lacks is shown as "not recorded"; invented sample data is marked "sample data".';
   banner.hidden = false;
 }
 
@@ -168,6 +192,7 @@ function refreshTokenState() {
 
 async function showWelcome() {
   teardown();
+  updateAskJump();
   $("#welcome").hidden = false;
   $("#session").hidden = true;
   document.title = "dossier";
@@ -317,6 +342,7 @@ function renderHeader(model) {
   $('[data-role="chat-title"]').textContent = model.running ? "Ask while it runs" : "Ask about this account";
   renderHint(model);
   setStreamState(...streamState);
+  updateAskJump();
   const errors = model.errors.map((e) => e.message || e.error).filter(Boolean);
   setSessionError(errors.length ? `Server error: ${errors[errors.length - 1]}` : "");
 }

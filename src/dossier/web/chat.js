@@ -62,7 +62,22 @@ export class ChatPanel {
     for (const button of root.querySelectorAll("[data-steer]")) {
       button.onclick = () => this.steer(button.dataset.steer);
     }
+    // The newest answer stays in view while the reader is at the bottom; once they scroll
+    // up to read, new text does not move the page under them: a pill offers the way down.
+    this.scroller = this.log.parentElement;
+    this.stick = true;
+    this.newAnswer = root.querySelector('[data-role="new-answer"]');
+    this.newAnswer.onclick = () => this.scrollToEnd(true);
+    this.scroller.onscroll = () => {
+      this.stick = this.atBottom();
+      if (this.stick) this.newAnswer.hidden = true;
+    };
     this.render();
+  }
+
+  atBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 24;
   }
 
   ask(text) {
@@ -244,12 +259,19 @@ export class ChatPanel {
   renderSuggestions() {
     replaceChildren(this.suggestionsEl, this.model.suggestions.map((text) =>
       el("button", { type: "button", class: "chip", text, on: { click: () => this.ask(text) } })));
+    // the chips share the card's height with the conversation: re-pin its bottom
+    this.scrollToEnd(false);
   }
 
+  /** Keep the newest answer in view (``force``: the user just asked, or asked to). */
   scrollToEnd(force) {
-    const log = this.log.parentElement;
-    const near = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
-    if (force || near) log.scrollTop = log.scrollHeight;
+    if (force) this.stick = true;
+    if (this.stick) {
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.newAnswer.hidden = true;
+    } else if (!this.atBottom()) {
+      this.newAnswer.hidden = false;
+    }
   }
 }
 

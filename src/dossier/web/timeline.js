@@ -55,7 +55,6 @@ export function renderTimelines(root, model) {
             dataset: { role: "wf-toggle" },
             hidden: true,
             attrs: { "aria-expanded": "false" },
-            on: { click: () => toggle(kind, root, model) },
           })),
       );
       root.append(card);
@@ -64,19 +63,42 @@ export function renderTimelines(root, model) {
   }
 }
 
-// Workflows whose finished steps the user chose to see (they fold away once it ends, so the
-// briefing moves up; failures and skips stay in view).
-const expanded = new Set();
+// The user's choice per workflow: true (every step), false (folded), absent (the default:
+// while running, a long list -- or any list on a narrow screen -- is one summary line, so
+// the chat stays within reach; once finished, clean successes fold away and failures,
+// partial and not-recorded steps stay in view).
+const opened = new Map();
+const LONG_LIST = 6;
+const NARROW = window.matchMedia("(max-width: 1100px)");
 
-/** A new session on screen starts with its finished steps folded again. */
+/** A new session on screen starts with its timelines folded again. */
 export function resetTimelines() {
-  expanded.clear();
+  opened.clear();
 }
 
-function toggle(kind, root, model) {
-  if (expanded.has(kind)) expanded.delete(kind);
-  else expanded.add(kind);
+function toggle(kind, showing, root, model) {
+  opened.set(kind, !showing);
   renderTimelines(root, model);
+}
+
+/** "3 of 8 sources answered · 2 retrying · 1 failed", or what comes before the sources. */
+export function progressWords(steps) {
+  const sources = steps.filter((step) => step.name.startsWith("collect."));
+  if (!sources.length) {
+    const resolve = steps.find((step) => step.name === "resolve");
+    return resolve && resolve.status !== "completed" ? resolve.message || "identifying the company" : "planning the sources";
+  }
+  const count = (...states) => sources.filter((step) => states.includes(stepStatus(step))).length;
+  const parts = [`${count("completed", "partial")} of ${plural(sources.length, "source")} answered`];
+  const retrying = count("retrying");
+  const failed = count("failed");
+  const unrecorded = count("not_recorded");
+  const skipped = count("skipped");
+  if (retrying) parts.push(`${retrying} retrying`);
+  if (failed) parts.push(`${failed} failed`);
+  if (unrecorded) parts.push(`${unrecorded} not recorded`);
+  if (skipped) parts.push(`${skipped} skipped`);
+  return parts.join(" · ");
 }
 
 function renderWorkflow(card, wf, model) {
@@ -92,28 +114,38 @@ function renderWorkflow(card, wf, model) {
 
   const list = card.querySelector(".steps");
   const finished = ["completed", "failed", "cancelled"].includes(wf.status);
-  const folded = finished && !expanded.has(wf.kind);
-  // Only clean successes fold away: failures, partial and not-recorded steps stay in view.
+  const choice = opened.get(wf.kind);
+  const long = steps.length > LONG_LIST || NARROW.matches;
+  // Only clean successes fold away: failures, partial and not-recorded steps stay in view
+  // -- unless they are many (or the screen narrow): then the summary line counts them.
   const foldable = steps.filter((step) => stepStatus(step) === "completed").length;
+  const problems = steps.length - foldable;
+  const folded = problems > LONG_LIST || (NARROW.matches && problems) ? "none" : "problems";
+  // "all" rows, "problems" only, or "none" (the summary line alone)
+  const mode = choice === true ? "all" : finished ? folded : choice === false || long ? "none" : "all";
+  card.dataset.rows = mode;
   if (!steps.length) {
     replaceChildren(list, el("li", { class: "step step-placeholder muted", text: model.running ? "Starting…" : "No steps ran." }));
   } else {
     replaceChildren(list, steps.map((step, i) => {
       const row = renderStep(step, live[i], model);
-      row.hidden = folded && stepStatus(step) === "completed";
+      row.hidden = mode === "none" || (mode === "problems" && stepStatus(step) === "completed");
       return row;
     }));
   }
   const parts = [];
-  if (finished && foldable) parts.push(`${foldable} of ${plural(steps.length, "step")} done`);
+  if (!finished || mode === "none") parts.push(progressWords(steps));
+  else if (foldable) parts.push(`${foldable} of ${plural(steps.length, "step")} done`);
   if (typeof wf.result.found === "number") parts.push(plural(wf.result.found, "finding"));
   if (typeof wf.result.duration_ms === "number") parts.push(`in ${fmtMs(wf.result.duration_ms)}`);
   if (wf.result.cached) parts.push("served from cache");
   card.querySelector('[data-role="wf-summary"]').textContent = parts.join(" · ");
   const button = card.querySelector('[data-role="wf-toggle"]');
-  button.hidden = !finished || !foldable;
-  button.textContent = folded ? "Show all steps" : "Hide finished steps";
-  button.setAttribute("aria-expanded", String(!folded));
+  const showing = mode === "all";
+  button.hidden = finished ? !foldable && mode !== "none" : !steps.length || (!long && choice === undefined);
+  button.textContent = finished ? (showing ? "Hide finished steps" : "Show all steps") : showing ? "Hide steps" : "Show steps";
+  button.setAttribute("aria-expanded", String(showing));
+  button.onclick = () => toggle(wf.kind, showing, card.parentElement, model);
 }
 
 /** completed|partial|failed|running|… : a finished workflow says how it went (its verdict

@@ -113,7 +113,7 @@ def test_nothing_found_says_why_and_what_is_pending() -> None:
         (
             CoverageState.FAILED,
             "could not reach SEC EDGAR (network)",
-            "No funding rounds or SEC filings known: could not reach SEC EDGAR (network).",
+            "Funding and filings unknown: could not reach SEC EDGAR (network).",
         ),
         (
             CoverageState.SKIPPED,
