@@ -289,12 +289,12 @@ def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str,
             }
         )
 
-    pair("sse1", "events_per_s", "SSE 1 client x 200k, events/s", ">= 0.8x", True)
-    pair("fan", "lat_p99_ms", "SSE 1,000 x 200 @ 50 ev/s, delivery p99 ms", "<= 1.25x", False)
+    pair("sse1", "events_per_s", "SSE 1 client x 200k, events/s", ">= 0.95x", True)
+    pair("fan", "lat_p99_ms", "SSE 1,000 x 200 @ 50 ev/s, delivery p99 ms", "<= 1.1x", False)
     pair("fan", "lat_p50_ms", "SSE 1,000 x 200 @ 50 ev/s, delivery p50 ms", "(info)", False)
     pair("resume", "lost", "Resume 1,000 clients mid-stream, lost", "0", False)
     pair("resume", "duplicated", "Resume 1,000 clients mid-stream, duplicated", "0", False)
-    pair("idle", "kib_per_conn", "Idle SSE connection, KiB", "<= 1.0x (<= 25 KiB)", False)
+    pair("idle", "kib_per_conn", "Idle SSE connection, KiB", "<= 0.6x", False)
     pair("ws", "ttft_p50_ms", "Chat 200 WS clients x 5, first token p50 ms", "(info)", False)
     pair("ws", "ttft_p99_ms", "Chat 200 WS clients x 5, first token p99 ms", "<= 1.5x", False)
     pair("ws", "errors", "Chat 200 WS clients x 5, protocol errors", "0", False)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from dossier.core.intents import IntentName
 from dossier.core.ports import (
     AnalysisRequest,
     CitationMark,
@@ -74,7 +75,7 @@ ANSWER_PIECES = [
 ANSWER_TEXT = "Acme is hiring data engineers after raising $25M."
 QUESTION = QuestionRequest(
     question="Are they hiring?",
-    intent="jobs",
+    intent=IntentName.HIRING,
     account_name="Acme Corp",
     vendor_name="Acme Analytics",
     vendor_description=None,

@@ -21,6 +21,7 @@ from rich.text import Text
 from dossier.cli.cited import CitedText
 from dossier.core.coverage import STATE_WORDS
 from dossier.core.events import Event, EventType
+from dossier.core.records import WorkflowKind
 from dossier.core.snapshot import SnapshotBuilder, StepState, WorkflowState
 from dossier.core.states import StepStatus, WorkflowStatus
 from dossier.core.words import age_words
@@ -57,10 +58,10 @@ _STATE_STYLE = {
 # Coverage states as the terminal names them (the same words as the page and export).
 STATE_LABEL = dict(STATE_WORDS)
 _STATUS_STYLE = {"completed": "green", "partial": "yellow", "failed": "red", "cancelled": "red"}
-_WORKFLOW_ORDER = ("customer_intelligence", "vendor_context")
-_ANALYSIS_TITLE = {
-    "customer_intelligence": "Analysis",
-    "vendor_context": "Our side (vendor context)",
+_WORKFLOW_ORDER: tuple[str, ...] = (WorkflowKind.CUSTOMER_INTELLIGENCE, WorkflowKind.VENDOR_CONTEXT)
+_ANALYSIS_TITLE: dict[str, str] = {
+    WorkflowKind.CUSTOMER_INTELLIGENCE: "Analysis",
+    WorkflowKind.VENDOR_CONTEXT: "Our side (vendor context)",
 }
 
 

@@ -23,14 +23,16 @@ from typing import Any, Protocol
 
 from pydantic import JsonValue
 
+from dossier.core import keys
 from dossier.core.coverage import notes_of
 from dossier.core.events import Event, EventType, NewEvent
-from dossier.core.intents import BY_NAME, Intent, classify, normalize_question
+from dossier.core.intents import BY_NAME, Intent, IntentName, classify, normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.records import WorkflowKind
 from dossier.core.shared import SharedStream
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus, StepStatus
-from dossier.core.types import DataType, Vendor, normalize_name
+from dossier.core.types import Basis, DataType, Vendor, normalize_name
 from dossier.errors import DossierError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class Context:
 
     intent: Intent
     request: QuestionRequest
-    basis: str
+    basis: Basis
     pending: list[str]
     data_version: str
     account_key: str = ""
@@ -114,7 +116,7 @@ def pending_types(
     builder: SnapshotBuilder, wanted: tuple[DataType, ...]
 ) -> dict[str, float | None]:
     """Data types still being collected for the customer, with an ETA when one is known."""
-    workflow = builder.workflows.get("customer_intelligence")
+    workflow = builder.workflows.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
     if builder.status != SessionStatus.RUNNING:
         return {}
     targets = {t.value for t in (wanted or tuple(DataType))}
@@ -143,7 +145,7 @@ def pending_types(
 class PendingQuestion:
     id: str
     question: str
-    intent: str
+    intent: IntentName
     waiting_for: set[str]
     asked_at: float = field(default_factory=time.monotonic)
 
@@ -210,7 +212,7 @@ class ChatService:
         account = _obj(created.get("account"))
         vendor = _obj(created.get("vendor"))
         findings = [f for f in builder.findings.values() if _customer(builder, f.id)]
-        analysis = builder.analysis.get("customer_intelligence")
+        analysis = builder.analysis.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
         request = QuestionRequest(
             question=question,
             intent=intent.name,
@@ -224,9 +226,9 @@ class ChatService:
             analysis=analysis.text if analysis and analysis.text else None,
         )
         if builder.status != SessionStatus.RUNNING:
-            basis = "cache" if created.get("cached") else "complete"
+            basis = Basis.CACHE if created.get("cached") else Basis.COMPLETE
         else:
-            basis = "partial"
+            basis = Basis.PARTIAL
         account_key, vendor_hash = _keys(account, vendor)
         return Context(
             intent, request, basis, sorted(pending), data_version(builder), account_key, vendor_hash
@@ -258,7 +260,7 @@ class ChatService:
         question = NewEvent(
             type=EventType.CHAT_QUESTION,
             data={"id": question_id, "content": text},
-            dedup=f"chat.question:{question_id}",
+            dedup=keys.chat_question(question_id),
         )
         early = asyncio.ensure_future(self._log_later(session_id, question))
         try:
@@ -276,7 +278,7 @@ class ChatService:
         question = NewEvent(
             type=EventType.CHAT_QUESTION,
             data={"id": question_id, "content": content.strip()},
-            dedup=f"chat.question:{question_id}",
+            dedup=keys.chat_question(question_id),
         )
         end = NewEvent(
             type=EventType.ANSWER_END,
@@ -290,7 +292,7 @@ class ChatService:
                 "text": "",
                 "citations": [],
             },
-            dedup=f"answer.end:{question_id}",
+            dedup=keys.answer_end(question_id),
         )
         await self._append(session_id, [question, end])
 
@@ -331,7 +333,7 @@ class ChatService:
         end: dict[str, Any] = {
             "type": "answer.end",
             "id": question_id,
-            "complete": not ctx.pending and ctx.basis != "partial",
+            "complete": not ctx.pending and ctx.basis != Basis.PARTIAL,
             "pending": ctx.pending,
             "latency_ms": latency_ms,
             "partial": error is not None,
@@ -343,7 +345,7 @@ class ChatService:
             **{k: v for k, v in end.items() if k != "type"},
             "text": "".join(parts),
             "citations": citations,
-            "basis": "cache" if basis_cache else ctx.basis,
+            "basis": Basis.CACHE if basis_cache else ctx.basis,
             "intent": ctx.intent.name,
             "provider": provider,
         }
@@ -439,7 +441,7 @@ class ChatService:
                 finished = builder.status != SessionStatus.RUNNING
                 due: list[tuple[PendingQuestion, str]] = []
                 for question in list(self._pending[session_id].values()):
-                    intent = BY_NAME.get(question.intent, BY_NAME["unknown"])
+                    intent = BY_NAME.get(question.intent, BY_NAME[IntentName.UNKNOWN])
                     still = set(pending_types(builder, intent.data_types)) & question.waiting_for
                     if still and not finished:
                         continue
@@ -520,14 +522,15 @@ class ChatService:
                 await listener(frame)
 
 
-_SUGGESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("fit", "How does our offer fit them?", ()),
-    ("hiring", "Which teams are they hiring for?", ("job_posting",)),
-    ("people", "Who should I talk to?", ("person",)),
-    ("tech_stack", "What technology do they use?", ("technology", "job_posting")),
-    ("funding", "Have they raised money recently?", ("funding_round", "filing")),
-    ("news", "What is new with them?", ("news_article",)),
-    ("pending", "What is still being collected?", ()),
+_I = IntentName
+_SUGGESTIONS: tuple[tuple[IntentName, str, tuple[str, ...]], ...] = (
+    (_I.FIT, "How does our offer fit them?", ()),
+    (_I.HIRING, "Which teams are they hiring for?", ("job_posting",)),
+    (_I.PEOPLE, "Who should I talk to?", ("person",)),
+    (_I.TECH_STACK, "What technology do they use?", ("technology", "job_posting")),
+    (_I.FUNDING, "Have they raised money recently?", ("funding_round", "filing")),
+    (_I.NEWS, "What is new with them?", ("news_article",)),
+    (_I.PENDING, "What is still being collected?", ()),
 )
 
 
@@ -540,9 +543,9 @@ def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
     for intent, text, needs in _SUGGESTIONS:
         if intent in asked:
             continue
-        if intent == "pending" and not pending_types(builder, ()):
+        if intent == IntentName.PENDING and not pending_types(builder, ()):
             continue  # nothing is being collected any more
-        if intent == "fit" and not vendor.get("description"):
+        if intent == IntentName.FIT and not vendor.get("description"):
             continue
         if needs and not kinds & set(needs):
             continue

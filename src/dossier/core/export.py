@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from dossier.core.coverage import DATA_TYPE_WORDS, STATE_WORDS, state_of
+from dossier.core.records import WorkflowKind
 
+_ANALYSES = (
+    (WorkflowKind.CUSTOMER_INTELLIGENCE, "Analysis"),
+    (WorkflowKind.VENDOR_CONTEXT, "Our side"),
+)
 KIND_TITLES = (
     ("company_profile", "Profile"),
     ("funding_round", "Funding"),
@@ -54,8 +59,8 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
     if snapshot.get("hint"):
         lines += [f"> {_md(snapshot['hint'])}", ""]
     analyses = snapshot.get("analysis") or {}
-    for kind, title in (("customer_intelligence", "Analysis"), ("vendor_context", "Our side")):
-        analysis = analyses.get(kind)
+    for workflow, title in _ANALYSES:
+        analysis = analyses.get(workflow)
         if not analysis or not analysis.get("text"):
             continue
         refs = [

@@ -10,13 +10,29 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from dossier.core.types import DataType
 
 
+class IntentName(StrEnum):
+    """What a question is about (one table per use is keyed by these: a new intent that a
+    table misses fails a test, not a user)."""
+
+    PENDING = "pending"
+    TECH_STACK = "tech_stack"
+    FUNDING = "funding"
+    HIRING = "hiring"
+    PEOPLE = "people"
+    NEWS = "news"
+    FIT = "fit"
+    OVERVIEW = "overview"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class Intent:
-    name: str
+    name: IntentName
     data_types: tuple[DataType, ...]
     keywords: tuple[str, ...]
 
@@ -25,7 +41,7 @@ _ALL = tuple(DataType)
 
 INTENTS: tuple[Intent, ...] = (
     Intent(
-        "pending",
+        IntentName.PENDING,
         (),
         (
             "pending",
@@ -42,7 +58,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "tech_stack",
+        IntentName.TECH_STACK,
         (DataType.TECH, DataType.JOBS),
         (
             "tech",
@@ -68,7 +84,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "funding",
+        IntentName.FUNDING,
         (DataType.FUNDING,),
         (
             "funding",
@@ -91,7 +107,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "hiring",
+        IntentName.HIRING,
         (DataType.JOBS,),
         (
             "hiring",
@@ -112,7 +128,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "people",
+        IntentName.PEOPLE,
         (DataType.PEOPLE,),
         (
             "who",
@@ -137,7 +153,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "news",
+        IntentName.NEWS,
         (DataType.NEWS,),
         (
             "news",
@@ -157,7 +173,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "fit",
+        IntentName.FIT,
         _ALL,
         (
             "fit",
@@ -182,7 +198,7 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
-        "overview",
+        IntentName.OVERVIEW,
         _ALL,
         (
             "overview",
@@ -204,8 +220,8 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
 )
-UNKNOWN = Intent("unknown", (), ())
-BY_NAME = {intent.name: intent for intent in (*INTENTS, UNKNOWN)}
+UNKNOWN = Intent(IntentName.UNKNOWN, (), ())
+BY_NAME: dict[str, Intent] = {intent.name: intent for intent in (*INTENTS, UNKNOWN)}
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 

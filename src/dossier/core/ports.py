@@ -13,6 +13,7 @@ from pydantic import JsonValue
 
 from dossier.core.coverage import CoverageNote, RequestFailure
 from dossier.core.events import Event, NewEvent
+from dossier.core.intents import IntentName
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.core.types import Citation, DataType, Finding
@@ -187,7 +188,7 @@ class Provider(Protocol):
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    workflow: str  # "vendor_context" | "customer_intelligence"
+    workflow: str  # a WorkflowKind
     account_name: str
     vendor_name: str | None
     vendor_description: str | None
@@ -200,7 +201,7 @@ class AnalysisRequest:
 @dataclass(frozen=True)
 class QuestionRequest:
     question: str
-    intent: str
+    intent: IntentName
     account_name: str
     vendor_name: str | None
     vendor_description: str | None

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
 
-WORKFLOW_KINDS = ("vendor_context", "customer_intelligence")
+
+class WorkflowKind(StrEnum):
+    """The two workflows of a session (durable names: part of workflow ids and the log)."""
+
+    VENDOR_CONTEXT = "vendor_context"  # who we are
+    CUSTOMER_INTELLIGENCE = "customer_intelligence"  # who they are
+
+
+WORKFLOW_KINDS: tuple[WorkflowKind, ...] = tuple(WorkflowKind)
 
 
 def workflow_id(session_id: str, kind: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dossier.core import keys
 from dossier.core.events import EventType, NewEvent
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
@@ -176,7 +177,7 @@ class SessionService:
                 "created_at": record.created_at,
                 "workflows": dict(record.workflow_ids),
             },
-            dedup="session:created",
+            dedup=keys.SESSION_CREATED,
         )
         if cached_events is not None:
             await self._log.append(record.session_id, [created, *cached_events])
@@ -270,7 +271,7 @@ class SessionService:
                             data={"reason": status.value},
                             workflow=kind,
                             step=step.name,
-                            dedup=f"{kind}:{step.name}:end",
+                            dedup=keys.step_end(kind, step.name),
                         )
                     )
             events.append(
@@ -278,7 +279,7 @@ class SessionService:
                     type=kind_event,
                     data={"error": error} if error else {"reason": status.value},
                     workflow=kind,
-                    dedup=f"{kind}:end",
+                    dedup=keys.workflow_end(kind),
                 )
             )
         summary: dict[str, Any] = {
@@ -289,7 +290,7 @@ class SessionService:
         if error:
             summary["error"] = error
         events.append(
-            NewEvent(type=EventType.SESSION_COMPLETED, data=summary, dedup="session:completed")
+            NewEvent(type=EventType.SESSION_COMPLETED, data=summary, dedup=keys.SESSION_COMPLETED)
         )
         await self._log.append(session_id, events)
         await self._log.set_status(session_id, status)

@@ -15,8 +15,9 @@ from pydantic import JsonValue, ValidationError
 
 from dossier.core.coverage import live_coverage
 from dossier.core.events import Event, EventType
-from dossier.core.intents import classify
+from dossier.core.intents import IntentName, classify
 from dossier.core.merge import merge_group
+from dossier.core.records import WorkflowKind
 from dossier.core.states import (
     TERMINAL_STEP,
     SessionStatus,
@@ -166,7 +167,7 @@ class SnapshotBuilder:
         self.chat: dict[str, ChatTurn] = {}
         self.errors: list[dict[str, JsonValue]] = []
         self.steering: list[dict[str, JsonValue]] = []
-        self.asked_intents: set[str] = set()
+        self.asked_intents: set[IntentName] = set()
         # Bumps on every event that changes what an answer can say (not on chat events).
         self.state_version = 0
         self.data_version = 0  # bumps when findings or analyses change
@@ -261,7 +262,7 @@ class SnapshotBuilder:
             finding = Finding.model_validate(data)
         except ValidationError:
             return
-        if workflow == "vendor_context":
+        if workflow == WorkflowKind.VENDOR_CONTEXT:
             self.vendor_finding_ids.add(finding.id)
         else:
             self.customer_finding_ids.add(finding.id)
@@ -299,7 +300,7 @@ class SnapshotBuilder:
         final = self.completed.get("coverage")
         if isinstance(final, dict):
             return final
-        customer = self.workflows.get("customer_intelligence")
+        customer = self.workflows.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
         if customer is None:
             return {}
         ended = customer.result.get("coverage")

@@ -225,4 +225,9 @@ class Citation(BaseModel):
     title: str = ""
 
 
-Basis = Literal["cache", "partial", "complete"]
+class Basis(StrEnum):
+    """What an answer stands on: cached data, data still being collected, or all of it."""
+
+    CACHE = "cache"
+    PARTIAL = "partial"
+    COMPLETE = "complete"

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dossier.core import keys
 from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
@@ -345,9 +346,10 @@ class SqliteEventLog:
                 ).fetchone()
                 return None if row is None or row[0] is None else int(row[0])
             num = _session_num(conn, session_id)
-            # A workflow's end always carries the dedup key "<workflow>:end".
+            # A workflow's end always carries its one end key.
             row = conn.execute(
-                "SELECT id FROM events WHERE id >> 32 = ? AND dedup = ?", (num, f"{workflow}:end")
+                "SELECT id FROM events WHERE id >> 32 = ? AND dedup = ?",
+                (num, keys.workflow_end(workflow)),
             ).fetchone()
             return None if row is None else int(row[0]) & ((1 << _SEQ_BITS) - 1)
 

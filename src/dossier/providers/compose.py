@@ -9,10 +9,13 @@ a date.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from dossier.core.coverage import SETTLED, CoverageState
+from dossier.core.intents import IntentName
 from dossier.core.ports import AnalysisRequest, QuestionRequest
+from dossier.core.records import WorkflowKind
 from dossier.core.types import DataType, Finding, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
@@ -283,7 +286,7 @@ def analysis(request: AnalysisRequest) -> list[Sentence]:
 
 def _analysis(request: AnalysisRequest) -> list[Sentence]:
     account, found = request.account_name, request.findings
-    if request.workflow == "vendor_context":
+    if request.workflow == WorkflowKind.VENDOR_CONTEXT:
         out: list[Sentence] = []
         if request.vendor_description:
             out.append(Sentence(f"What we sell: {request.vendor_description.strip().rstrip('.')}."))
@@ -311,36 +314,62 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     return out + gaps(request.coverage)
 
 
-_TOPIC = {
-    "tech_stack": lambda r: tech(r.findings) + hiring(r.account_name, r.findings)[:1],
-    "funding": lambda r: funding(r.account_name, r.findings),
-    "hiring": lambda r: hiring(r.account_name, r.findings, detail=True) + priorities(r.findings),
-    "people": lambda r: (
-        people(r.findings, limit=6) + decision_makers(r.findings, r.vendor_description)
-    ),
-    "news": lambda r: news(r.account_name, r.findings, limit=5),
-    "fit": lambda r: (
-        signals(r.account_name, r.findings)
-        + talking_points(r.account_name, r.findings, r.vendor_name, r.vendor_description)
-        + decision_makers(r.findings, r.vendor_description)
-    ),
-    "overview": lambda r: (
-        profile(r.account_name, r.findings)
-        + hiring(r.account_name, r.findings)[:1]
-        + funding(r.account_name, r.findings)[:1]
-        + people(r.findings, limit=3)
-        + news(r.account_name, r.findings, limit=1)
-    ),
-}
+@dataclass(frozen=True)
+class Topic:
+    """How the builtin analyst answers one intent: its sentences, what it says when there
+    is nothing, and the data type (with the finding kinds) the answer rests on."""
 
-_NOTHING = {
-    "tech_stack": "No technology signals",
-    "funding": "No funding rounds or SEC filings",
-    "hiring": "No job postings",
-    "people": "No decision makers identified",
-    "news": "No recent news",
-    "fit": "Not enough data to link our offer to them",
-    "overview": "Nothing about them",
+    sentences: Callable[[QuestionRequest], list[Sentence]]
+    nothing: str
+    primary: tuple[DataType, tuple[FindingKind, ...]] | None = None
+
+
+_I = IntentName
+# One table, keyed by every intent but "pending" and "unknown" (a unit test holds it so).
+TOPICS: dict[IntentName, Topic] = {
+    _I.TECH_STACK: Topic(
+        lambda r: tech(r.findings) + hiring(r.account_name, r.findings)[:1],
+        "No technology signals",
+        (DataType.TECH, (K.TECHNOLOGY,)),
+    ),
+    _I.FUNDING: Topic(
+        lambda r: funding(r.account_name, r.findings),
+        "No funding rounds or SEC filings",
+        (DataType.FUNDING, (K.FUNDING_ROUND, K.FILING)),
+    ),
+    _I.HIRING: Topic(
+        lambda r: hiring(r.account_name, r.findings, detail=True) + priorities(r.findings),
+        "No job postings",
+        (DataType.JOBS, (K.JOB_POSTING,)),
+    ),
+    _I.PEOPLE: Topic(
+        lambda r: people(r.findings, limit=6) + decision_makers(r.findings, r.vendor_description),
+        "No decision makers identified",
+        (DataType.PEOPLE, (K.PERSON,)),
+    ),
+    _I.NEWS: Topic(
+        lambda r: news(r.account_name, r.findings, limit=5),
+        "No recent news",
+        (DataType.NEWS, (K.NEWS_ARTICLE,)),
+    ),
+    _I.FIT: Topic(
+        lambda r: (
+            signals(r.account_name, r.findings)
+            + talking_points(r.account_name, r.findings, r.vendor_name, r.vendor_description)
+            + decision_makers(r.findings, r.vendor_description)
+        ),
+        "Not enough data to link our offer to them",
+    ),
+    _I.OVERVIEW: Topic(
+        lambda r: (
+            profile(r.account_name, r.findings)
+            + hiring(r.account_name, r.findings)[:1]
+            + funding(r.account_name, r.findings)[:1]
+            + people(r.findings, limit=3)
+            + news(r.account_name, r.findings, limit=1)
+        ),
+        "Nothing about them",
+    ),
 }
 
 
@@ -358,20 +387,10 @@ def pending_sentence(request: QuestionRequest) -> list[Sentence]:
     ]
 
 
-_PRIMARY: dict[str, tuple[DataType, tuple[FindingKind, ...]]] = {
-    "tech_stack": (DataType.TECH, (K.TECHNOLOGY,)),
-    "funding": (DataType.FUNDING, (K.FUNDING_ROUND, K.FILING)),
-    "hiring": (DataType.JOBS, (K.JOB_POSTING,)),
-    "people": (DataType.PEOPLE, (K.PERSON,)),
-    "news": (DataType.NEWS, (K.NEWS_ARTICLE,)),
-}
-
-
-def _nothing(intent: str, request: QuestionRequest) -> Sentence:
+def _nothing(topic: Topic, request: QuestionRequest) -> Sentence:
     """Say why there is nothing, from the coverage state: still coming, none exists, the
     sources failed, skipped, not recorded, or the company is not identified."""
-    nothing = _NOTHING[intent]
-    primary = _PRIMARY.get(intent)
+    nothing, primary = topic.nothing, topic.primary
     note = request.coverage.get(primary[0].value) if primary else None
     if primary and primary[0].value in request.pending:
         return Sentence(f"{nothing} yet.")
@@ -382,8 +401,8 @@ def _nothing(intent: str, request: QuestionRequest) -> Sentence:
         return Sentence(f"{nothing}: {why}.")
     if note.state is CoverageState.FAILED:
         # not "none": nobody could say (a seller should retry, not conclude)
-        topic = DATA_TYPE_TEXT.get(primary[0].value, primary[0].value) if primary else "this"
-        return Sentence(f"{topic[:1].upper() + topic[1:]} unknown: {why}.")
+        name = DATA_TYPE_TEXT.get(primary[0].value, primary[0].value) if primary else "this"
+        return Sentence(f"{name[:1].upper() + name[1:]} unknown: {why}.")
     if note.state is CoverageState.SKIPPED:
         return Sentence(f"{nothing}: skipped at your request.")
     return Sentence(f"{nothing}: {why}.")
@@ -395,7 +414,7 @@ def answer(request: QuestionRequest) -> list[Sentence]:
 
 def _answer(request: QuestionRequest) -> list[Sentence]:
     intent = request.intent
-    if intent == "pending":
+    if intent == IntentName.PENDING:
         settled = [
             DATA_TYPE_TEXT.get(t, t)
             for t, note in request.coverage.items()
@@ -406,18 +425,18 @@ def _answer(request: QuestionRequest) -> list[Sentence]:
             out.append(Sentence("Nothing is still being collected."))
             out += gaps(request.coverage)
         return out + pending_sentence(request)
-    compose = _TOPIC.get(intent)
-    if compose is None:  # unknown: say what we can answer, then the overview
-        body = _TOPIC["overview"](request)
+    topic = TOPICS.get(intent)
+    if topic is None:  # unknown: say what we can answer, then the overview
+        overview = TOPICS[IntentName.OVERVIEW]
+        body = overview.sentences(request)
         lead = Sentence(
             "I can answer about their tech stack, funding, hiring, people, news and how we "
             "fit; here is what I know so far."
         )
-        return [lead, *(body or [Sentence(f"{_NOTHING['overview']}.")]), *pending_sentence(request)]
-    body = compose(request)
-    primary = _PRIMARY.get(intent)
-    if primary and not F.of_kind(request.findings, *primary[1]):
-        body = [_nothing(intent, request), *body]
+        return [lead, *(body or [Sentence(f"{overview.nothing}.")]), *pending_sentence(request)]
+    body = topic.sentences(request)
+    if topic.primary and not F.of_kind(request.findings, *topic.primary[1]):
+        body = [_nothing(topic, request), *body]
     elif not body:
-        body = [_nothing(intent, request)]
+        body = [_nothing(topic, request)]
     return body + pending_sentence(request)

@@ -26,6 +26,7 @@ from pydantic import JsonValue
 
 from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.ports import AnalysisRequest, QuestionRequest
+from dossier.core.records import WorkflowKind
 from dossier.core.types import DataType, Finding, FindingKind
 from dossier.providers.citations import CitationParser
 
@@ -193,7 +194,7 @@ def analysis_prompt(request: AnalysisRequest) -> Prompt:
     shown = select_findings(request.findings)
     account = neutralize(request.account_name, 200)
     vendor = _vendor_label(request.vendor_name)
-    template = _VENDOR_TASK if request.workflow == "vendor_context" else _CUSTOMER_TASK
+    template = _VENDOR_TASK if request.workflow == WorkflowKind.VENDOR_CONTEXT else _CUSTOMER_TASK
     parts = [template.format(account=account, vendor=vendor)]
     parts += _vendor_lines(request.vendor_name, request.vendor_description)
     gaps = _coverage_lines(request.coverage)

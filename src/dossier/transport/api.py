@@ -11,7 +11,7 @@ from starlette.routing import Route
 from dossier import __version__, metrics
 from dossier.collectors.replay import demo_info
 from dossier.core.export import to_markdown
-from dossier.core.records import SessionRecord, workflow_id
+from dossier.core.records import SessionRecord, WorkflowKind, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
 from dossier.errors import Unavailable
 from dossier.transport.deps import client_key, principal_of_conn, services_of
@@ -30,7 +30,7 @@ def session_links(session_id: str) -> dict[str, Any]:
         "cancel": f"/api/sessions/{session_id}/cancel",
         "workflows": {
             kind: f"/api/workflows/{workflow_id(session_id, kind)}"
-            for kind in ("vendor_context", "customer_intelligence")
+            for kind in (WorkflowKind.VENDOR_CONTEXT, WorkflowKind.CUSTOMER_INTELLIGENCE)
         },
     }
 

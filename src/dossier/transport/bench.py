@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from dossier.core.events import Event, EventType, NewEvent
-from dossier.core.records import SessionRecord
+from dossier.core.records import SessionRecord, WorkflowKind
 from dossier.core.sessions import new_session_id
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor, iso_ms, utcnow
@@ -70,7 +70,7 @@ def _event(seq: int, n: int) -> NewEvent:
     return NewEvent(
         type=EventType.FINDING,
         data=_PAYLOAD,
-        workflow="customer_intelligence",
+        workflow=WorkflowKind.CUSTOMER_INTELLIGENCE,
         step=_STEPS[seq % len(_STEPS)],
     )
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
+from dossier.core import keys
 from dossier.core.coverage import CoverageNote
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import AnalysisRequest, CitationMark, TextDelta
+from dossier.core.records import WorkflowKind
 from dossier.core.types import Account, Finding, Vendor
 from dossier.errors import DossierError
 from dossier.providers.base import analysis_stream
@@ -39,7 +41,7 @@ async def run_analysis(
     coverage: Mapping[str, CoverageNote],
     vendor_text: str | None,
 ) -> dict[str, Any]:
-    subject = account if workflow == "customer_intelligence" else None
+    subject = account if workflow == WorkflowKind.CUSTOMER_INTELLIGENCE else None
     request = AnalysisRequest(
         workflow=workflow,
         account_name=subject.name if subject else (vendor.name or "our company"),
@@ -56,7 +58,7 @@ async def run_analysis(
     def event(etype: str, data: dict[str, JsonValue], key: str | None = None) -> NewEvent:
         nonlocal index
         index += 1
-        dedup = f"{workflow}:analysis:{key or index}"
+        dedup = keys.analysis(workflow, key or index)
         return NewEvent(type=etype, data=data, workflow=workflow, step="analyze", dedup=dedup)
 
     async def flush() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from dossier.cache.store import Freshness, Hit, ResearchCache, findings_of
+from dossier.core import keys
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import Collector
 from dossier.core.types import Account, Finding, Vendor
@@ -66,7 +67,7 @@ def cached_source_events(
                 },
                 workflow=workflow,
                 step=step,
-                dedup=f"{workflow}:{step}:started",
+                dedup=keys.step_started(workflow, step),
             )
         )
     for finding in findings:
@@ -101,7 +102,7 @@ def cached_source_events(
                 data=done,
                 workflow=workflow,
                 step=step,
-                dedup=f"{workflow}:{step}:end",
+                dedup=keys.step_end(workflow, step),
             )
         )
     note = meta.get("note")
@@ -130,7 +131,7 @@ def cached_analysis_events(workflow: str, analysis: dict[str, Any]) -> list[NewE
             data=data,
             workflow=workflow,
             step="analyze",
-            dedup=f"{workflow}:analysis:{key}",
+            dedup=keys.analysis(workflow, key),
         )
 
     events = [

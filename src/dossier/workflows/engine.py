@@ -22,9 +22,10 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
 from dossier.collectors.replay import demo_accounts
+from dossier.core import keys
 from dossier.core.coverage import build_coverage, gap_of
 from dossier.core.events import EventType, NewEvent
-from dossier.core.records import WORKFLOW_KINDS, SessionRecord, workflow_id
+from dossier.core.records import WORKFLOW_KINDS, SessionRecord, WorkflowKind, workflow_id
 from dossier.core.types import Account, Finding, iso_ms
 from dossier.core.verdict import SessionVerdict
 from dossier.settings import Settings
@@ -205,7 +206,7 @@ class DbosEngine:
             events += workflow_events
             summaries[kind] = summary
             oldest = stored_at if oldest is None else min(oldest, stored_at)
-        customer = summaries["customer_intelligence"]
+        customer = summaries[WorkflowKind.CUSTOMER_INTELLIGENCE]
         if customer["verdict"] != SessionVerdict.COMPLETED:
             return None  # a research with gaps is never served as a cached session
         events.append(
@@ -226,7 +227,7 @@ class DbosEngine:
                     "duration_ms": 0,
                     "failed_workflows": [],
                 },
-                dedup="session:completed",
+                dedup=keys.SESSION_COMPLETED,
             )
         )
         return events
@@ -239,7 +240,7 @@ class DbosEngine:
         rt = runtime.current()
         account, vendor = record.account, record.vendor
         subject = account
-        if kind == "vendor_context":
+        if kind == WorkflowKind.VENDOR_CONTEXT:
             subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
         hit = await fresh_analysis(rt.cache, kind, subject, vendor)
         if hit is None or not isinstance(hit.payload, dict):
@@ -261,7 +262,7 @@ class DbosEngine:
                     "cached": True,
                 },
                 workflow=kind,
-                dedup=f"{kind}:started",
+                dedup=keys.workflow_started(kind),
             )
         ]
         outcomes: list[dict[str, Any]] = []
@@ -300,7 +301,10 @@ class DbosEngine:
         summary["cached"] = True
         events.append(
             NewEvent(
-                type=EventType.WORKFLOW_COMPLETED, data=summary, workflow=kind, dedup=f"{kind}:end"
+                type=EventType.WORKFLOW_COMPLETED,
+                data=summary,
+                workflow=kind,
+                dedup=keys.workflow_end(kind),
             )
         )
         stored_at = min([hit.stored_at, *(h.stored_at for h in hits.values())])

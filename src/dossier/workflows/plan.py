@@ -16,6 +16,7 @@ from pydantic import JsonValue
 from dossier.cache.store import Freshness, Hit
 from dossier.core.coverage import CoverageState, FailureCause, Gap, failed_words
 from dossier.core.ports import Collector
+from dossier.core.records import WorkflowKind
 from dossier.core.types import Account, DataType
 from dossier.core.words import join_words
 
@@ -25,7 +26,7 @@ CUSTOMER_DATA_TYPES = frozenset(DataType)
 
 def wanted_types(workflow: str) -> frozenset[DataType]:
     """Vendor Context looks at who we are; Customer Intelligence at everything."""
-    return VENDOR_DATA_TYPES if workflow == "vendor_context" else CUSTOMER_DATA_TYPES
+    return VENDOR_DATA_TYPES if workflow == WorkflowKind.VENDOR_CONTEXT else CUSTOMER_DATA_TYPES
 
 
 def identifiers_for(account: Account) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pydantic import JsonValue
 from dossier import metrics
 from dossier.cache.store import Hit
 from dossier.collectors.resolve import Lookup, Resolution, resolve
+from dossier.core import keys
 from dossier.core.coverage import failed_words
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import ProgressReport
@@ -126,14 +127,14 @@ def instant_step(
             data=started,
             workflow=workflow,
             step=step,
-            dedup=f"{workflow}:{step}:started",
+            dedup=keys.step_started(workflow, step),
         ),
         NewEvent(
             type=EventType.STEP_COMPLETED,
             data=ended,
             workflow=workflow,
             step=step,
-            dedup=f"{workflow}:{step}:end",
+            dedup=keys.step_end(workflow, step),
         ),
     ]
 
@@ -162,7 +163,7 @@ async def cache_check(
                 type=EventType.WORKFLOW_STARTED,
                 data={"workflow_id": workflow_id, "account": account.name, "refresh": refresh},
                 workflow=workflow,
-                dedup=f"{workflow}:started",
+                dedup=keys.workflow_started(workflow),
             )
         ],
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
+from dossier.core import keys
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import EventLog, ProgressReport, RetryNotice
 from dossier.core.states import StepStatus, transition
@@ -31,10 +32,7 @@ def _never() -> bool:
 
 
 def finding_dedup(finding: Finding, workflow: str) -> str:
-    """One event per (workflow, source, finding): the same fact from two sources is logged
-    twice and merged by the snapshot (so each source's detail survives), and a fact found
-    about both us and them appears in both workflows; never twice from one source."""
-    return f"finding:{workflow}:{finding.source}:{finding.id}"
+    return keys.finding(workflow, finding.source, finding.id)
 
 
 def reporter_for(
@@ -141,7 +139,11 @@ class StepReporter:
         self.report = ProgressReport(done=0, total=total, found=0, message=message)
         data = self._progress_data(message)
         data.update(extra)
-        await self._append(self._event(EventType.STEP_STARTED, data, dedup=self._key("started")))
+        await self._append(
+            self._event(
+                EventType.STEP_STARTED, data, dedup=keys.step_started(self.workflow, self.step)
+            )
+        )
 
     async def emit(self, finding: Finding) -> None:
         """Queue a finding; findings go out in small batches, before any other event."""
@@ -188,7 +190,11 @@ class StepReporter:
             "found": len(self.findings),
         }
         data.update(extra)
-        await self._append(self._event(EventType.STEP_COMPLETED, data, dedup=self._key("end")))
+        await self._append(
+            self._event(
+                EventType.STEP_COMPLETED, data, dedup=keys.step_end(self.workflow, self.step)
+            )
+        )
 
     async def fail(self, error: str, **extra: Any) -> None:
         await self.flush()
@@ -200,7 +206,9 @@ class StepReporter:
             "partial": bool(self.findings),
         }
         data.update(extra)
-        await self._append(self._event(EventType.STEP_FAILED, data, dedup=self._key("end")))
+        await self._append(
+            self._event(EventType.STEP_FAILED, data, dedup=keys.step_end(self.workflow, self.step))
+        )
 
     async def skip(self, reason: str, **extra: Any) -> None:
         await self.flush()
@@ -211,10 +219,9 @@ class StepReporter:
             "duration_ms": self.elapsed_ms,
         }
         data.update(extra)
-        await self._append(self._event(EventType.STEP_SKIPPED, data, dedup=self._key("end")))
-
-    def _key(self, what: str) -> str:
-        return f"{self.workflow}:{self.step}:{what}"
+        await self._append(
+            self._event(EventType.STEP_SKIPPED, data, dedup=keys.step_end(self.workflow, self.step))
+        )
 
     @contextlib.asynccontextmanager
     async def beating(self) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from dossier.core.records import workflow_id
+from dossier.core.records import WorkflowKind, workflow_id
 from dossier.core.types import Account, Vendor
 from dossier.workflows.collect import collect
 from dossier.workflows.prepare import cache_check, plan_sources, resolve_account
@@ -49,7 +49,7 @@ async def _research(
     revalidated = {o["name"] for o in collected}
     outcomes = [o for o in checked["cached"] if o["name"] not in revalidated] + list(collected)
     vendor_text = None
-    if kind == "customer_intelligence":
+    if kind == WorkflowKind.CUSTOMER_INTELLIGENCE:
         vendor_text = await vendor_summary(session_id)
     analysis = await analyze(
         session_id,
@@ -80,7 +80,7 @@ async def vendor_context(session_id: str, vendor_json: str, refresh: bool) -> di
     subject = Account(name=vendor.name or "Our company", domain=vendor.domain)
     # An unnamed vendor has nothing to look up; its analysis says what to configure.
     return await _research(
-        "vendor_context",
+        WorkflowKind.VENDOR_CONTEXT,
         session_id,
         subject.model_dump_json(),
         vendor_json,
@@ -94,7 +94,9 @@ async def customer_intelligence(
     session_id: str, account_json: str, vendor_json: str, refresh: bool
 ) -> dict[str, Any]:
     """Who *they* are: news, jobs, funding, people, tech, profile."""
-    return await _research("customer_intelligence", session_id, account_json, vendor_json, refresh)
+    return await _research(
+        WorkflowKind.CUSTOMER_INTELLIGENCE, session_id, account_json, vendor_json, refresh
+    )
 
 
 @DBOS.workflow(name=SESSION_WORKFLOW)
@@ -102,19 +104,19 @@ async def research_session(
     session_id: str, account_json: str, vendor_json: str, refresh: bool
 ) -> dict[str, Any]:
     """Both workflows side by side, then ``session.completed``."""
-    with SetWorkflowID(workflow_id(session_id, "vendor_context")):
+    with SetWorkflowID(workflow_id(session_id, WorkflowKind.VENDOR_CONTEXT)):
         vendor_handle = await DBOS.start_workflow_async(
             vendor_context, session_id, vendor_json, refresh
         )
-    with SetWorkflowID(workflow_id(session_id, "customer_intelligence")):
+    with SetWorkflowID(workflow_id(session_id, WorkflowKind.CUSTOMER_INTELLIGENCE)):
         customer_handle = await DBOS.start_workflow_async(
             customer_intelligence, session_id, account_json, vendor_json, refresh
         )
     summaries: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
     for kind, handle in (
-        ("vendor_context", vendor_handle),
-        ("customer_intelligence", customer_handle),
+        (WorkflowKind.VENDOR_CONTEXT, vendor_handle),
+        (WorkflowKind.CUSTOMER_INTELLIGENCE, customer_handle),
     ):
         try:
             summaries[kind] = await handle.get_result()

@@ -18,8 +18,10 @@ from dossier.collectors.base import parse_datetime
 from dossier.collectors.normalize import merge_findings
 from dossier.collectors.replay import demo_accounts
 from dossier.collectors.techstack import technologies_from_jobs
+from dossier.core import keys
 from dossier.core.coverage import Gap, notes_of
 from dossier.core.events import EventType, NewEvent
+from dossier.core.records import WorkflowKind
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Finding, Vendor, utcnow
 from dossier.core.verdict import SessionVerdict
@@ -39,7 +41,9 @@ async def vendor_summary(session_id: str) -> str | None:
     text: list[str] = []
     after = 0
     while True:
-        events = await rt.log.read_after(session_id, after, limit=1000, workflow="vendor_context")
+        events = await rt.log.read_after(
+            session_id, after, limit=1000, workflow=WorkflowKind.VENDOR_CONTEXT
+        )
         if not events:
             break
         after = events[-1].seq
@@ -174,7 +178,7 @@ async def cache_store(
                 type=EventType.WORKFLOW_COMPLETED,
                 data=summary,
                 workflow=workflow,
-                dedup=f"{workflow}:end",
+                dedup=keys.workflow_end(workflow),
             )
         ],
     )
@@ -192,12 +196,12 @@ async def finish_session(
     """
     metrics.STEPS_EXECUTED.inc(step="finish_session")
     rt = runtime.current()
-    customer = summaries.get("customer_intelligence") or {}
+    customer = summaries.get(WorkflowKind.CUSTOMER_INTELLIGENCE) or {}
     coverage = customer.get("coverage") if isinstance(customer.get("coverage"), dict) else {}
     steering = rt.steering.of(session_id)
     if steering.cancelled:
         status = SessionStatus.CANCELLED
-    elif "customer_intelligence" in failed:
+    elif WorkflowKind.CUSTOMER_INTELLIGENCE in failed:
         status = SessionStatus.FAILED
     elif failed:
         status = SessionStatus.PARTIAL
@@ -223,11 +227,11 @@ async def finish_session(
             type=EventType.WORKFLOW_FAILED,
             data={"error": "the workflow stopped on an internal error"},
             workflow=kind,
-            dedup=f"{kind}:end",
+            dedup=keys.workflow_end(kind),
         )
         for kind in failed
     ]
-    ends.append(NewEvent(type=EventType.SESSION_COMPLETED, data=data, dedup="session:completed"))
+    ends.append(NewEvent(type=EventType.SESSION_COMPLETED, data=data, dedup=keys.SESSION_COMPLETED))
     await rt.log.append(session_id, ends)
     await rt.log.set_status(session_id, status)
     return data

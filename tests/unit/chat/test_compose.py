@@ -7,6 +7,7 @@ import re
 import pytest
 
 from dossier.core.coverage import CoverageNote, CoverageState
+from dossier.core.intents import IntentName
 from dossier.core.ports import AnalysisRequest, QuestionRequest
 from dossier.core.types import Finding, FindingKind, finding_id, utcnow
 from dossier.providers import compose
@@ -61,7 +62,7 @@ TECH = [
 def ask(intent: str, findings: list[Finding], **extra: object) -> list[compose.Sentence]:
     request = QuestionRequest(
         question="q",
-        intent=intent,
+        intent=IntentName(intent),
         account_name="Acme",
         vendor_name="Us",
         vendor_description="fraud and risk analytics",
@@ -205,3 +206,10 @@ def test_an_empty_vendor_is_told_what_to_configure() -> None:
         )
     )
     assert "DOSSIER_VENDOR_NAME" in sentences[0].text
+
+
+def test_every_intent_has_a_topic_but_pending_and_unknown() -> None:
+    answered = set(IntentName) - {IntentName.PENDING, IntentName.UNKNOWN}
+    assert set(compose.TOPICS) == answered
+    for name in answered:  # and each answers, even with nothing found
+        assert ask(name, []), name
