@@ -44,9 +44,11 @@ from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimi
 from dossier.transport.counting import counted
 from dossier.transport.deps import Services
 from dossier.transport.sse import stream_fast_path
+from dossier.transport.vocabulary import vocabulary
 from dossier.transport.ws import chat_endpoint, chat_fast_path
 from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
+from dossier.workflows.outcome import DERIVED_LABEL
 from dossier.workflows.steering import SteeringBoard
 
 log = logging.getLogger(__name__)
@@ -218,6 +220,7 @@ async def open_services(
             session_limiter=RateLimiter(settings.session_rate_per_min),
             question_limiter=RateLimiter(settings.question_rate_per_min),
             chat=chat,
+            source_labels={**collectors.labels, **DERIVED_LABEL},
         )
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
@@ -328,6 +331,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         # source text ever reach markup: no inline script, no foreign origins, no framing.
         return HTMLResponse((web / "index.html").read_text(encoding="utf-8"), headers=_PAGE_HEADERS)
 
+    app.add_route("/static/vocabulary.js", vocabulary, include_in_schema=False)
     app.mount("/static", StaticFiles(packages=[("dossier", "web")]), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthMiddleware, tokens=settings.api_tokens)

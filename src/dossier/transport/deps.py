@@ -24,6 +24,8 @@ class Services:
     session_limiter: RateLimiter
     question_limiter: RateLimiter
     chat: ChatService
+    # source name -> the name people know it by (the page's words for sources)
+    source_labels: dict[str, str] = field(default_factory=dict)
     ready: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 

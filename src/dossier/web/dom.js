@@ -1,6 +1,11 @@
 // DOM helpers. Every piece of text that reaches the page goes through textContent here:
 // findings, answers and errors come from public web sources and must never be parsed as HTML.
 
+import { SOURCE_LABEL } from "./vocabulary.js";
+
+// Properties that parse their value as markup: never set from here (source text is untrusted).
+const MARKUP_PROPS = new Set(["innerHTML", "outerHTML", "srcdoc"]);
+
 /**
  * Build an element. `props`: class, dataset, attrs (plain attributes), on (event handlers),
  * text (textContent) and any other DOM property. Children may be nodes, strings (inserted as
@@ -19,6 +24,8 @@ export function el(tag, props = {}, ...children) {
       }
     } else if (key === "on") {
       for (const [name, handler] of Object.entries(value)) node.addEventListener(name, handler);
+    } else if (MARKUP_PROPS.has(key)) {
+      throw new Error(`el(): ${key} would parse markup; use text or children`);
     } else node[key] = value;
   }
   append(node, children);
@@ -97,43 +104,9 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export const DATA_TYPES = ["profile", "people", "jobs", "funding", "news", "tech"];
-
-export const DATA_TYPE_LABEL = {
-  news: "News",
-  jobs: "Jobs",
-  funding: "Funding & filings",
-  people: "People",
-  tech: "Tech stack",
-  profile: "Profile",
-};
-
-// Finding kind -> the data type group it is shown under.
-export const GROUP_OF_KIND = {
-  news_article: "news",
-  job_posting: "jobs",
-  funding_round: "funding",
-  filing: "funding",
-  person: "people",
-  technology: "tech",
-  company_profile: "profile",
-};
-
-const SOURCE_LABEL = {
-  sec_edgar: "SEC EDGAR",
-  greenhouse: "Greenhouse",
-  lever: "Lever",
-  ashby: "Ashby",
-  smartrecruiters: "SmartRecruiters",
-  workable: "Workable",
-  hn: "Hacker News",
-  gdelt: "GDELT",
-  rss: "Company blog",
-  wikipedia: "Wikipedia",
-  wikidata: "Wikidata",
-  techstack: "Website fingerprint",
-  job_posts: "their job posts",
-};
+// The vocabulary (data types, their words, the group of each finding kind, sources'
+// names) comes from the server: ./vocabulary.js is generated from its own definitions.
+export { DATA_TYPES, DATA_TYPE_LABEL, GROUP_OF_KIND } from "./vocabulary.js";
 
 export function sourceLabel(name) {
   return SOURCE_LABEL[name] || String(name || "");

@@ -2,6 +2,7 @@
 // summary. Finding cards are keyed by id and updated in place, so a merge (the same fact from
 // a second source) or a replay never shows a card twice.
 
+import { STATE_LABEL } from "./vocabulary.js";
 import {
   DATA_TYPE_LABEL, DATA_TYPES, GROUP_OF_KIND, el, extLink, fmtDate, fmtMs, plural, replaceChildren, sourceLabel,
 } from "./dom.js";
@@ -213,18 +214,6 @@ export function citationList(citations, onCite, where) {
         on: { click: () => onCite(c) },
       }, el("span", { class: "cite-n", text: String(i + 1) }), el("span", { class: "cite-title", text: c.title || c.finding })))));
 }
-
-/** Coverage states (core/coverage.py CoverageState) as the page names them; a test checks
- * that both sides list the same states. */
-export const STATE_LABEL = {
-  found: "found",
-  none_found: "none found",
-  failed: "failed",
-  skipped: "skipped",
-  not_recorded: "not recorded",
-  unresolved: "not identified",
-  not_applicable: "does not apply",
-};
 
 export function renderCoverage(root, model) {
   root.hidden = model.running;

@@ -3,6 +3,8 @@
 // WebSocket. Events are applied by seq and at most once, so replays after a reconnect or a
 // reload can neither duplicate nor drop anything.
 
+import { WORKFLOW_KINDS } from "./vocabulary.js";
+
 const STEP_STATUS_OF = {
   "step.started": "running",
   "step.progress": "running",
@@ -20,7 +22,7 @@ const WORKFLOW_STATUS_OF = {
 const TERMINAL_STEP = new Set(["completed", "failed", "skipped"]);
 const STEP_FIELDS = ["done", "total", "found", "eta_s", "message", "duration_ms", "coverage", "cached", "data_types", "label", "state", "cause", "partial"];
 const WORKFLOW_RESULT_FIELDS = ["verdict", "causes", "found", "coverage", "missing", "hint", "duration_ms", "cached", "error", "failed", "skipped"];
-export const WORKFLOW_KINDS = ["vendor_context", "customer_intelligence"];
+export { WORKFLOW_KINDS } from "./vocabulary.js";
 
 /** What an applied change touched, so the page re-renders only those parts. */
 export class Dirty {

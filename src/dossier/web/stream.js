@@ -5,17 +5,10 @@
 // it already has.
 
 import { eventsUrl } from "./api.js";
+import { EVENT_TYPES } from "./vocabulary.js";
 
-// Named SSE events only reach listeners registered for their name (not onmessage).
-const EVENT_TYPES = [
-  "session.created", "session.joined", "session.completed", "session.error",
-  "workflow.started", "workflow.completed", "workflow.failed", "workflow.cancelled",
-  "step.started", "step.progress", "step.retrying", "step.completed", "step.failed", "step.skipped",
-  "finding",
-  "analysis.started", "analysis.delta", "analysis.citation", "analysis.completed",
-  "chat.question", "answer.start", "answer.end", "answer.revised",
-  "steer.ack", "suggestions",
-];
+// Named SSE events only reach listeners registered for their name (not onmessage): the
+// names come from the server (./vocabulary.js), so a new event type cannot go unheard.
 
 const MAX_BACKOFF_MS = 15_000;
 
