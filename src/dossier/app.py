@@ -209,6 +209,7 @@ async def open_services(
             lambda request: answer_stream(provider, request, settings),
             research_cache,
             provider_name=provider.name,
+            deterministic=provider.deterministic,
         )
         stack.push_async_callback(chat.close)
         hub.observers.append(chat.observe)

@@ -1,11 +1,12 @@
 """The chat: answer a question now, from whatever the session knows, and revise it later.
 
-An answer is built from the session's live state (cache + partial data), streams at once
-(``answer.start`` with its basis and what is still pending, deltas, citations,
-``answer.end``), and goes on the session log as ``chat.question`` / ``answer.end`` so
-every tab sees the chat. If data the answer needed was still being collected, a watcher
-re-answers when it lands and logs ``answer.revised`` with the reason. Answers are cached
-per (question intent, data version): asking again after nothing changed is instant.
+An answer is built from the session's live state (cache + partial data,
+``chat_context.py``), streams at once (``answer.start`` with its basis and what is still
+pending, deltas, citations, ``answer.end``: ``frames.py``), and goes on the session log as
+``chat.question`` / ``answer.end`` so every tab sees the chat. If data the answer needed
+was still being collected, the reviser (``revisions.py``) re-answers when it lands and
+this logs ``answer.revised`` with the reason. Answers are cached per (question key, data
+version): asking again after nothing changed is instant.
 """
 
 from __future__ import annotations
@@ -13,65 +14,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import JsonValue
 
-from dossier.core import keys
-from dossier.core.coverage import notes_of
+from dossier.core import frames, keys
+from dossier.core.chat_context import Context, build_context
 from dossier.core.events import Event, EventType, NewEvent
-from dossier.core.intents import BY_NAME, Intent, IntentName, classify, normalize_question
+from dossier.core.intents import classify, normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
-from dossier.core.records import WorkflowKind
+from dossier.core.revisions import PendingQuestion, Reviser, StateSource
 from dossier.core.shared import SharedStream
-from dossier.core.snapshot import SnapshotBuilder
-from dossier.core.states import SessionStatus, StepStatus
-from dossier.core.types import Basis, DataType, Vendor, normalize_name
+from dossier.core.suggestions import suggest
+from dossier.core.types import Basis
 from dossier.errors import DossierError, InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 QUESTION_LOG_DELAY_S = 0.05
-REVISION_POLL_S = 0.5
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 StreamAnswer = Callable[[QuestionRequest], AsyncIterator[tuple[ProviderChunk, str]]]
-_TERMINAL_STEPS = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED)
+
+__all__ = ["MAX_QUESTION_CHARS", "ChatService", "Context", "PendingQuestion"]
+
+
+class CachedAnswer(Protocol):
+    """A cache entry as the chat reads it."""
+
+    @property
+    def payload(self) -> JsonValue: ...
 
 
 class AnswerCache(Protocol):
     async def get_answer(
         self, account_key: str, vendor_hash: str, intent: str, data_version: str
-    ) -> Any: ...
+    ) -> CachedAnswer | None: ...
 
     async def put_answer(
         self, account_key: str, vendor_hash: str, intent: str, data_version: str, payload: JsonValue
     ) -> None: ...
-
-
-class StateSource(Protocol):
-    """Where the chat reads a session's state (the SessionService)."""
-
-    async def state(self, session_id: str) -> SnapshotBuilder: ...
-
-
-@dataclass
-class Context:
-    """What one answer is built from."""
-
-    intent: Intent
-    request: QuestionRequest
-    basis: Basis
-    pending: list[str]
-    data_version: str
-    account_key: str = ""
-    vendor_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,72 +71,6 @@ class _Piece:
     citation: dict[str, Any] | None = None
 
 
-@functools.lru_cache(maxsize=1024)
-def _keys_cached(
-    name: str, vendor_name: str, vendor_domain: str, description: str
-) -> tuple[str, str]:
-    vendor = Vendor(
-        name=vendor_name or None, domain=vendor_domain or None, description=description or None
-    )
-    return normalize_name(name), vendor.hash
-
-
-def _keys(account: dict[str, Any], vendor: dict[str, Any]) -> tuple[str, str]:
-    """(account key, vendor hash) of a session, without re-validating its models."""
-    return _keys_cached(
-        str(account.get("name") or ""),
-        str(vendor.get("name") or ""),
-        str(vendor.get("domain") or ""),
-        str(vendor.get("description") or ""),
-    )
-
-
-def data_version(builder: SnapshotBuilder) -> str:
-    """Changes whenever a finding, an analysis or a workflow's state changes."""
-    parts = sorted(builder.findings)
-    parts += [f"{k}:{w.status.value}" for k, w in sorted(builder.workflows.items())]
-    parts += [f"a:{k}:{a.status}" for k, a in sorted(builder.analysis.items())]
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
-
-
-def pending_types(
-    builder: SnapshotBuilder, wanted: tuple[DataType, ...]
-) -> dict[str, float | None]:
-    """Data types still being collected for the customer, with an ETA when one is known."""
-    workflow = builder.workflows.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
-    if builder.status != SessionStatus.RUNNING:
-        return {}
-    targets = {t.value for t in (wanted or tuple(DataType))}
-    if workflow is None or workflow.status.value in ("completed", "failed", "cancelled"):
-        return {} if workflow is not None else dict.fromkeys(sorted(targets))
-    collecting = [s for s in workflow.steps.values() if s.name.startswith("collect.")]
-    if not collecting:  # not planned yet (resolving the account): all of it is pending
-        resolve = workflow.steps.get("resolve")
-        eta = resolve.data.get("eta_s") if resolve else None
-        return {t: float(eta) if isinstance(eta, (int, float)) else None for t in sorted(targets)}
-    out: dict[str, float | None] = {}
-    for step in collecting:
-        if step.status in _TERMINAL_STEPS:
-            continue
-        types = step.data.get("data_types")
-        eta = step.data.get("eta_s")
-        for t in types if isinstance(types, list) else []:
-            if str(t) in targets:
-                best = out.get(str(t))
-                value = float(eta) if isinstance(eta, (int, float)) else None
-                out[str(t)] = value if best is None else max(best, value or 0.0)
-    return out
-
-
-@dataclass
-class PendingQuestion:
-    id: str
-    question: str
-    intent: IntentName
-    waiting_for: set[str]
-    asked_at: float = field(default_factory=time.monotonic)
-
-
 class ChatService:
     def __init__(
         self,
@@ -159,14 +80,17 @@ class ChatService:
         cache: AnswerCache | None,
         *,
         provider_name: str,
+        deterministic: bool = False,
     ) -> None:
+        """``deterministic``: the analyst's answer depends only on the question's intent and
+        the data (the builtin one), so answers are cached per intent, not per wording."""
         self._states = states
         self._append = append
         self._stream_answer = stream_answer
         self._cache = cache
         self._provider_name = provider_name
-        self._pending: dict[str, dict[str, PendingQuestion]] = {}
-        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._deterministic = deterministic
+        self._reviser = Reviser(states, self._revise)
         # Who in this process waits for revisions of a session's answers (the sockets and
         # HTTP streams that asked). Revisions are made in the process that answered, so
         # telling listeners directly is enough; other tabs read them from the log.
@@ -200,39 +124,11 @@ class ChatService:
             return dataclasses.replace(
                 memo, request=dataclasses.replace(memo.request, question=question)
             )
-        ctx = self._build_context(builder, question, intent)
+        ctx = build_context(builder, question, intent)
         if len(self._contexts) > 1024:
             self._contexts.clear()
         self._contexts[key] = ctx
         return ctx
-
-    def _build_context(self, builder: SnapshotBuilder, question: str, intent: Intent) -> Context:
-        pending = pending_types(builder, intent.data_types)
-        created = builder.created
-        account = _obj(created.get("account"))
-        vendor = _obj(created.get("vendor"))
-        findings = [f for f in builder.findings.values() if _customer(builder, f.id)]
-        analysis = builder.analysis.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
-        request = QuestionRequest(
-            question=question,
-            intent=intent.name,
-            account_name=str(account.get("name") or "the account"),
-            vendor_name=_str(vendor.get("name")),
-            vendor_description=_str(vendor.get("description")),
-            findings=findings,
-            pending=sorted(pending),
-            pending_eta_s={k: v for k, v in pending.items() if v is not None},
-            coverage=notes_of(builder.coverage()),
-            analysis=analysis.text if analysis and analysis.text else None,
-        )
-        if builder.status != SessionStatus.RUNNING:
-            basis = Basis.CACHE if created.get("cached") else Basis.COMPLETE
-        else:
-            basis = Basis.PARTIAL
-        account_key, vendor_hash = _keys(account, vendor)
-        return Context(
-            intent, request, basis, sorted(pending), data_version(builder), account_key, vendor_hash
-        )
 
     # -- answering
     async def answer(
@@ -250,9 +146,7 @@ class ChatService:
             raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         started = time.perf_counter()
         ctx = await self.context(session_id, text)
-        await emit(
-            {"type": "answer.start", "id": question_id, "basis": ctx.basis, "pending": ctx.pending}
-        )
+        await emit(frames.answer_start(question_id, ctx.basis, ctx.pending))
         # Other tabs should see the question while a slow answer streams, but a fast answer
         # should not pay a commit before its first token: the question is logged after
         # QUESTION_LOG_DELAY_S, or with the answer if that comes first (the dedup key makes
@@ -280,18 +174,12 @@ class ChatService:
             data={"id": question_id, "content": content.strip()},
             dedup=keys.chat_question(question_id),
         )
+        cancelled = frames.answer_end(
+            question_id, complete=False, pending=[], latency_ms=None, cancelled=True
+        )
         end = NewEvent(
             type=EventType.ANSWER_END,
-            data={
-                "id": question_id,
-                "complete": False,
-                "pending": [],
-                "latency_ms": None,
-                "partial": True,
-                "cancelled": True,
-                "text": "",
-                "citations": [],
-            },
+            data={**frames.body(cancelled), "text": "", "citations": []},
             dedup=keys.answer_end(question_id),
         )
         await self._append(session_id, [question, end])
@@ -322,27 +210,24 @@ class ChatService:
                     provider, basis_cache = piece.provider, piece.from_cache
                     if piece.text is not None:
                         parts.append(piece.text)
-                        await emit({"type": "answer.delta", "id": question_id, "text": piece.text})
+                        await emit(frames.answer_delta(question_id, piece.text))
                     if piece.citation is not None:
                         citations.append(piece.citation)
-                        await emit({"type": "answer.citation", "id": question_id, **piece.citation})
+                        await emit(frames.answer_citation(question_id, piece.citation))
         except DossierError as exc:
             error = {"code": exc.code, "message": exc.message}
             basis_cache = False
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        end: dict[str, Any] = {
-            "type": "answer.end",
-            "id": question_id,
-            "complete": not ctx.pending and ctx.basis != Basis.PARTIAL,
-            "pending": ctx.pending,
-            "latency_ms": latency_ms,
-            "partial": error is not None,
-        }
-        if error is not None:
-            end["error"] = error
+        end = frames.answer_end(
+            question_id,
+            complete=not ctx.pending and ctx.basis != Basis.PARTIAL,
+            pending=ctx.pending,
+            latency_ms=latency_ms,
+            error=error,
+        )
         await emit(end)
         logged: dict[str, Any] = {
-            **{k: v for k, v in end.items() if k != "type"},
+            **frames.body(end),
             "text": "".join(parts),
             "citations": citations,
             "basis": Basis.CACHE if basis_cache else ctx.basis,
@@ -356,7 +241,7 @@ class ChatService:
             early.cancel()
             await self._append(session_id, [question, answer_event])
         if ctx.pending:
-            self._watch(
+            self._reviser.watch(
                 session_id, PendingQuestion(question_id, text, ctx.intent.name, set(ctx.pending))
             )
         return logged
@@ -402,10 +287,11 @@ class ChatService:
         except Exception:
             log.debug("answer cache lookup failed", exc_info=True)
             return None
-        payload = getattr(hit, "payload", None)
+        payload = hit.payload if hit is not None else None
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             return None
-        cites = [c for c in payload.get("citations") or [] if isinstance(c, dict)]
+        stored = payload.get("citations")
+        cites = [c for c in stored if isinstance(c, dict)] if isinstance(stored, list) else []
         return str(payload["text"]), cites
 
     async def _store(self, ctx: Context, text: str, citations: list[dict[str, Any]]) -> None:
@@ -418,47 +304,14 @@ class ChatService:
             )
 
     def _answer_key(self, ctx: Context) -> str:
-        # The builtin answer depends only on the intent; an LLM's on the exact question.
-        if self._provider_name == "builtin":
+        # A deterministic analyst's answer depends only on the intent; an LLM's on the
+        # exact question.
+        if self._deterministic:
             return ctx.intent.name
         digest = hashlib.sha1(normalize_question(ctx.request.question).encode()).hexdigest()
         return f"{ctx.intent.name}:{digest[:12]}"
 
     # -- revisions
-    def _watch(self, session_id: str, question: PendingQuestion) -> None:
-        self._pending.setdefault(session_id, {})[question.id] = question
-        task = self._watchers.get(session_id)
-        if task is None or task.done():
-            self._watchers[session_id] = asyncio.create_task(
-                self._revise_loop(session_id), name=f"revise:{session_id}"
-            )
-
-    async def _revise_loop(self, session_id: str) -> None:
-        try:
-            while self._pending.get(session_id):
-                await asyncio.sleep(REVISION_POLL_S)
-                builder = await self._states.state(session_id)
-                finished = builder.status != SessionStatus.RUNNING
-                due: list[tuple[PendingQuestion, str]] = []
-                for question in list(self._pending[session_id].values()):
-                    intent = BY_NAME.get(question.intent, BY_NAME[IntentName.UNKNOWN])
-                    still = set(pending_types(builder, intent.data_types)) & question.waiting_for
-                    if still and not finished:
-                        continue
-                    del self._pending[session_id][question.id]
-                    landed = sorted(question.waiting_for - still)
-                    reason = f"{', '.join(landed)} arrived" if landed else "the research finished"
-                    due.append((question, reason))
-                # Together: one slow revision does not hold up the others, and questions
-                # about the same thing share one composition (``_flight``).
-                await asyncio.gather(*(self._revise(session_id, q, why) for q, why in due))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("revising answers of %s failed", session_id)
-        finally:
-            self._pending.pop(session_id, None)
-
     async def _revise(self, session_id: str, question: PendingQuestion, reason: str) -> None:
         ctx = await self.context(session_id, question.question)
         parts: list[str] = []
@@ -485,18 +338,18 @@ class ChatService:
         await self._append(session_id, [NewEvent(type=EventType.ANSWER_REVISED, data=data)])
         for listener in list(self._listeners.get(session_id, ())):
             try:
-                await listener({"type": "answer.revised", **data})
+                await listener(frames.answer_revised(data))
             except Exception:
                 log.debug("a revision listener failed", exc_info=True)
 
     async def close(self) -> None:
-        tasks = [*self._watchers.values(), *self._pushes]
+        await self._reviser.close()
+        tasks = list(self._pushes)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._watchers.clear()
 
     # -- suggestions
     async def suggestions(self, session_id: str) -> list[str]:
@@ -504,8 +357,10 @@ class ChatService:
         return suggest(builder)
 
     def observe(self, events: Sequence[Event]) -> None:
-        """A FeedHub observer: when a session ends, its listeners get new suggestions (a
-        finished research offers no "what is still being collected?")."""
+        """A FeedHub observer: data that lands wakes the reviser; when a session ends, its
+        listeners get new suggestions (a finished research offers no "what is still being
+        collected?")."""
+        self._reviser.observe(events)
         for event in events:
             if event.type == EventType.SESSION_COMPLETED and event.session in self._listeners:
                 task = asyncio.create_task(self._push_suggestions(event.session))
@@ -514,7 +369,7 @@ class ChatService:
 
     async def _push_suggestions(self, session_id: str) -> None:
         try:
-            frame = {"type": "suggestions", "items": await self.suggestions(session_id)}
+            frame = frames.suggestions(await self.suggestions(session_id))
         except DossierError:
             return
         for listener in list(self._listeners.get(session_id, ())):
@@ -522,50 +377,6 @@ class ChatService:
                 await listener(frame)
 
 
-_I = IntentName
-_SUGGESTIONS: tuple[tuple[IntentName, str, tuple[str, ...]], ...] = (
-    (_I.FIT, "How does our offer fit them?", ()),
-    (_I.HIRING, "Which teams are they hiring for?", ("job_posting",)),
-    (_I.PEOPLE, "Who should I talk to?", ("person",)),
-    (_I.TECH_STACK, "What technology do they use?", ("technology", "job_posting")),
-    (_I.FUNDING, "Have they raised money recently?", ("funding_round", "filing")),
-    (_I.NEWS, "What is new with them?", ("news_article",)),
-    (_I.PENDING, "What is still being collected?", ()),
-)
-
-
-def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
-    """Next questions worth asking, from what the session has and has not been asked."""
-    asked = builder.asked_intents
-    kinds = {f.kind.value for f in builder.findings.values()}
-    vendor = _obj(builder.created.get("vendor"))
-    out: list[str] = []
-    for intent, text, needs in _SUGGESTIONS:
-        if intent in asked:
-            continue
-        if intent == IntentName.PENDING and not pending_types(builder, ()):
-            continue  # nothing is being collected any more
-        if intent == IntentName.FIT and not vendor.get("description"):
-            continue
-        if needs and not kinds & set(needs):
-            continue
-        out.append(text)
-    return out[:limit]
-
-
 def _citation(mark: CitationMark) -> dict[str, Any]:
     c = mark.citation
     return {"finding": c.finding, "url": c.url, "title": c.title}
-
-
-def _obj(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _customer(builder: SnapshotBuilder, finding_id: str) -> bool:
-    """Findings about the account (not the vendor's own research)."""
-    return finding_id in builder.customer_finding_ids

@@ -178,7 +178,8 @@ class Provider(Protocol):
 
     name: ClassVar[str]
     # capabilities, as class attributes
-    streams_tokens: ClassVar[bool]
+    # the same request always gets the same answer (answers are then cached per intent)
+    deterministic: ClassVar[bool]
     offline: ClassVar[bool]
 
     def analyze(self, request: AnalysisRequest) -> AsyncIterator[ProviderChunk]: ...

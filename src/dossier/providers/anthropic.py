@@ -60,7 +60,7 @@ class AnthropicProvider:
     """
 
     name: ClassVar[str] = "anthropic"
-    streams_tokens: ClassVar[bool] = True
+    deterministic: ClassVar[bool] = False
     offline: ClassVar[bool] = False
 
     def __init__(self, deps: ProviderDeps) -> None:

@@ -60,7 +60,7 @@ class BuiltinAnalyst:
     """Grounded extractive analyst (the default provider)."""
 
     name: ClassVar[str] = "builtin"
-    streams_tokens: ClassVar[bool] = True
+    deterministic: ClassVar[bool] = True
     offline: ClassVar[bool] = True
 
     def __init__(self, deps: ProviderDeps) -> None:

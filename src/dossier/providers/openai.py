@@ -56,7 +56,7 @@ class OpenAIProvider:
     """
 
     name: ClassVar[str] = "openai"
-    streams_tokens: ClassVar[bool] = True
+    deterministic: ClassVar[bool] = False
     offline: ClassVar[bool] = False
 
     def __init__(self, deps: ProviderDeps) -> None:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
 from dossier.errors import DossierError
@@ -25,6 +26,7 @@ from dossier.transport.deps import Services, client_key, principal_of_conn, serv
 from dossier.transport.sse import SSE_HEADERS
 
 router = APIRouter()
+_QUEUE_FRAMES = 256
 REVISE_WAIT_S = 120.0
 
 
@@ -43,31 +45,29 @@ async def ask(session_id: str, body: QuestionBody, request: Request) -> Streamin
     await services.sessions.record(session_id, principal_of_conn(request))
     services.question_limiter.hit(client_key(request) + ":" + session_id)
     question_id = body.id or "q_" + secrets.token_hex(4)
-    frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    # bounded: a client that reads slowly slows the answer down, it does not grow memory
+    out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_QUEUE_FRAMES)
 
     async def produce() -> None:
         try:
-            end = await services.chat.answer(session_id, question_id, body.content, frames.put)
-            items = await services.chat.suggestions(session_id)
-            await frames.put({"type": "suggestions", "items": items})
+            end = await services.chat.answer(session_id, question_id, body.content, out.put)
+            await out.put(frames.suggestions(await services.chat.suggestions(session_id)))
             if end.get("pending") and body.wait_for_revision:
                 revised = await _wait_for_revision(services, session_id, question_id)
                 if revised is not None:
-                    await frames.put({"type": "answer.revised", **revised})
+                    await out.put(frames.answer_revised(revised))
         except DossierError as exc:
-            await frames.put(
-                {"type": "error", "id": question_id, "code": exc.code, "message": exc.message}
-            )
+            await out.put(frames.error(exc.code, exc.message, question_id))
         finally:
-            await frames.put(None)
+            await out.put(None)
 
     async def stream() -> AsyncIterator[bytes]:
+        # the producer is this response's: it ends with the stream (a client gone too)
         task = asyncio.ensure_future(produce())
         try:
             yield encode_sse_comment("connected")
-            while (frame := await frames.get()) is not None:
-                kind = frame.pop("type")
-                yield encode_sse_message(kind, frame)
+            while (frame := await out.get()) is not None:
+                yield encode_sse_message(frame["type"], frames.body(frame))
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -87,7 +87,7 @@ async def _wait_for_revision(
 
     async def on_revision(frame: dict[str, Any]) -> None:
         if frame.get("id") == question_id and not revised.done():
-            revised.set_result({k: v for k, v in frame.items() if k != "type"})
+            revised.set_result(frames.body(frame))
 
     stop = services.chat.listen(session_id, on_revision)
     try:

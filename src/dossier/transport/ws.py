@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dossier import metrics
+from dossier.core import frames
 from dossier.core.chat import ChatService
 from dossier.core.events import dumps
 from dossier.core.sessions import SteerCommand
@@ -77,10 +78,7 @@ class ChatConnection:
             await self.close(_CLOSE_TOO_SLOW)
 
     async def error(self, code: str, message: str, question_id: str | None = None) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if question_id is not None:
-            frame["id"] = question_id
-        await self.send(frame)
+        await self.send(frames.error(code, message, question_id))
 
     async def close(self, code: int) -> None:
         if self.state in (ConnectionState.OPEN, ConnectionState.CONNECTING):
@@ -133,7 +131,7 @@ class ChatConnection:
             await self.error("invalid_input", "id must be a string of 1-64 characters")
             return
         if kind == "ping":
-            await self.send({"type": "pong"})
+            await self.send(frames.pong())
         elif kind == "question":
             await self.question(qid, frame.get("content"), tg)
         elif kind == "cancel":
@@ -174,24 +172,14 @@ class ChatConnection:
     async def answer(self, qid: str, content: str) -> None:
         try:
             await self.chat.answer(self.session_id, qid, content, self.send)
-            await self.send(
-                {"type": "suggestions", "items": await self.chat.suggestions(self.session_id)}
-            )
+            await self.send(frames.suggestions(await self.chat.suggestions(self.session_id)))
         except asyncio.CancelledError:
             if qid not in self.cancelled:
                 raise  # the connection is going away
             with contextlib.suppress(DossierError):
                 await self.chat.log_cancelled(self.session_id, qid, content)
             await self.send(
-                {
-                    "type": "answer.end",
-                    "id": qid,
-                    "complete": False,
-                    "pending": [],
-                    "latency_ms": None,
-                    "partial": True,
-                    "cancelled": True,
-                }
+                frames.answer_end(qid, complete=False, pending=[], latency_ms=None, cancelled=True)
             )
         except DossierError as exc:
             await self.error(exc.code, exc.message, qid)
@@ -207,7 +195,7 @@ class ChatConnection:
         items = await self.chat.suggestions(self.session_id)
         if items != self.last_suggestions:
             self.last_suggestions = items
-            await self.send({"type": "suggestions", "items": items})
+            await self.send(frames.suggestions(items))
 
     async def steer(self, qid: str | None, frame: dict[str, Any]) -> None:
         try:
@@ -224,16 +212,7 @@ class ChatConnection:
         except DossierError as exc:
             await self.error(exc.code, exc.message, qid)
             return
-        await self.send(
-            {
-                "type": "steer.ack",
-                "id": qid,
-                "applies_at": ack["applies_at"],
-                "message": ack["message"],
-                "action": command.action,
-                "target": command.target,
-            }
-        )
+        await self.send(frames.steer_ack(qid, ack))
 
     async def on_revision(self, frame: dict[str, Any]) -> None:
         """Revisions of this socket's own questions (other tabs read the log), and new
@@ -281,9 +260,7 @@ async def chat_endpoint(websocket: WebSocket) -> None:
             conn.principal = await _authenticate(websocket, services)
             await services.sessions.record(session_id, conn.principal)
         except DossierError as exc:
-            await websocket.send_text(
-                json.dumps({"type": "error", "code": exc.code, "message": exc.message})
-            )
+            await websocket.send_text(json.dumps(frames.error(exc.code, exc.message)))
             await websocket.close(_CLOSE_POLICY)
             return
         stop_listening = chat.listen(session_id, conn.on_revision)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from dossier.core.chat import ChatService
-from dossier.core.events import NewEvent
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.ports import ProviderChunk, QuestionRequest, TextDelta
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus
@@ -39,7 +39,12 @@ async def no_log(session_id: str, events: list[NewEvent]) -> None:
 
 def service(provider: CountingProvider) -> ChatService:
     return ChatService(
-        FinishedSession(), no_log, provider.stream, cache=None, provider_name="builtin"
+        FinishedSession(),
+        no_log,
+        provider.stream,
+        cache=None,
+        provider_name="builtin",
+        deterministic=True,
     )
 
 
@@ -82,7 +87,9 @@ async def test_questions_waiting_for_the_same_data_are_revised_by_one_compositio
     provider = CountingProvider()
     session = FinishedSession()
     session.builder.status = SessionStatus.RUNNING  # nothing collected yet: all pending
-    chat = ChatService(session, no_log, provider.stream, cache=None, provider_name="builtin")
+    chat = ChatService(
+        session, no_log, provider.stream, cache=None, provider_name="builtin", deterministic=True
+    )
     revised: list[dict[str, Any]] = []
 
     async def hear(frame: dict[str, Any]) -> None:
@@ -93,12 +100,20 @@ async def test_questions_waiting_for_the_same_data_are_revised_by_one_compositio
     assert all(frames[0]["pending"] for frames in answers)
     assert provider.calls == ["people"]
 
-    session.builder.status = SessionStatus.COMPLETED
+    # revisions follow the session's events (no clock): its end wakes them
+    end = Event.build(9, "s_1", NewEvent(EventType.SESSION_COMPLETED, {}))
+    session.builder.apply(end)
+    chat.observe([end])
+
+    def revised_only() -> list[dict[str, Any]]:
+        return [f for f in revised if f["type"] == "answer.revised"]
+
     for _ in range(100):
-        if len(revised) == 20:
+        if len(revised_only()) == 20:
             break
         await asyncio.sleep(0.05)
     await chat.close()
-    assert sorted(r["id"] for r in revised) == sorted(f"q{i}" for i in range(20))
-    assert {r["text"] for r in revised} == {"Hello world."}
+    assert sorted(r["id"] for r in revised_only()) == sorted(f"q{i}" for i in range(20))
+    assert {r["text"] for r in revised_only()} == {"Hello world."}
+    assert all(r["pending"] == [] for r in revised_only())
     assert provider.calls == ["people", "people"]

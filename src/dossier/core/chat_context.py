@@ -1,0 +1,137 @@
+"""What an answer is built from: a session's state, read for one question.
+
+Pure functions over the snapshot fold: which data is still pending (and when it is due),
+the data version (an answer is cached per version), and the :class:`Context` of one
+answer (its request to the analyst, basis and pending types).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from dossier.core.coverage import notes_of
+from dossier.core.intents import Intent
+from dossier.core.ports import QuestionRequest
+from dossier.core.records import WorkflowKind
+from dossier.core.snapshot import SnapshotBuilder
+from dossier.core.states import SessionStatus, StepStatus
+from dossier.core.types import Basis, DataType, Vendor, normalize_name
+
+_TERMINAL_STEPS = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED)
+
+
+@dataclass
+class Context:
+    """What one answer is built from."""
+
+    intent: Intent
+    request: QuestionRequest
+    basis: Basis
+    pending: list[str]
+    data_version: str
+    account_key: str = ""
+    vendor_hash: str = ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _keys_cached(
+    name: str, vendor_name: str, vendor_domain: str, description: str
+) -> tuple[str, str]:
+    vendor = Vendor(
+        name=vendor_name or None, domain=vendor_domain or None, description=description or None
+    )
+    return normalize_name(name), vendor.hash
+
+
+def _keys(account: dict[str, Any], vendor: dict[str, Any]) -> tuple[str, str]:
+    """(account key, vendor hash) of a session, without re-validating its models."""
+    return _keys_cached(
+        str(account.get("name") or ""),
+        str(vendor.get("name") or ""),
+        str(vendor.get("domain") or ""),
+        str(vendor.get("description") or ""),
+    )
+
+
+def data_version(builder: SnapshotBuilder) -> str:
+    """Changes whenever a finding, an analysis or a workflow's state changes."""
+    parts = sorted(builder.findings)
+    parts += [f"{k}:{w.status.value}" for k, w in sorted(builder.workflows.items())]
+    parts += [f"a:{k}:{a.status}" for k, a in sorted(builder.analysis.items())]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def pending_types(
+    builder: SnapshotBuilder, wanted: tuple[DataType, ...]
+) -> dict[str, float | None]:
+    """Data types still being collected for the customer, with an ETA when one is known."""
+    workflow = builder.workflows.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
+    if builder.status != SessionStatus.RUNNING:
+        return {}
+    targets = {t.value for t in (wanted or tuple(DataType))}
+    if workflow is None or workflow.status.value in ("completed", "failed", "cancelled"):
+        return {} if workflow is not None else dict.fromkeys(sorted(targets))
+    collecting = [s for s in workflow.steps.values() if s.name.startswith("collect.")]
+    if not collecting:  # not planned yet (resolving the account): all of it is pending
+        resolve = workflow.steps.get("resolve")
+        eta = resolve.data.get("eta_s") if resolve else None
+        return {t: float(eta) if isinstance(eta, (int, float)) else None for t in sorted(targets)}
+    out: dict[str, float | None] = {}
+    for step in collecting:
+        if step.status in _TERMINAL_STEPS:
+            continue
+        types = step.data.get("data_types")
+        eta = step.data.get("eta_s")
+        for t in types if isinstance(types, list) else []:
+            if str(t) in targets:
+                best = out.get(str(t))
+                value = float(eta) if isinstance(eta, (int, float)) else None
+                out[str(t)] = value if best is None else max(best, value or 0.0)
+    return out
+
+
+def build_context(builder: SnapshotBuilder, question: str, intent: Intent) -> Context:
+    """What one answer is built from: the customer findings, coverage and pending data of
+    the session's state now, with the keys its answer is cached under."""
+    pending = pending_types(builder, intent.data_types)
+    created = builder.created
+    account = _obj(created.get("account"))
+    vendor = _obj(created.get("vendor"))
+    findings = [f for f in builder.findings.values() if _customer(builder, f.id)]
+    analysis = builder.analysis.get(WorkflowKind.CUSTOMER_INTELLIGENCE)
+    request = QuestionRequest(
+        question=question,
+        intent=intent.name,
+        account_name=str(account.get("name") or "the account"),
+        vendor_name=_str(vendor.get("name")),
+        vendor_description=_str(vendor.get("description")),
+        findings=findings,
+        pending=sorted(pending),
+        pending_eta_s={k: v for k, v in pending.items() if v is not None},
+        coverage=notes_of(builder.coverage()),
+        analysis=analysis.text if analysis and analysis.text else None,
+    )
+    if builder.status != SessionStatus.RUNNING:
+        basis = Basis.CACHE if created.get("cached") else Basis.COMPLETE
+    else:
+        basis = Basis.PARTIAL
+    account_key, vendor_hash = _keys(account, vendor)
+    return Context(
+        intent, request, basis, sorted(pending), data_version(builder), account_key, vendor_hash
+    )
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _customer(builder: SnapshotBuilder, finding_id: str) -> bool:
+    """Findings about the account (not the vendor's own research)."""
+    return finding_id in builder.customer_finding_ids
