@@ -10,26 +10,22 @@ carry a leading space. Unlisted jobs (``isListed`` false) are skipped. A 404 mea
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.collectors.jobboard import BoardEndpoint, JobBoardCollector
 from dossier.collectors.jobs import (
     Compensation,
     JobPosting,
-    as_list,
     compensation,
     detect_remote,
     job_finding,
 )
-from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
+from dossier.collectors.parsing import as_list, html_to_text, parse_datetime, text_or_none
+from dossier.core.types import Finding
 
-BOARD_URL = "https://api.ashbyhq.com/posting-api/job-board/{token}"
 _EMPLOYMENT_TYPES = {
     "FullTime": "Full-time",
     "PartTime": "Part-time",
@@ -55,35 +51,35 @@ def parse_job_board(payload: object, *, board: str, observed_at: datetime) -> li
 
 
 def _posting(job: dict[str, object], title: str, board: str) -> JobPosting:
-    location = _str(job.get("location"))
+    location = text_or_none(job.get("location"))
     secondary = [
         str(item["location"])
         for item in as_list(job.get("secondaryLocations"))
         if isinstance(item, dict) and item.get("location")
     ]
     is_remote = job.get("isRemote")
-    workplace = _str(job.get("workplaceType"))
+    workplace = text_or_none(job.get("workplaceType"))
     pay_summary = None
     raw_pay = job.get("compensation")
     if isinstance(raw_pay, dict):
-        pay_summary = _str(raw_pay.get("compensationTierSummary"))
+        pay_summary = text_or_none(raw_pay.get("compensationTierSummary"))
     extra: dict[str, JsonValue] = {
-        "team": _str(job.get("team")),
+        "team": text_or_none(job.get("team")),
         "secondary_locations": list(secondary),
         "workplace_type": workplace,
-        "apply_url": _str(job.get("applyUrl")),
+        "apply_url": text_or_none(job.get("applyUrl")),
         "compensation_summary": pay_summary,
     }
-    employment = _str(job.get("employmentType"))
+    employment = text_or_none(job.get("employmentType"))
     return JobPosting(
         board="ashby",
         board_token=board,
         job_id=str(job["id"]),
         title=title,
-        url=_str(job.get("jobUrl")),
-        description=_str(job.get("descriptionPlain"))
+        url=text_or_none(job.get("jobUrl")),
+        description=text_or_none(job.get("descriptionPlain"))
         or html_to_text(str(job.get("descriptionHtml") or "")),
-        department=_str(job.get("department")) or _str(job.get("team")),
+        department=text_or_none(job.get("department")) or text_or_none(job.get("team")),
         location=location,
         compensation=_salary(raw_pay),
         # isRemote is Ashby's own "remote allowed" flag; workplaceType describes the
@@ -118,44 +114,14 @@ def _salary(raw: object) -> Compensation | None:
     return None
 
 
-def _str(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
-
-
-class AshbyCollector:
+class AshbyCollector(JobBoardCollector):
     name: ClassVar[str] = "ashby"
     label: ClassVar[str] = "Ashby"
-    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
+    endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
+        "https://api.ashbyhq.com/posting-api/job-board/{token}",
+        {"includeCompensation": "true"},
+        needs_postings=True,
+    )
 
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("ashby"))
-
-    async def collect(self, ctx: CollectContext) -> CollectResult:
-        token = ctx.identifiers["ashby"]
-        await ctx.progress(ProgressReport(0, 1, 0, f"Ashby board {token}"))
-        response = await self._http.get(
-            BOARD_URL.format(token=token),
-            params={"includeCompensation": "true"},
-            on_retry=ctx.on_retry,
-        )
-        if response.status == 404:
-            note = f"no Ashby board '{token}'"
-            await ctx.progress(ProgressReport(1, 1, 0, note))
-            return CollectResult(findings=[], negative=True, notes=[note])
-        if not response.ok:
-            raise SourceUnavailable(f"Ashby answered HTTP {response.status}")
-        try:
-            payload = json.loads(response.text())
-            findings = parse_job_board(payload, board=token, observed_at=utcnow())
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Ashby sent something unexpected: {exc}") from exc
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))
-        notes = [] if findings else [f"Ashby board '{token}' has no openings"]
-        return CollectResult(findings=findings, notes=notes)
+    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
+        return parse_job_board(payload, board=board, observed_at=observed_at)

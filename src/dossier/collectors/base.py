@@ -1,4 +1,4 @@
-"""Collector registry by name, and helpers every collector shares.
+"""Collector registry by name, and what a collector is given.
 
 Implementations are listed by import path (uvicorn's style: pluggable without plugins);
 the registry name is the module name and the findings' ``source``. Built-ins go through the
@@ -7,12 +7,9 @@ same table as add-ons, so ``DOSSIER_COLLECTORS``-style selection needs no specia
 
 from __future__ import annotations
 
-import html
 import importlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from dossier.collectors.http import SourceHttp
 from dossier.core.ports import Collector
@@ -83,9 +80,15 @@ class CollectorRegistry:
         return [c for c in self._by_name.values() if c.data_types & wanted]
 
 
-def load_collector(path: str, deps: CollectorDeps) -> Collector:
+def collector_class(path: str) -> object:
+    """The class an import path (``"module:Class"``) names."""
     module_name, _, class_name = path.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def load_collector(path: str, deps: CollectorDeps) -> Collector:
+    cls = collector_class(path)
+    assert callable(cls), path
     collector: Collector = cls(deps)
     return collector
 
@@ -94,44 +97,3 @@ def build_registry(
     deps: CollectorDeps, table: Mapping[str, str] | None = None
 ) -> CollectorRegistry:
     return CollectorRegistry(load_collector(path, deps) for path in (table or COLLECTORS).values())
-
-
-# -- parsing helpers (pure)
-
-_TAG_RE = re.compile(r"<[^>]+>")
-_WS_RE = re.compile(r"\s+")
-
-
-def html_to_text(markup: str, *, unescape_twice: bool = False) -> str:
-    """Visible text of an HTML fragment. ``unescape_twice`` for sources (Greenhouse)
-    that entity-escape their HTML, so tags arrive as ``&lt;p&gt;``."""
-    text = html.unescape(markup) if unescape_twice else markup
-    text = re.sub(r"(?i)<\s*(br|/p|/li|/h\d|/div)\s*/?>", "\n", text)
-    text = _TAG_RE.sub(" ", text)
-    text = html.unescape(text).replace("\xa0", " ")
-    return "\n".join(_WS_RE.sub(" ", line).strip() for line in text.splitlines() if line.strip())
-
-
-def parse_datetime(value: object) -> datetime | None:
-    """ISO-8601 (with or without zone; ``Z``), or epoch seconds/ms -> aware UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    if not isinstance(value, str):
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def mentions(text: str, name: str) -> bool:
-    """Whether ``text`` names the company as a word (``Stripe`` in "Stripe's", not "stripes")."""
-    pattern = r"(?<![A-Za-z0-9])" + re.escape(name.strip()) + r"(?![A-Za-z0-9])"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None

@@ -12,24 +12,23 @@ company are kept.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, mentions
-from dossier.collectors.rss import canonical_article_url
+from dossier.collectors.base import CollectorDeps
+from dossier.collectors.fetching import deliver, fetch_json, reading
+from dossier.collectors.news import news_finding, unique
+from dossier.collectors.parsing import mentions
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import (
     DataType,
     Finding,
-    FindingKind,
-    finding_id,
     normalize_name,
     utcnow,
 )
-from dossier.errors import SourceBadAnswer, SourceUnavailable
+from dossier.core.words import plural
 
 DOC_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 MAX_RECORDS = 75
@@ -52,7 +51,7 @@ def parse_artlist(payload: object, *, company: str | None, observed_at: datetime
     articles = payload.get("articles", [])
     if not isinstance(articles, list):
         raise ValueError("GDELT 'articles' is not a list")
-    findings: dict[str, Finding] = {}
+    findings: list[Finding] = []
     for article in articles:
         if not isinstance(article, dict):
             continue
@@ -62,7 +61,6 @@ def parse_artlist(payload: object, *, company: str | None, observed_at: datetime
             continue
         if company and not mentions(title, company):
             continue
-        canonical = canonical_article_url(url)
         domain = str(article.get("domain") or "").strip() or None
         fields: dict[str, JsonValue] = {
             "outlet": domain,  # GDELT names no outlet, only the site
@@ -73,19 +71,17 @@ def parse_artlist(payload: object, *, company: str | None, observed_at: datetime
             "source_country": str(article.get("sourcecountry") or "").strip() or None,
             "image": str(article.get("socialimage") or "").strip() or None,
         }
-        finding = Finding(
-            id=finding_id(FindingKind.NEWS_ARTICLE, canonical),
-            kind=FindingKind.NEWS_ARTICLE,
-            title=title,
+        finding = news_finding(
             source="gdelt",
-            url=canonical,
-            observed_at=observed_at,
+            title=title,
+            url=url,
             published_at=parse_seendate(article.get("seendate")),
+            observed_at=observed_at,
             confidence=0.6,  # machine-collected press coverage, matched on the title only
             fields=fields,
         )
-        findings.setdefault(finding.id, finding)
-    return list(findings.values())
+        findings.append(finding)
+    return unique(findings)
 
 
 class GdeltCollector:
@@ -107,8 +103,10 @@ class GdeltCollector:
         term = normalize_name(name)
         phrase = '"' + term.replace('"', " ") + '"'
         await ctx.progress(ProgressReport(0, 1, 0, f"searching GDELT for {name}"))
-        response = await self._http.get(
+        payload = await fetch_json(
+            self._http,
             DOC_URL,
+            label=self.label,
             params={
                 "query": phrase,
                 "mode": "artlist",
@@ -117,18 +115,9 @@ class GdeltCollector:
                 "sort": "datedesc",
             },
             on_retry=ctx.on_retry,
+            strict=False,  # GDELT titles sometimes carry raw control characters
         )
-        if not response.ok:
-            raise SourceUnavailable(f"GDELT answered HTTP {response.status}")
-        body = response.text()
-        try:
-            # strict=False: GDELT titles sometimes carry raw control characters
-            payload = json.loads(body, strict=False)
+        with reading(self.label):
             findings = parse_artlist(payload, company=term, observed_at=utcnow())
-        except ValueError as exc:
-            snippet = " ".join(body.split())[:160]
-            raise SourceBadAnswer(f"GDELT did not answer JSON: {snippet!r}") from exc
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} articles"))
+        await deliver(ctx, findings, plural(len(findings), "article"))
         return CollectResult(findings=findings, negative=not findings)

@@ -8,19 +8,15 @@ escapes a second time (``&lt;p&gt;``).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.collectors.jobboard import BoardEndpoint, JobBoardCollector
 from dossier.collectors.jobs import JobPosting, detect_remote, job_finding
-from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
-
-BOARD_URL = "https://boards-api.greenhouse.io/v1/boards/{token}/jobs"
+from dossier.collectors.parsing import html_to_text, parse_datetime
+from dossier.core.types import Finding
 
 
 def parse_jobs(payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
@@ -67,36 +63,12 @@ def parse_jobs(payload: object, *, board: str, observed_at: datetime) -> list[Fi
     return findings
 
 
-class GreenhouseCollector:
+class GreenhouseCollector(JobBoardCollector):
     name: ClassVar[str] = "greenhouse"
     label: ClassVar[str] = "Greenhouse"
-    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
+    endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
+        "https://boards-api.greenhouse.io/v1/boards/{token}/jobs", {"content": "true"}
+    )
 
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("greenhouse"))
-
-    async def collect(self, ctx: CollectContext) -> CollectResult:
-        token = ctx.identifiers["greenhouse"]
-        await ctx.progress(ProgressReport(done=0, total=1, found=0, message=f"board {token}"))
-        response = await self._http.get(
-            BOARD_URL.format(token=token), params={"content": "true"}, on_retry=ctx.on_retry
-        )
-        if response.status == 404:
-            await ctx.progress(ProgressReport(1, 1, 0, f"no Greenhouse board '{token}'"))
-            return CollectResult(
-                findings=[], negative=True, notes=[f"no Greenhouse board '{token}'"]
-            )
-        if not response.ok:
-            raise SourceUnavailable(f"Greenhouse answered HTTP {response.status}")
-        try:
-            payload = json.loads(response.text())
-            findings = parse_jobs(payload, board=token, observed_at=utcnow())
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Greenhouse sent something unexpected: {exc}") from exc
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))
-        return CollectResult(findings=findings)
+    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
+        return parse_jobs(payload, board=board, observed_at=observed_at)

@@ -7,16 +7,18 @@ whose title names the company (as a word) are kept: Algolia matches loosely.
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, mentions, parse_datetime
+from dossier.collectors.base import CollectorDeps
+from dossier.collectors.fetching import deliver, fetch_json, reading
+from dossier.collectors.news import news_finding, unique
+from dossier.collectors.parsing import mentions, parse_datetime
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
+from dossier.core.types import DataType, Finding, utcnow
+from dossier.core.words import plural
 
 SEARCH_URL = "https://hn.algolia.com/api/v1/search"
 ITEM_URL = "https://news.ycombinator.com/item?id={id}"
@@ -49,20 +51,18 @@ def parse_search(payload: object, *, company: str | None, observed_at: datetime)
             "hn_id": object_id,
         }
         findings.append(
-            Finding(
-                id=finding_id(FindingKind.NEWS_ARTICLE, str(url)),
-                kind=FindingKind.NEWS_ARTICLE,
-                title=title,
+            news_finding(
                 source="hn",
+                title=title,
                 url=str(url),
-                observed_at=observed_at,
                 published_at=parse_datetime(hit.get("created_at"))
                 or parse_datetime(hit.get("created_at_i")),
+                observed_at=observed_at,
                 confidence=0.8 if points >= 50 else 0.6,
                 fields=fields,
             )
         )
-    return findings
+    return unique(findings)
 
 
 class HackerNewsCollector:
@@ -79,18 +79,14 @@ class HackerNewsCollector:
     async def collect(self, ctx: CollectContext) -> CollectResult:
         name = ctx.identifiers["name"]
         await ctx.progress(ProgressReport(0, 1, 0, f"searching HN for {name}"))
-        response = await self._http.get(
+        payload = await fetch_json(
+            self._http,
             SEARCH_URL,
+            label=self.label,
             params={"query": name.lower(), "tags": "story", "hitsPerPage": 20},
             on_retry=ctx.on_retry,
         )
-        if not response.ok:
-            raise SourceUnavailable(f"HN Algolia answered HTTP {response.status}")
-        try:
-            findings = parse_search(json.loads(response.text()), company=name, observed_at=utcnow())
-        except ValueError as exc:
-            raise SourceBadAnswer(f"HN Algolia sent something unexpected: {exc}") from exc
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} stories"))
+        with reading(self.label):
+            findings = parse_search(payload, company=name, observed_at=utcnow())
+        await deliver(ctx, findings, plural(len(findings), "story", "stories"))
         return CollectResult(findings=findings, negative=not findings)

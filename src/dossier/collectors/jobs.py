@@ -21,7 +21,7 @@ from datetime import datetime
 
 from pydantic import JsonValue
 
-from dossier.collectors.techstack import technologies_in_text
+from dossier.collectors.tech_terms import technologies_in_text
 from dossier.core.types import Finding, FindingKind, finding_id
 
 DESCRIPTION_CHARS = 4000
@@ -85,11 +85,6 @@ def job_finding(posting: JobPosting, *, observed_at: datetime) -> Finding:
         confidence=0.95,  # the company's own board: as good as it gets
         fields=fields,
     )
-
-
-def as_list(value: object) -> list[object]:
-    """``value`` if the payload has a list there, else [] (payloads drift)."""
-    return value if isinstance(value, list) else []
 
 
 # -- departments and hiring signals

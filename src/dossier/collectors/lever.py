@@ -11,25 +11,20 @@ when the company publishes it, else from the posting text.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.collectors.jobboard import BoardEndpoint, JobBoardCollector
 from dossier.collectors.jobs import (
     JobPosting,
-    as_list,
     compensation,
     detect_remote,
     job_finding,
 )
-from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
-
-POSTINGS_URL = "https://api.lever.co/v0/postings/{token}"
+from dossier.collectors.parsing import as_list, html_to_text, parse_datetime, text_or_none
+from dossier.core.types import Finding
 
 
 def parse_postings(payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
@@ -47,7 +42,7 @@ def parse_postings(payload: object, *, board: str, observed_at: datetime) -> lis
 def _posting(posting: dict[str, object], board: str) -> JobPosting:
     categories = posting.get("categories")
     cats = categories if isinstance(categories, dict) else {}
-    location = _str(cats.get("location"))
+    location = text_or_none(cats.get("location"))
     all_locations = [str(x) for x in as_list(cats.get("allLocations")) if x]
     salary = posting.get("salaryRange")
     pay = None
@@ -56,24 +51,24 @@ def _posting(posting: dict[str, object], board: str) -> JobPosting:
             salary.get("min"), salary.get("max"), salary.get("currency"), salary.get("interval")
         )
     extra: dict[str, JsonValue] = {
-        "team": _str(cats.get("team")),
+        "team": text_or_none(cats.get("team")),
         "all_locations": list(all_locations),
-        "workplace_type": _str(posting.get("workplaceType")),
-        "country": _str(posting.get("country")),
-        "apply_url": _str(posting.get("applyUrl")),
+        "workplace_type": text_or_none(posting.get("workplaceType")),
+        "country": text_or_none(posting.get("country")),
+        "apply_url": text_or_none(posting.get("applyUrl")),
     }
     return JobPosting(
         board="lever",
         board_token=board,
         job_id=str(posting["id"]),
         title=str(posting["text"]),
-        url=_str(posting.get("hostedUrl")),
+        url=text_or_none(posting.get("hostedUrl")),
         description=_description(posting),
-        department=_str(cats.get("department")) or _str(cats.get("team")),
+        department=text_or_none(cats.get("department")) or text_or_none(cats.get("team")),
         location=location,
         compensation=pay,
-        remote=detect_remote(_str(posting.get("workplaceType")), location, *all_locations),
-        employment_type=_str(cats.get("commitment")),
+        remote=detect_remote(text_or_none(posting.get("workplaceType")), location, *all_locations),
+        employment_type=text_or_none(cats.get("commitment")),
         published_at=parse_datetime(posting.get("createdAt")),
         extra=extra,
     )
@@ -82,53 +77,23 @@ def _posting(posting: dict[str, object], board: str) -> JobPosting:
 def _description(posting: dict[str, object]) -> str:
     """Opening text, then each titled list ("What You'll Do"), then the closing text."""
     parts = [
-        _str(posting.get("descriptionPlain")) or html_to_text(str(posting.get("description") or ""))
+        text_or_none(posting.get("descriptionPlain"))
+        or html_to_text(str(posting.get("description") or ""))
     ]
     for item in as_list(posting.get("lists")):
         if isinstance(item, dict):
             body = html_to_text(str(item.get("content") or ""))
             parts.append(f"{item.get('text') or ''}\n{body}".strip())
-    parts.append(_str(posting.get("additionalPlain")) or "")
+    parts.append(text_or_none(posting.get("additionalPlain")) or "")
     return "\n\n".join(part.strip() for part in parts if part and part.strip())
 
 
-def _str(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
-
-
-class LeverCollector:
+class LeverCollector(JobBoardCollector):
     name: ClassVar[str] = "lever"
     label: ClassVar[str] = "Lever"
-    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
+    endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
+        "https://api.lever.co/v0/postings/{token}", {"mode": "json"}
+    )
 
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("lever"))
-
-    async def collect(self, ctx: CollectContext) -> CollectResult:
-        token = ctx.identifiers["lever"]
-        await ctx.progress(ProgressReport(0, 1, 0, f"Lever board {token}"))
-        response = await self._http.get(
-            POSTINGS_URL.format(token=token), params={"mode": "json"}, on_retry=ctx.on_retry
-        )
-        if response.status == 404:
-            note = f"no Lever board '{token}'"
-            await ctx.progress(ProgressReport(1, 1, 0, note))
-            return CollectResult(findings=[], negative=True, notes=[note])
-        if not response.ok:
-            raise SourceUnavailable(f"Lever answered HTTP {response.status}")
-        try:
-            findings = parse_postings(
-                json.loads(response.text()), board=token, observed_at=utcnow()
-            )
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Lever sent something unexpected: {exc}") from exc
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(1, 1, len(findings), f"{len(findings)} open roles"))
-        notes = [] if findings else [f"Lever board '{token}' has no openings"]
-        return CollectResult(findings=findings, notes=notes)
+    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
+        return parse_postings(payload, board=board, observed_at=observed_at)

@@ -6,7 +6,7 @@ Pure functions. Two findings are the same fact when:
 - people: same :func:`person_key` (``"Collison, Patrick"``, ``"Patrick Collison"`` and
   ``"Patrick J. Collison"`` are one person), so Wikidata's founder and Form D's director
   merge;
-- news: same :func:`canonical_url` (HN and GDELT link the same article with different
+- news: same :func:`url_key` (HN and GDELT link the same article with different
   tracking parameters), or near-identical titles published within three days.
 
 A merged finding keeps the most confident member as its base (ties: source, then id, so the
@@ -55,23 +55,40 @@ _PLAIN_ROLES = (
 )
 
 
-def canonical_url(url: str) -> str:
-    """The article URL without what differs between sharers of one story.
+def is_tracking_param(name: str) -> bool:
+    """``utm_*``, ``fbclid``, ``ref`` and the like: what a sharer adds, not the page."""
+    key = name.lower()
+    return key.startswith("utm_") or key in _TRACKING_PARAMS
 
-    Lower-case host without ``www.``, no scheme difference, no default port, no fragment,
-    no ``utm_*`` / ``ref`` / ``fbclid``-style parameters, no trailing slash.
+
+def canonical_url(url: str) -> str:
+    """The link an article is known by, and still one to follow.
+
+    Lower-case scheme and host, no default port, no fragment, no tracking parameters, no
+    trailing slash. News findings are keyed by it, so one article found in a feed, GDELT
+    and HN is one fact.
     """
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    host = (parts.hostname or "").lower()
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+        if not is_tracking_param(k)
     ]
-    path = parts.path.rstrip("/")
-    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
+
+
+def url_key(url: str) -> str:
+    """What every link to one page has in common: its canonical URL over https, without
+    ``www.``, parameters in order (for comparing links, not for following them)."""
+    parts = urlsplit(canonical_url(url))
+    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(
+        ("https", parts.netloc.removeprefix("www."), parts.path, urlencode(query), "")
+    )
 
 
 def title_key(title: str) -> str:
@@ -130,7 +147,7 @@ def _chief(words: str) -> str:
 
 def same_story(a: Finding, b: Finding) -> bool:
     """Whether two news findings report one story (see module docstring)."""
-    if a.url and b.url and canonical_url(a.url) == canonical_url(b.url):
+    if a.url and b.url and url_key(a.url) == url_key(b.url):
         return True
     key_a, key_b = title_key(a.title), title_key(b.title)
     if not key_a or not key_b:

@@ -42,8 +42,9 @@ class Route:
     sample: bool = False
 
 
-def canonical_url(url: str) -> str:
-    """Scheme/host lower-cased, query parameters sorted: the exact-route key."""
+def route_key(url: str) -> str:
+    """Scheme/host lower-cased, query parameters sorted: the exact-route key (nothing is
+    dropped, unlike ``normalize.url_key``: a replayed request matches its recording exactly)."""
     parts = urlsplit(url)
     query = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True)))
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
@@ -92,7 +93,7 @@ def load_routes(
                 headers[TRIMMED_HEADER] = "trimmed"
             if "url" in entry:
                 route = Route(file, status, headers, url=entry["url"], method=method, sample=sample)
-                exact[(method, canonical_url(entry["url"]))] = route
+                exact[(method, route_key(entry["url"]))] = route
             else:
                 route = Route(
                     file,
@@ -152,11 +153,11 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             self._exact.update(exact)
             self._patterns = [*patterns, *self._patterns]
         self._latency_s = latency_ms / 1000.0
-        self._extra = {canonical_url(u): v for u, v in (extra or {}).items()}
+        self._extra = {route_key(u): v for u, v in (extra or {}).items()}
         self.requests: list[str] = []
 
     def match(self, method: str, url: str) -> Route | None:
-        route = self._exact.get((method, canonical_url(url)))
+        route = self._exact.get((method, route_key(url)))
         if route is not None:
             return route
         for candidate in self._patterns:
@@ -169,7 +170,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         self.requests.append(url)
         if self._latency_s:
             await asyncio.sleep(self._latency_s)
-        extra = self._extra.get(canonical_url(url))
+        extra = self._extra.get(route_key(url))
         if extra is not None:
             status, headers, body = extra
             return httpx.Response(status, headers=headers, content=body, request=request)

@@ -33,8 +33,9 @@ from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
-from dossier.collectors.boards import BOARD_PROBES, has_postings, slug_guesses
+from dossier.collectors.boards import BOARD_ENDPOINTS, slug_guesses
 from dossier.collectors.http import TRIMMED_HEADER, OnRetry, SourceHttp
+from dossier.collectors.jobboard import has_postings
 from dossier.collectors.resolution import IDENTITY_KEYS, PROVIDES, Lookup, Resolution
 from dossier.collectors.sec_edgar import (
     TICKERS_URL,
@@ -53,7 +54,7 @@ from dossier.errors import DossierError
 from dossier.settings import Settings
 
 __all__ = [
-    "BOARD_PROBES",
+    "BOARD_ENDPOINTS",
     "IDENTITY_KEYS",
     "Lookup",
     "Resolution",
@@ -237,7 +238,7 @@ class _Resolver:
         self.failed(name, label, cause, error, identity=identity)
 
     async def board(self, provider: str, slugs: list[str]) -> None:
-        probe = BOARD_PROBES[provider]
+        probe = BOARD_ENDPOINTS[provider]
         # A probe that fails (timeout, 5xx) proves nothing either way: keep that slug so the
         # board's collector tries it and reports the failure, instead of the jobs silently
         # counting as "no board".
@@ -246,7 +247,7 @@ class _Resolver:
             name, label = f"board:{provider}:{slug}", f"{provider} board '{slug}'"
             try:
                 response = await self.http.get(
-                    probe.url.format(slug=slug), params=probe.params, on_retry=self.on_retry
+                    probe.url.format(token=slug), params=probe.params, on_retry=self.on_retry
                 )
             except DossierError as exc:
                 self.failed(name, label, cause_of(exc), exc.message, identity=False)

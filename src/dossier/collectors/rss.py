@@ -25,15 +25,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.entities import name2codepoint
 from typing import ClassVar
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
-from dossier.collectors.techstack import discover_feeds
+from dossier.collectors.base import CollectorDeps
+from dossier.collectors.news import news_finding, unique
+from dossier.collectors.pages import discover_feeds
+from dossier.collectors.parsing import html_to_text, parse_datetime
 from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, FindingKind, finding_id, utcnow
+from dossier.core.types import DataType, Finding, utcnow
 from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 HOMEPAGE_URL = "https://{domain}/"
@@ -41,23 +43,6 @@ MAX_FEEDS = 2
 MAX_ENTRIES = 50
 SUMMARY_CHARS = 500
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$", re.I)
-
-
-def canonical_article_url(url: str) -> str:
-    """The URL an article is known by: no fragment, no tracking parameters, lower-case host.
-
-    News findings are keyed by it, so one article found in a feed, GDELT and HN is one fact.
-    """
-    parts = urlsplit(url.strip())
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-         if not _TRACKING_PARAMS.match(k)]
-    )  # fmt: skip
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
-
-
 # -- feed parsing
 
 
@@ -278,10 +263,9 @@ def parse_feed(content: bytes, *, feed_url: str, observed_at: datetime) -> list[
 
 
 def feed_findings(feed: Feed, *, feed_url: str, observed_at: datetime) -> list[Finding]:
-    findings: dict[str, Finding] = {}
+    findings: list[Finding] = []
     for entry in feed.entries:
-        url = canonical_article_url(urljoin(feed_url, entry.link)) if entry.link else None
-        key = (url,) if url else (feed_url, entry.entry_id or entry.title)
+        url = urljoin(feed_url, entry.link) if entry.link else None
         fields: dict[str, JsonValue] = {
             "outlet": feed.title,
             "author": entry.author,
@@ -290,19 +274,18 @@ def feed_findings(feed: Feed, *, feed_url: str, observed_at: datetime) -> list[F
             "summary": entry.summary,
             "feed_url": feed_url,
         }
-        finding = Finding(
-            id=finding_id(FindingKind.NEWS_ARTICLE, *key),
-            kind=FindingKind.NEWS_ARTICLE,
-            title=entry.title,
+        finding = news_finding(
             source="rss",
+            title=entry.title,
             url=url,
-            observed_at=observed_at,
             published_at=entry.published_at,
+            observed_at=observed_at,
             confidence=0.9,  # the company's own words, dated by the company
             fields=fields,
+            key=(feed_url, entry.entry_id or entry.title),
         )
-        findings.setdefault(finding.id, finding)
-    return list(findings.values())
+        findings.append(finding)
+    return unique(findings)
 
 
 class RssCollector:

@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import html_to_text, parse_datetime
 from dossier.collectors.normalize import person_key, short_roles
+from dossier.collectors.parsing import html_to_text, parse_datetime
 from dossier.core.types import Finding, FindingKind, finding_id
 
 SOURCE = "sec_edgar"

@@ -15,19 +15,19 @@ it is a negative answer (as is a 404).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, parse_datetime
+from dossier.collectors.fetching import NotFound, answered_none, reading
+from dossier.collectors.jobboard import BoardEndpoint, JobBoardCollector
 from dossier.collectors.jobs import JobPosting, job_finding
+from dossier.collectors.parsing import as_dict, as_list, parse_datetime, text_or_none
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
+from dossier.core.types import Finding, utcnow
+from dossier.errors import SourceUnavailable
 
-POSTINGS_URL = "https://api.smartrecruiters.com/v1/companies/{token}/postings"
 POSTING_PAGE_URL = "https://jobs.smartrecruiters.com/{token}/{id}"
 PAGE_SIZE = 100
 MAX_PAGES = 5
@@ -49,8 +49,8 @@ def parse_postings(
 
 
 def _posting(item: dict[str, object], board: str) -> JobPosting:
-    location = _dict(item.get("location"))
-    language = _dict(item.get("language"))
+    location = as_dict(item.get("location"))
+    language = as_dict(item.get("language"))
     function = _label(item.get("function"))
     if location.get("remote") is True:
         remote: bool | None = True
@@ -64,9 +64,9 @@ def _posting(item: dict[str, object], board: str) -> JobPosting:
         "experience_level": _label(item.get("experienceLevel")),
         "industry": _label(item.get("industry")),
         "hybrid": hybrid if isinstance(hybrid, bool) else None,
-        "country": _text(location.get("country")),
-        "ref_number": _text(item.get("refNumber")),
-        "api_url": _text(item.get("ref")),
+        "country": text_or_none(location.get("country")),
+        "ref_number": text_or_none(item.get("refNumber")),
+        "api_url": text_or_none(item.get("ref")),
     }
     return JobPosting(
         board="smartrecruiters",
@@ -75,78 +75,60 @@ def _posting(item: dict[str, object], board: str) -> JobPosting:
         title=str(item["name"]),
         url=POSTING_PAGE_URL.format(token=board, id=item["id"]),
         department=function or _label(item.get("department")),
-        location=_text(location.get("fullLocation"))
+        location=text_or_none(location.get("fullLocation"))
         or ", ".join(str(v) for v in (location.get("city"), location.get("country")) if v)
         or None,
         remote=remote,
         employment_type=_label(item.get("typeOfEmployment")),
-        language=_text(language.get("code")),
+        language=text_or_none(language.get("code")),
         published_at=parse_datetime(item.get("releasedDate")),
         extra=extra,
     )
 
 
-def _dict(value: object) -> dict[str, object]:
-    return value if isinstance(value, dict) else {}
-
-
 def _label(value: object) -> str | None:
-    return _text(_dict(value).get("label"))
+    return text_or_none(as_dict(value).get("label"))
 
 
-def _text(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
-
-
-class SmartRecruitersCollector:
+class SmartRecruitersCollector(JobBoardCollector):
     name: ClassVar[str] = "smartrecruiters"
     label: ClassVar[str] = "SmartRecruiters"
-    data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
+    noun: ClassVar[str] = "company"
+    endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
+        "https://api.smartrecruiters.com/v1/companies/{token}/postings",
+        {"limit": PAGE_SIZE, "offset": 0},
+        needs_postings=True,
+    )
     page_size: ClassVar[int] = PAGE_SIZE
     max_pages: ClassVar[int] = MAX_PAGES
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("smartrecruiters"))
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         """Pages until the last; a failure after the first page raises, and the findings
         already emitted stay on the session log as partial results."""
-        token = ctx.identifiers["smartrecruiters"]
+        token = ctx.identifiers[self.name]
         await ctx.progress(ProgressReport(0, 0, 0, f"SmartRecruiters company {token}"))
         findings: list[Finding] = []
         seen: set[str] = set()
         total = 0
         for page in range(self.max_pages):
             offset = page * self.page_size
-            response = await self._http.get(
-                POSTINGS_URL.format(token=token),
-                params={"limit": self.page_size, "offset": offset},
-                on_retry=ctx.on_retry,
-            )
-            if response.status == 404 and page == 0:
-                return await self._negative(ctx, token)
-            if not response.ok:
-                raise SourceUnavailable(
-                    f"SmartRecruiters answered HTTP {response.status} on page {page + 1}"
-                )
+            params = {"limit": self.page_size, "offset": offset}
             try:
-                payload = json.loads(response.text())
+                payload = await self.fetch(token, ctx, params)
+            except NotFound:
+                if page == 0:
+                    return await self.no_board(ctx, token)
+                raise SourceUnavailable(f"SmartRecruiters page {page + 1} is gone") from None
+            with reading(self.label):
                 batch, total = parse_postings(payload, board=token, observed_at=utcnow())
-            except ValueError as exc:
-                raise SourceBadAnswer(f"SmartRecruiters sent something unexpected: {exc}") from exc
             if total == 0 and page == 0:
-                return await self._negative(ctx, token)
+                return await self.no_board(ctx, token)
             for finding in batch:
                 if finding.id not in seen:
                     seen.add(finding.id)
                     findings.append(finding)
                     await ctx.emit(finding)
-            count = len(payload["content"])
+            count = len(as_list(as_dict(payload).get("content")))
             await ctx.progress(
                 ProgressReport(len(findings), total, len(findings), f"{len(findings)} of {total}")
             )
@@ -159,7 +141,5 @@ class SmartRecruitersCollector:
             )
         return CollectResult(findings=findings, notes=notes)
 
-    async def _negative(self, ctx: CollectContext, token: str) -> CollectResult:
-        note = f"no SmartRecruiters postings for '{token}'"
-        await ctx.progress(ProgressReport(1, 1, 0, note))
-        return CollectResult(findings=[], negative=True, notes=[note])
+    async def no_board(self, ctx: CollectContext, token: str) -> CollectResult:
+        return await answered_none(ctx, f"no SmartRecruiters postings for '{token}'")

@@ -16,7 +16,6 @@ keep their precision: ``+2010-00-00T00:00:00Z`` at precision 9 is the year 2010.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,11 +24,13 @@ from typing import ClassVar
 from pydantic import JsonValue
 
 from dossier.collectors.base import CollectorDeps
+from dossier.collectors.fetching import answered_none, deliver, fetch_json, reading
 from dossier.collectors.normalize import person_key
 from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
+from dossier.core.words import plural
+from dossier.errors import SourceUnavailable
 
 API_URL = "https://www.wikidata.org/w/api.php"
 ENTITY_URL = "https://www.wikidata.org/wiki/{qid}"
@@ -366,14 +367,11 @@ class WikidataCollector:
         qid = ctx.identifiers["wikidata"].strip().upper()
         account_key = ctx.identifiers.get("account_key") or normalize_name(ctx.account_name)
         await ctx.progress(ProgressReport(0, 2, 0, f"Wikidata item {qid}"))
-        try:
-            claims = parse_entity(await self._json(entity_params(qid), ctx), qid=qid)
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc
+        payload = await self._json(entity_params(qid), ctx)
+        with reading(self.label):
+            claims = parse_entity(payload, qid=qid)
         if claims is None:
-            note = f"Wikidata has no item {qid}"
-            await ctx.progress(ProgressReport(2, 2, 0, note))
-            return CollectResult(findings=[], negative=True, notes=[note])
+            return await answered_none(ctx, f"Wikidata has no item {qid}", total=2)
         ids = claims.referenced_ids()
         labels: dict[str, str] = {}
         failures: list[RequestFailure] = []
@@ -386,17 +384,11 @@ class WikidataCollector:
             except (SourceUnavailable, ValueError) as exc:
                 failures.append(RequestFailure.of(exc, "names of linked items"))
         findings = company_findings(claims, labels, account_key=account_key, observed_at=utcnow())
-        for finding in findings:
-            await ctx.emit(finding)
-        people = len(findings) - 1
-        await ctx.progress(ProgressReport(2, 2, len(findings), f"profile and {people} people"))
+        people = plural(len(findings) - 1, "person", "people")
+        await deliver(ctx, findings, f"profile and {people}", total=2)
         return CollectResult(findings=findings, failures=failures)
 
     async def _json(self, params: dict[str, str], ctx: CollectContext) -> object:
-        response = await self._http.get(API_URL, params=params, on_retry=ctx.on_retry)
-        if not response.ok:
-            raise SourceUnavailable(f"Wikidata answered HTTP {response.status}")
-        try:
-            return json.loads(response.text())
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc
+        return await fetch_json(
+            self._http, API_URL, label=self.label, params=params, on_retry=ctx.on_retry
+        )

@@ -9,17 +9,17 @@ than the account's is a negative answer, not an error.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import ClassVar
 from urllib.parse import quote
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps, html_to_text, parse_datetime
+from dossier.collectors.base import CollectorDeps
+from dossier.collectors.fetching import NotFound, answered_none, deliver, fetch_json, reading
+from dossier.collectors.parsing import html_to_text, parse_datetime
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
-from dossier.errors import SourceBadAnswer, SourceUnavailable
 
 SUMMARY_URL = "https://en.wikipedia.org/api/rest_v1/page/summary/{title}"
 WIKIDATA_API_URL = "https://www.wikidata.org/w/api.php"
@@ -120,41 +120,39 @@ class WikipediaCollector:
             await ctx.progress(ProgressReport(0, total, 0, f"English article of {qid}"))
             title = await self._title_of(qid, ctx)
             if title is None:
-                return await self._negative(ctx, total, f"{qid} has no English Wikipedia article")
+                return await answered_none(
+                    ctx, f"{qid} has no English Wikipedia article", total=total
+                )
         assert title is not None
         await ctx.progress(ProgressReport(total - 1, total, 0, f"Wikipedia summary of {title}"))
-        response = await self._http.get(summary_url(title), on_retry=ctx.on_retry)
-        if response.status == 404:
-            return await self._negative(ctx, total, f"no English Wikipedia article '{title}'")
-        if not response.ok:
-            raise SourceUnavailable(f"Wikipedia answered HTTP {response.status}")
         try:
-            payload = json.loads(response.text())
+            payload = await fetch_json(
+                self._http,
+                summary_url(title),
+                label=self.label,
+                on_retry=ctx.on_retry,
+                missing_is_answer=True,
+            )
+        except NotFound:
+            return await answered_none(ctx, f"no English Wikipedia article '{title}'", total=total)
+        with reading(self.label):
             findings = parse_summary(payload, account_key=account_key, observed_at=utcnow())
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Wikipedia sent something unexpected: {exc}") from exc
         if not findings:
-            return await self._negative(ctx, total, f"'{title}' is a disambiguation page")
+            return await answered_none(ctx, f"'{title}' is a disambiguation page", total=total)
         about = findings[0].fields.get("wikidata")
         if qid and about and about != qid:
             # a title guess that landed on a namesake: better nothing than the wrong company
-            return await self._negative(ctx, total, f"'{title}' is about {about}, not {qid}")
-        for finding in findings:
-            await ctx.emit(finding)
-        await ctx.progress(ProgressReport(total, total, len(findings), f"summary of {title}"))
+            return await answered_none(ctx, f"'{title}' is about {about}, not {qid}", total=total)
+        await deliver(ctx, findings, f"summary of {title}", total=total)
         return CollectResult(findings=findings)
 
     async def _title_of(self, qid: str, ctx: CollectContext) -> str | None:
-        response = await self._http.get(
-            WIKIDATA_API_URL, params=sitelink_params(qid), on_retry=ctx.on_retry
+        payload = await fetch_json(
+            self._http,
+            WIKIDATA_API_URL,
+            label="Wikidata",
+            params=sitelink_params(qid),
+            on_retry=ctx.on_retry,
         )
-        if not response.ok:
-            raise SourceUnavailable(f"Wikidata answered HTTP {response.status}")
-        try:
-            return parse_sitelink(json.loads(response.text()), qid=qid)
-        except ValueError as exc:
-            raise SourceBadAnswer(f"Wikidata sent something unexpected: {exc}") from exc
-
-    async def _negative(self, ctx: CollectContext, total: int, note: str) -> CollectResult:
-        await ctx.progress(ProgressReport(total, total, 0, note))
-        return CollectResult(findings=[], negative=True, notes=[note])
+        with reading("Wikidata"):
+            return parse_sitelink(payload, qid=qid)

@@ -14,10 +14,10 @@ from dbos import DBOS
 from pydantic import JsonValue
 
 from dossier import metrics
-from dossier.collectors.base import parse_datetime
 from dossier.collectors.normalize import merge_findings
+from dossier.collectors.parsing import parse_datetime
 from dossier.collectors.replay import demo_accounts
-from dossier.collectors.techstack import technologies_from_jobs
+from dossier.collectors.tech_terms import technologies_from_jobs
 from dossier.core import keys
 from dossier.core.coverage import Gap, notes_of
 from dossier.core.events import EventType, NewEvent

@@ -15,6 +15,7 @@ from dossier.collectors.normalize import (
     person_key,
     same_story,
     short_roles,
+    url_key,
 )
 from dossier.collectors.wikidata import company_findings, parse_entity, parse_labels
 from dossier.core.types import Finding, FindingKind, finding_id
@@ -78,15 +79,13 @@ def stripe_people() -> list[Finding]:
         ("https://example.com:443/a/", "https://example.com/a"),
     ],
 )
-def test_canonical_urls_of_one_article_agree(a: str, b: str) -> None:
-    assert canonical_url(a) == canonical_url(b)
+def test_links_to_one_article_share_a_key(a: str, b: str) -> None:
+    assert url_key(a) == url_key(b)
 
 
-def test_canonical_url_keeps_what_identifies_the_page() -> None:
-    assert canonical_url("https://example.com/a?id=7") != canonical_url(
-        "https://example.com/a?id=8"
-    )
-    assert canonical_url("https://blog.example.com/a") != canonical_url("https://example.com/a")
+def test_url_key_keeps_what_identifies_the_page() -> None:
+    assert url_key("https://example.com/a?id=7") != url_key("https://example.com/a?id=8")
+    assert url_key("https://blog.example.com/a") != url_key("https://example.com/a")
 
 
 @pytest.mark.parametrize(
@@ -216,3 +215,12 @@ def test_same_story_needs_dates_to_compare_similar_titles() -> None:
     assert same_story(undated_a, undated_b)  # identical once normalised
     undated_c = story("gdelt", "https://b.example/3", "Stripe raises more money", None)
     assert not same_story(undated_a, undated_c)
+
+
+def test_canonical_url_is_a_link_to_follow_and_url_key_compares_links() -> None:
+    link = canonical_url("HTTPS://Www.Example.com:443/a/b/?utm_source=x&id=3&fbclid=y#top")
+    assert link == "https://www.example.com/a/b?id=3"  # scheme and www kept: it must still open
+    assert url_key("http://example.com/a/b?b=2&a=1") == url_key(
+        "https://www.example.com/a/b/?a=1&b=2"
+    )
+    assert url_key("https://example.com/a?ref=hn") == url_key("https://example.com/a")

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from dossier.collectors.http import SourceHttp
-from dossier.collectors.rss import RssCollector, canonical_article_url, parse_feed, read_feed
-from dossier.collectors.techstack import discover_feeds
+from dossier.collectors.pages import discover_feeds
+from dossier.collectors.rss import RssCollector, parse_feed, read_feed
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import BlockedURL, SourceUnavailable
 from dossier.settings import Settings
@@ -181,13 +181,6 @@ def test_rss_1_0_rdf_items_are_read() -> None:
         "Ana",
     )
     assert entry.published_at == datetime(2026, 10, 1, 7, 0, tzinfo=UTC)
-
-
-def test_canonical_article_url() -> None:
-    assert (
-        canonical_article_url("HTTPS://Example.com/a/b/?utm_source=x&id=3&fbclid=y#top")
-        == "https://example.com/a/b?id=3"
-    )
 
 
 # -- discovery

@@ -7,12 +7,11 @@ import pytest
 
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
+from dossier.collectors.tech_terms import technologies_from_jobs, technologies_in_text
 from dossier.collectors.techstack import (
     TechStackCollector,
     detect_technologies,
     page_signals,
-    technologies_from_jobs,
-    technologies_in_text,
 )
 from dossier.collectors.wappalyzer import (
     Detection,
