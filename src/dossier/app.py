@@ -13,7 +13,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 
 import httpx
@@ -35,6 +35,7 @@ from dossier.core.feed import FeedHub
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.sessions import SessionService
+from dossier.core.synthetic import SyntheticSessions
 from dossier.core.types import DataType, Vendor
 from dossier.eventlog.sqlite import SqliteEventLog
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
@@ -74,7 +75,6 @@ class Overrides:
     engine: WorkflowEngine | None = None
     event_log: EventLog | None = None
     collector_table: dict[str, str] | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def default_vendor(settings: Settings) -> Vendor:
@@ -215,7 +215,6 @@ async def open_services(
         hub.observers.append(chat.observe)
         services = Services(
             settings=settings,
-            log=event_log,
             hub=hub,
             sessions=sessions,
             session_limiter=RateLimiter(settings.session_rate_per_min),
@@ -244,7 +243,7 @@ async def open_services(
             yield services
         finally:
             services.ready = False
-            tasks = [*background, *services.extras.get("bench_tasks", set())]
+            tasks = list(background)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -309,7 +308,15 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings, overrides) as services:
             app.state.services = services
-            yield
+            if not settings.bench:
+                yield
+                return
+            # bench only: synthetic sessions write the log as a workflow would
+            app.state.synthetic = SyntheticSessions(services.sessions.log, services.hub)
+            try:
+                yield
+            finally:
+                await app.state.synthetic.close()
 
     app = DossierApp(
         title="dossier",

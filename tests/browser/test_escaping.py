@@ -29,7 +29,7 @@ EVIL_ANSWER = "</p><script>window.__pwned=6</script><a href=javascript:alert(1)>
 
 async def inject(app: FastAPI, session_id: str) -> None:
     """Append what a hostile source (and a hostile tab) could have put on the log."""
-    await app.state.services.log.append(
+    await app.state.services.sessions.log.append(
         session_id,
         [
             NewEvent(

@@ -25,7 +25,7 @@ async def test_a_silent_step_shows_as_stuck_and_a_beat_brings_it_back(
     page: Page, app: FastAPI
 ) -> None:
     session_id = await research(page, "Stripe")
-    log = app.state.services.log
+    log = app.state.services.sessions.log
     # Two extra steps, as a slow source would report them: one whose last sign of life is
     # 30 s old, one waiting 4 s before its second attempt.
     await log.append(

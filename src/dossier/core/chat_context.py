@@ -17,10 +17,8 @@ from dossier.core.intents import Intent
 from dossier.core.ports import QuestionRequest
 from dossier.core.records import WorkflowKind
 from dossier.core.snapshot import SnapshotBuilder
-from dossier.core.states import SessionStatus, StepStatus
+from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
 from dossier.core.types import Basis, DataType, Vendor, normalize_name
-
-_TERMINAL_STEPS = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED)
 
 
 @dataclass
@@ -72,7 +70,7 @@ def pending_types(
     if builder.status != SessionStatus.RUNNING:
         return {}
     targets = {t.value for t in (wanted or tuple(DataType))}
-    if workflow is None or workflow.status.value in ("completed", "failed", "cancelled"):
+    if workflow is None or workflow.status in TERMINAL_WORKFLOW:
         return {} if workflow is not None else dict.fromkeys(sorted(targets))
     collecting = [s for s in workflow.steps.values() if s.name.startswith("collect.")]
     if not collecting:  # not planned yet (resolving the account): all of it is pending
@@ -81,7 +79,7 @@ def pending_types(
         return {t: float(eta) if isinstance(eta, (int, float)) else None for t in sorted(targets)}
     out: dict[str, float | None] = {}
     for step in collecting:
-        if step.status in _TERMINAL_STEPS:
+        if step.status in TERMINAL_STEP:
             continue
         types = step.data.get("data_types")
         eta = step.data.get("eta_s")

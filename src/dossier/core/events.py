@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -241,10 +240,6 @@ def encode_sse(event: Event) -> bytes:
     """``id:``/``event:``/``data:`` frame. The envelope is one line of JSON (``dumps``
     never emits a raw newline), so it is always a single ``data:`` field."""
     return f"id: {event.seq}\nevent: {event.type}\ndata: {event.envelope}\n\n".encode()
-
-
-def encode_sse_many(events: Iterable[Event]) -> bytes:
-    return b"".join(e.frame for e in events)
 
 
 def encode_sse_comment(text: str) -> bytes:

@@ -91,12 +91,6 @@ class WorkflowEngine(Protocol):
         ...
 
 
-class Publisher(Protocol):
-    """Cross-process fan-out of logged events (in-process: a no-op)."""
-
-    async def publish(self, events: Sequence[Event]) -> None: ...
-
-
 class Cache(Protocol):
     """A cache layer stack: memory -> disk (-> Redis)."""
 

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dossier.core import keys
-from dossier.core.events import EventType, NewEvent
+from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, split_workflow_id
@@ -95,7 +95,38 @@ class SessionService:
 
     @property
     def log(self) -> EventLog:
+        """The durable log this service writes (the composition root and tests append to
+        it directly, as a workflow would; transport goes through the methods below)."""
         return self._log
+
+    async def ping(self) -> None:
+        """Raises if the event log cannot be reached (readiness)."""
+        await self._log.ping()
+
+    # -- streams
+    async def stream_has_more(
+        self, session_id: str, workflow: str | None, after: int, follow: bool
+    ) -> bool:
+        """Whether a stream resuming after ``after`` has anything left to send: False once
+        the client saw the end (of the session, or of ``workflow``) and does not follow.
+
+        Raises InvalidInput for a Last-Event-ID beyond the last event.
+        """
+        last = await self._log.last_seq(session_id)
+        if after > last:
+            raise InvalidInput(
+                f"Last-Event-ID {after} is beyond the last event ({last})",
+                code="invalid_last_event_id",
+            )
+        if not follow and after > 0:
+            end = await self._log.terminal_seq(session_id, workflow)
+            if end is not None and after >= end:
+                return False
+        return True
+
+    async def events_after(self, session_id: str, after: int, limit: int) -> list[Event]:
+        """Events from the durable log, for a reader that fell behind the live window."""
+        return await self._log.read_after(session_id, after, limit=limit)
 
     # -- access
     def visible(self, record: SessionRecord, principal: str) -> bool:

@@ -290,9 +290,6 @@ class SnapshotBuilder:
             self.data_version += 1
 
     # -- views
-    def findings_list(self) -> list[Finding]:
-        return list(self.findings.values())
-
     def coverage(self) -> dict[str, JsonValue]:
         """The account's coverage: final once the session (or its Customer Intelligence
         workflow) ended; while it runs, folded from the steps so far (a data type still

@@ -72,7 +72,6 @@ _EDGES: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {
     },
 }
 
-TERMINAL_SESSION = frozenset({_S.COMPLETED, _S.PARTIAL, _S.FAILED, _S.CANCELLED})
 TERMINAL_WORKFLOW = frozenset({_W.COMPLETED, _W.FAILED, _W.CANCELLED})
 TERMINAL_STEP = frozenset({_P.COMPLETED, _P.FAILED, _P.SKIPPED})
 

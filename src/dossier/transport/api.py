@@ -168,7 +168,7 @@ async def readyz(request: Request) -> dict[str, Any]:
     if not services.ready:
         raise Unavailable("starting up")
     try:
-        await services.log.ping()
+        await services.sessions.ping()
     except Exception as exc:
         raise Unavailable(f"event log unreachable: {exc}") from exc
     return {"ok": True}

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.requests import HTTPConnection
 
 from dossier.core.chat import ChatService
 from dossier.core.feed import FeedHub
-from dossier.core.ports import EventLog
-from dossier.core.sessions import SessionService
+from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.settings import Settings
 from dossier.transport.auth import RateLimiter
 
@@ -18,7 +16,6 @@ from dossier.transport.auth import RateLimiter
 @dataclass
 class Services:
     settings: Settings
-    log: EventLog
     hub: FeedHub
     sessions: SessionService
     session_limiter: RateLimiter
@@ -27,7 +24,6 @@ class Services:
     # source name -> the name people know it by (the page's words for sources)
     source_labels: dict[str, str] = field(default_factory=dict)
     ready: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def services_of(conn: HTTPConnection) -> Services:
@@ -38,11 +34,11 @@ def services_of(conn: HTTPConnection) -> Services:
 def principal_of_conn(conn: HTTPConnection) -> str:
     state = conn.scope.get("state") or {}
     principal = state.get("principal")
-    return str(principal) if principal else "local"
+    return str(principal) if principal else LOCAL_PRINCIPAL
 
 
 def client_key(conn: HTTPConnection) -> str:
     principal = principal_of_conn(conn)
-    if principal != "local":
+    if principal != LOCAL_PRINCIPAL:
         return principal
     return conn.client.host if conn.client else "unknown"

@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from dossier import metrics
 from dossier.core.events import SESSION_TERMINAL, WORKFLOW_TERMINAL, Event, encode_sse_comment
 from dossier.core.feed import Lagged, Writer
-from dossier.core.ports import EventLog
+from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.errors import DossierError, InvalidInput
 from dossier.transport.auth import check_token, token_from_scope
 from dossier.transport.deps import Services
@@ -91,7 +91,7 @@ class EventStream:
     async def _open(
         self, scope: Scope, services: Services
     ) -> tuple[str, str | None, int, bool] | None:
-        principal = str((scope.get("state") or {}).get("principal") or "local")
+        principal = str((scope.get("state") or {}).get("principal") or LOCAL_PRINCIPAL)
         params = scope.get("path_params", {})
         workflow: str | None = None
         if self.by_workflow:
@@ -101,17 +101,9 @@ class EventStream:
         else:
             record = await services.sessions.record(str(params.get("session_id", "")), principal)
         after = parse_last_event_id(scope)
-        last = await services.log.last_seq(record.session_id)
-        if after > last:
-            raise InvalidInput(
-                f"Last-Event-ID {after} is beyond the last event ({last})",
-                code="invalid_last_event_id",
-            )
         follow = _flag(scope, "follow")
-        if not follow and after > 0:
-            end = await services.log.terminal_seq(record.session_id, workflow)
-            if end is not None and after >= end:
-                return None
+        if not await services.sessions.stream_has_more(record.session_id, workflow, after, follow):
+            return None
         return record.session_id, workflow, after, follow
 
     async def _stream(
@@ -126,7 +118,7 @@ class EventStream:
         follow: bool,
     ) -> None:
         settings = services.settings
-        hub, log = services.hub, services.log
+        hub, sessions = services.hub, services.sessions
         feed = await hub.open(session_id)
         gone = False
 
@@ -154,7 +146,9 @@ class EventStream:
                     try:
                         body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at)
                     except Lagged:
-                        body, upto, ended = await self._from_log(log, session_id, pos, None, follow)
+                        body, upto, ended = await self._from_log(
+                            sessions, session_id, pos, None, follow
+                        )
                     else:
                         ended = stop_at is not None and upto >= stop_at
                 else:
@@ -162,7 +156,7 @@ class EventStream:
                         events, frames = feed.read(pos, _BATCH)
                     except Lagged:
                         body, upto, ended = await self._from_log(
-                            log, session_id, pos, workflow, follow
+                            sessions, session_id, pos, workflow, follow
                         )
                     else:
                         upto = events[-1].seq if events else pos
@@ -200,11 +194,16 @@ class EventStream:
             metrics.SSE_CONNECTIONS.dec()
 
     async def _from_log(
-        self, log: EventLog, session_id: str, pos: int, workflow: str | None, follow: bool
+        self,
+        sessions: SessionService,
+        session_id: str,
+        pos: int,
+        workflow: str | None,
+        follow: bool,
     ) -> tuple[bytes, int, bool]:
         """A reader behind the live window continues from the durable log."""
         metrics.SSE_LAGGED.inc()
-        events = await log.read_after(session_id, pos, limit=_BATCH * 2)
+        events = await sessions.events_after(session_id, pos, limit=_BATCH * 2)
         if not events:
             return b"", pos, False
         body, ended = self._select(events, b"", workflow, follow)

@@ -28,7 +28,7 @@ from dossier import metrics
 from dossier.core import frames
 from dossier.core.chat import ChatService
 from dossier.core.events import dumps
-from dossier.core.sessions import SteerCommand
+from dossier.core.sessions import LOCAL_PRINCIPAL, SteerCommand
 from dossier.core.states import ConnectionState, transition
 from dossier.errors import DossierError, Forbidden, RateLimited, Unauthorized
 from dossier.transport.auth import check_token, token_from_scope
@@ -68,7 +68,7 @@ class ChatConnection:
         self.asked: set[str] = set()
         self.last_suggestions: list[str] | None = None
         self.session_id = ""
-        self.principal = "local"
+        self.principal = LOCAL_PRINCIPAL
 
     async def send(self, frame: dict[str, Any]) -> None:
         try:
@@ -228,7 +228,7 @@ async def _authenticate(websocket: WebSocket, services: Services) -> str:
     state = websocket.scope.get("state") or {}
     tokens = services.settings.api_tokens
     if not tokens:
-        return "local"
+        return LOCAL_PRINCIPAL
     token = state.get("token")
     if token:
         return check_token(str(token), tokens)
