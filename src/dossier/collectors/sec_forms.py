@@ -1,6 +1,8 @@
 """Pure parsers for the SEC documents behind a filing: Form D XML and 8-K item 5.02.
 
-Split from :mod:`dossier.collectors.sec_edgar` (which fetches) to keep each module small.
+Split from :mod:`dossier.collectors.sec_edgar` (which fetches) to keep each module small;
+HTML is read by :mod:`dossier.collectors.sec_pages` (an HTML parser), regular expressions
+here only read the text it gives.
 
 - Form D ``primary_doc.xml`` -> one ``funding_round`` (offering and amount sold) plus one
   ``person`` per related person (executive officer / director / promoter). Real files start
@@ -13,7 +15,6 @@ Split from :mod:`dossier.collectors.sec_edgar` (which fetches) to keep each modu
 
 from __future__ import annotations
 
-import html
 import itertools
 import re
 import xml.etree.ElementTree as ET
@@ -24,7 +25,8 @@ from typing import Literal
 from pydantic import JsonValue
 
 from dossier.collectors.normalize import person_key, short_roles
-from dossier.collectors.parsing import html_to_text, parse_datetime
+from dossier.collectors.parsing import parse_datetime
+from dossier.collectors.sec_pages import document_text, scan_index_page
 from dossier.core.types import Finding, FindingKind, finding_id
 
 SOURCE = "sec_edgar"
@@ -202,39 +204,35 @@ class PersonChange:
     change: Change | None
 
 
-_INFO = r'(?s)<div class="infoHead">{head}</div>\s*<div class="info">'
+_ITEM_RE = re.compile(r"Item\s+(\d+\.\d+):?\s*(.*)")
 
 
 def parse_filing_index(markup: str, *, form: str = "8-K") -> FilingIndex:
-    """Items and primary document of an EDGAR ``…-index.html`` page."""
+    """Items and primary document of an EDGAR ``…-index.html`` page.
+
+    The primary document is the first listed whose type is ``form``.
+    """
+    page = scan_index_page(markup)
     items: list[tuple[str, str]] = []
-    block = re.search(
-        r'(?s)<div class="infoHead">Items</div>\s*<div class="info">(.*?)</div>', markup
-    )
-    if block:
-        for line in re.split(r"(?i)<br\s*/?>", block.group(1)):
-            match = re.match(r"\s*Item\s+(\d+\.\d+):?\s*(.*)", html.unescape(line).strip())
-            if match:
-                items.append((match.group(1), match.group(2).strip()))
-    filed = re.search(
-        r'(?s)<div class="infoHead">Filing Date</div>\s*<div class="info">([^<]+)<', markup
-    )
+    for line in page.info.get("Items", []):
+        match = _ITEM_RE.match(line)
+        if match:
+            items.append((match.group(1), match.group(2).strip()))
+    filed = page.info.get("Filing Date")
     primary: str | None = None
-    for row in re.findall(r"(?s)<tr[^>]*>(.*?)</tr>", markup):
-        cells = re.findall(r"(?s)<td[^>]*>(.*?)</td>", row)
-        if len(cells) >= 4 and html_to_text(cells[3]).strip().upper() == form.upper():
-            href = re.search(r'href="([^"]+)"', cells[2])
-            if href:
-                # the inline-XBRL viewer wraps the document path: /ix?doc=/Archives/...
-                path = html.unescape(href.group(1)).removeprefix("/ix?doc=")
-                primary = "https://www.sec.gov" + path if path.startswith("/") else path
-                break
-    return FilingIndex(items, primary, filed.group(1).strip() if filed else None)
+    for row in page.rows:
+        cells = [cell for cell in row if not cell.header]
+        if len(cells) >= 4 and cells[3].text.upper() == form.upper() and cells[2].hrefs:
+            # the inline-XBRL viewer wraps the document path: /ix?doc=/Archives/...
+            path = cells[2].hrefs[0].removeprefix("/ix?doc=")
+            primary = "https://www.sec.gov" + path if path.startswith("/") else path
+            break
+    return FilingIndex(items, primary, filed[0] if filed else None)
 
 
 def item_502_text(markup: str) -> str:
     """The body of item 5.02 in an 8-K document (without its heading), or ""."""
-    text = _cell_text(markup)
+    text = document_text(markup)
     start = re.search(r"(?im)^\s*Item\s*5\.02\b.*$", text)
     if not start:
         return ""
@@ -331,11 +329,6 @@ def _is_name(text: str) -> bool:
         return False
     words = re.findall(r"[A-Za-z]+", text)
     return not any(word in _NOT_NAME_WORDS for word in words)
-
-
-def _cell_text(markup: str) -> str:
-    # table cells and rows become lines so a name and its title stay apart
-    return html_to_text(re.sub(r"(?i)</t[dhr]\s*>", "<br>", markup))
 
 
 # -- XML helpers (namespace-agnostic: Form D versions differ in namespace use)
