@@ -120,7 +120,6 @@ class FakeEngine:
     def __init__(self, cached: list[NewEvent] | None = None) -> None:
         self.started: list[str] = []
         self.cancelled: list[str] = []
-        self.steered: list[tuple[str, str, str | None]] = []
         self.cached = cached
 
     async def start(self, record: SessionRecord, *, refresh: bool) -> None:
@@ -131,9 +130,6 @@ class FakeEngine:
 
     async def cancel(self, session_id: str) -> None:
         self.cancelled.append(session_id)
-
-    async def steer(self, session_id: str, action: str, target: str | None) -> None:
-        self.steered.append((session_id, action, target))
 
 
 class OfflineTransport(httpx.AsyncBaseTransport):

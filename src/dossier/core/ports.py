@@ -86,10 +86,6 @@ class WorkflowEngine(Protocol):
 
     async def cancel(self, session_id: str) -> None: ...
 
-    async def steer(self, session_id: str, action: str, target: str | None) -> None:
-        """Record a steering command durably for the session's running workflows."""
-        ...
-
 
 class Cache(Protocol):
     """A cache layer stack: memory -> disk (-> Redis)."""

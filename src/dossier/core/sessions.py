@@ -244,13 +244,17 @@ class SessionService:
         record = await self.record(session_id, principal)
         if record.status != SessionStatus.RUNNING:
             raise Conflict(f"session {session_id} is already {record.status.value}")
-        await self._engine.cancel(session_id)
+        # The end goes on the log first: that is what stops running steps in every process
+        # (and makes a workflow's own end, should it get there, a no-op); then the engine
+        # stops scheduling.
         await self._end(session_id, SessionStatus.CANCELLED, error=None)
+        await self._engine.cancel(session_id)
         return SessionStatus.CANCELLED
 
     async def steer(self, session_id: str, principal: str, command: SteerCommand) -> dict[str, Any]:
-        """Apply a steering command and acknowledge it on the log, saying what it will
-        actually do (``core/steer.py``)."""
+        """Acknowledge a steering command on the log, saying what it will actually do
+        (``core/steer.py``). The logged ack *is* the command: every process running a step
+        of the session hears it (``workflows/steering.py``)."""
         record = await self.record(session_id, principal)
         if record.status != SessionStatus.RUNNING:
             raise Conflict(f"session {session_id} is {record.status.value}; nothing to steer")
@@ -266,7 +270,6 @@ class SessionService:
         said = describe_steer(
             await self.state(session_id), command.action, command.target, grace_s=self._grace_s
         )
-        await self._engine.steer(session_id, command.action, command.target)
         ack: dict[str, Any] = {
             "id": command.id,
             "action": command.action,

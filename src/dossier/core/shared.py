@@ -23,6 +23,9 @@ class SharedStream(Generic[T]):
     short) but not all of them: when the last reader leaves before the end, the producer
     is cancelled, so nobody pays for an answer no one waits for. ``on_close`` runs once,
     when the producer is finished or cancelled; use it to forget the stream.
+
+    The producer starts with the first reader (a stream nobody reads runs nothing), so its
+    task always has an owner: the readers, the last of whom ends it.
     """
 
     def __init__(self, source: AsyncIterator[T], on_close: Callable[[], object]) -> None:
@@ -32,7 +35,8 @@ class SharedStream(Generic[T]):
         self._readers = 0
         self._changed = asyncio.Condition()
         self._on_close = on_close
-        self._task = asyncio.create_task(self._pump(source), name="shared-stream")
+        self._source = source
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def done(self) -> bool:
@@ -59,6 +63,8 @@ class SharedStream(Generic[T]):
     async def read(self) -> AsyncGenerator[T, None]:
         """Every chunk from the first, then each new one; raises the producer's error."""
         self._readers += 1
+        if self._task is None:
+            self._task = asyncio.create_task(self._pump(self._source), name="shared-stream")
         seen = 0
         try:
             while True:
@@ -75,5 +81,5 @@ class SharedStream(Generic[T]):
                         await self._changed.wait()
         finally:
             self._readers -= 1
-            if self._readers == 0 and not self._done:
+            if self._readers == 0 and not self._done and self._task is not None:
                 self._task.cancel()

@@ -58,6 +58,17 @@ async def collect(
     one in flight within ``stop_grace_s`` (what it parsed is kept).
     """
     metrics.STEPS_EXECUTED.inc(step="collect")
+    with runtime.current().steering.running(session_id):
+        return await _collect(session_id, workflow, name, identifiers, expected_s)
+
+
+async def _collect(
+    session_id: str,
+    workflow: str,
+    name: str,
+    identifiers: dict[str, str],
+    expected_s: float | None,
+) -> Outcome:
     rt = runtime.current()
     collector = rt.collectors.get(name)
     types = _types_of(collector, workflow)
@@ -180,9 +191,6 @@ class _Skipped(Exception):
     pass
 
 
-_POLL_S = 0.05
-
-
 async def _run_steered(
     rt: runtime.Runtime,
     collector: Collector,
@@ -197,15 +205,23 @@ async def _run_steered(
     Stopped: its next request raises ``Stopped``; it gets ``stop_grace_s`` to return what
     it has, then is cancelled (what it emitted so far is kept).
     """
-    if reporter.muted() or rt.steering.stopping(session_id):
+    board = rt.steering
+    if reporter.muted() or board.stopping(session_id):
         raise _Skipped
     grace_until: float | None = None
-    async with asyncio.timeout(rt.settings.collector_timeout_s):
-        work = asyncio.ensure_future(collector.collect(ctx))
-        try:
+    # Owned here: both tasks end (cancelled if need be) before this returns.
+    work = asyncio.ensure_future(collector.collect(ctx))
+    change: asyncio.Future[None] | None = None
+    try:
+        async with asyncio.timeout(rt.settings.collector_timeout_s):
             while True:
-                done, _ = await asyncio.wait({work}, timeout=_POLL_S)
-                if done:
+                change = asyncio.ensure_future(board.next_change(session_id))
+                wait = None if grace_until is None else max(0.0, grace_until - time.monotonic())
+                done, _ = await asyncio.wait(
+                    {work, change}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
+                change.cancel()
+                if work in done:
                     return work.result()
                 if reporter.muted():
                     raise _Skipped
@@ -214,8 +230,9 @@ async def _run_steered(
                     grace_until = grace_until or now + rt.settings.stop_grace_s
                     if now >= grace_until:
                         raise _Skipped
-        finally:
-            if not work.done():
-                work.cancel()
+    finally:
+        for task in (work, change):
+            if task is not None and not task.done():
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await work
+                    await task

@@ -17,7 +17,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import dbos._dbos as dbos_module
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
@@ -36,6 +35,7 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
+from dossier.workflows.dbos_internals import recover_executor, running_workflow_tasks
 from dossier.workflows.outcome import DERIVED_LABEL, derived_outcome, workflow_summary
 from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
@@ -102,8 +102,7 @@ async def stop_running_workflows(timeout_s: float = 5.0) -> None:
     executor); left alone they would be swept later by the loop's shutdown, each with a
     warning and after the services they use are closed.
     """
-    instance = getattr(dbos_module, "_dbos_global_instance", None)
-    tasks = [t for t in getattr(instance, "_workflow_tasks", ()) if not t.done()]
+    tasks = running_workflow_tasks()
     if not tasks:
         return
     logging.getLogger("dbos").setLevel(logging.ERROR)  # the cancellations are expected
@@ -142,9 +141,7 @@ async def takeover_loop(settings: Settings) -> None:
                                 dead,
                                 len(pending),
                             )
-                            # Internal DBOS API: the documented way to recover another
-                            # executor's workflows outside DBOS Conductor.
-                            await asyncio.to_thread(DBOS._recover_pending_workflows, [dead])
+                            await asyncio.to_thread(recover_executor, dead)
             except Exception:
                 log.warning("takeover check failed; retrying", exc_info=True)
             await asyncio.sleep(period)
@@ -173,24 +170,12 @@ class DbosEngine:
                 await DBOS.start_workflow_async(research_session, *args)
 
     async def cancel(self, session_id: str) -> None:
-        runtime.current().steering.apply(session_id, "cancel", None)
+        # (running steps stop when the session's end is logged: the steering board hears it)
         for wf_id in (session_id, *(workflow_id(session_id, k) for k in WORKFLOW_KINDS)):
             try:
                 await DBOS.cancel_workflow_async(wf_id)
             except Exception:  # not started yet / already done: nothing to cancel
                 log.debug("cancel %s: nothing to cancel", wf_id, exc_info=True)
-
-    async def steer(self, session_id: str, action: str, target: str | None) -> None:
-        runtime.current().steering.apply(session_id, action, target)
-        for kind in WORKFLOW_KINDS:
-            try:
-                await DBOS.send_async(
-                    workflow_id(session_id, kind),
-                    {"action": action, "target": target},
-                    topic="steer",
-                )
-            except Exception:
-                log.debug("steer %s: workflow gone", session_id, exc_info=True)
 
     async def cached_events(self, record: SessionRecord) -> list[NewEvent] | None:
         """The whole session from cache, if both workflows' last analyses and every

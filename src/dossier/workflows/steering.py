@@ -1,23 +1,31 @@
 """In-process steering flags, read by running steps and by the HTTP path.
 
-``skip``/``focus``/``stop_and_summarize`` arrive as ``steer.ack`` events on the session
-log (so every process running a workflow of that session learns them), are recorded
-durably as DBOS messages to the workflow, and are mirrored here:
+One channel: the session log. ``skip``/``focus``/``stop_and_summarize`` are logged as
+``steer.ack`` events and a cancel as the session's end; every process hears them through
+its FeedHub (the Redis bus carries them across processes) and a process that starts a step
+of a session later re-reads them from the log (:func:`~dossier.workflows.collect.
+restore_steering`). They are mirrored here:
 
 - ``skip`` (a data type or a source): a collector not started yet never starts; one in
   flight is cancelled at once and nothing more of it is logged (``muted``);
 - ``focus``: the data type's waiting and paced requests go first (``priority``);
 - ``stop_and_summarize``: no new request starts (``stopping``); a request in flight may
   finish within the grace, its findings kept; then the analysis is written.
+
+Running steps wait on :meth:`SteeringBoard.next_change` instead of polling. A session's
+flags are freed when it has ended and no step of it runs here (:meth:`SteeringBoard.running`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dossier.collectors.scope import FOCUS_PRIORITY, NORMAL_PRIORITY
 from dossier.core.events import Event, EventType
+from dossier.core.states import SessionStatus
 
 
 @dataclass
@@ -26,6 +34,9 @@ class SessionSteering:
     focus: set[str] = field(default_factory=set)  # data types or collector names
     stop: bool = False
     cancelled: bool = False
+    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    steps: int = 0  # steps of the session running in this process
+    ended: bool = False
 
 
 class SteeringBoard:
@@ -55,6 +66,33 @@ class SteeringBoard:
             state.stop = True
         elif action == "cancel":
             state.cancelled = True
+        # wake whoever waits for a change (each waiter waits on the event it was given)
+        woken, state.changed = state.changed, asyncio.Event()
+        woken.set()
+
+    async def next_change(self, session_id: str) -> None:
+        """Returns at the session's next steering change."""
+        await self.of(session_id).changed.wait()
+
+    @contextmanager
+    def running(self, session_id: str) -> Iterator[None]:
+        """Around a step of the session: its flags live at least as long as the step."""
+        state = self.of(session_id)
+        state.steps += 1
+        try:
+            yield
+        finally:
+            state.steps -= 1
+            if state.ended and state.steps <= 0:
+                self.forget(session_id)
+
+    def ended(self, session_id: str) -> None:
+        """The session ended: free its flags now, or when its last step here finishes."""
+        state = self._sessions.get(session_id)
+        if state is None or state.steps <= 0:
+            self.forget(session_id)
+        else:
+            state.ended = True
 
     def skipped(self, session_id: str, collector: str, data_types: frozenset[str]) -> bool:
         """The user skipped this collector (by name, or every data type it serves here)."""
@@ -85,10 +123,15 @@ class SteeringBoard:
         return NORMAL_PRIORITY
 
     def observe(self, events: Sequence[Event]) -> None:
-        """Apply ``steer.ack`` events as they are logged (a FeedHub observer)."""
+        """Apply ``steer.ack`` events and session ends as they are logged (a FeedHub
+        observer)."""
         for event in events:
             if event.type == EventType.STEER_ACK:
                 self.apply_event(event)
+            elif event.type == EventType.SESSION_COMPLETED:
+                if event.data.get("status") == SessionStatus.CANCELLED:
+                    self.apply(event.session, "cancel", None, event.ts)
+                self.ended(event.session)
 
     def apply_event(self, event: Event) -> None:
         data = event.data
@@ -98,3 +141,8 @@ class SteeringBoard:
 
     def forget(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
+        self._restored.discard(session_id)
+
+    def __len__(self) -> int:
+        """Sessions with flags held here (for tests: freed when sessions end)."""
+        return len(self._sessions)

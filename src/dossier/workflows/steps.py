@@ -198,16 +198,15 @@ async def finish_session(
     rt = runtime.current()
     customer = summaries.get(WorkflowKind.CUSTOMER_INTELLIGENCE) or {}
     coverage = customer.get("coverage") if isinstance(customer.get("coverage"), dict) else {}
-    steering = rt.steering.of(session_id)
-    if steering.cancelled:
-        status = SessionStatus.CANCELLED
+    record = await rt.log.get_session(session_id)
+    if record is not None and record.status == SessionStatus.CANCELLED:
+        status = SessionStatus.CANCELLED  # (its end is logged already; this one is a no-op)
     elif WorkflowKind.CUSTOMER_INTELLIGENCE in failed:
         status = SessionStatus.FAILED
     elif failed:
         status = SessionStatus.PARTIAL
     else:
         status = SessionStatus(str(customer.get("verdict") or SessionStatus.PARTIAL.value))
-    record = await rt.log.get_session(session_id)
     started = _parse_ts(record.created_at) if record else None
     data: dict[str, JsonValue] = {
         "status": status.value,
