@@ -7,6 +7,7 @@ format on 127.0.0.1; the providers run through the product's fallback rule
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from dossier.providers.base import ProviderDeps, _with_fallback, analysis_stream
 from dossier.providers.compose import analysis as compose_analysis
 from dossier.providers.prompts import FINDINGS_CLOSE, FINDINGS_OPEN
 from dossier.settings import Settings
+from tests.fakes import FIXED_TIME, make_finding
 from tests.integration.llm_stub import (
     ANT_BLOCK_START,
     ANT_OVERLOADED,
@@ -48,7 +50,8 @@ from tests.integration.llm_stub import (
     sse_reply,
     stall_reply,
 )
-from tests.unit.providers.findings import finding
+
+finding = functools.partial(make_finding, at=FIXED_TIME)  # prompts must be reproducible
 
 API_KEY = "sk-test-0123456789SECRET"
 NEWS = finding(FindingKind.NEWS_ARTICLE, "Acme raises $25M Series B", days_ago=3)

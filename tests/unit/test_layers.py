@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -26,15 +27,41 @@ LAYER = {
 OUTSIDE = {"cli", "client", "__main__", "__init__", "web", "fixtures"}
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+# "dossier.transport.sse" or "dossier.collectors.hn:HackerNewsCollector" in a string: a
+# registry entry or an import_module() argument is an import too
+_DOTTED = re.compile(r"^dossier\.([a-z_]+)(?:\.[a-z_]+)*(?::\w+)?$")
+
+
+def _imports_of(source: str, module: tuple[str, ...]) -> set[str]:
+    """The top-level dossier packages ``source`` (the module ``module``, e.g. ``("dossier",
+    "core", "chat")``) imports, in every form: ``import dossier.x``, ``from dossier.x
+    import y``, ``from dossier import x``, relative imports, and dotted paths in strings."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dossier."):
-            found.add(node.module.split(".")[1])
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            name = node.module or ""
+            if node.level:  # relative: from the module's package, up level - 1
+                base = module[: len(module) - node.level]
+                name = ".".join((*base, *([name] if name else [])))
+            if name == "dossier":  # a subpackage, or a name of dossier/__init__.py
+                found |= {
+                    a.name if a.name in LAYER.keys() | OUTSIDE else "__init__" for a in node.names
+                }
+            elif name.startswith("dossier."):
+                found.add(name.split(".")[1])
         elif isinstance(node, ast.Import):
             found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("dossier.")}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            match = _DOTTED.match(node.value)
+            if match and match.group(1) in LAYER.keys() | OUTSIDE:
+                found.add(match.group(1))
     return found
+
+
+def _imports(path: Path) -> set[str]:
+    # (for a package's __init__.py, "from . import x" is that package's x: same rule)
+    module = path.relative_to(SRC.parent).with_suffix("").parts
+    return _imports_of(path.read_text(encoding="utf-8"), module)
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -61,3 +88,24 @@ def test_only_workflows_import_dbos() -> None:
         if top in ("workflows", "app"):
             continue
         assert "from dbos" not in path.read_text() and "import dbos" not in path.read_text(), path
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import dossier.transport.sse",
+        "from dossier.transport.sse import EventStream",
+        "from dossier import transport",
+        "from ..transport import sse",
+        "from ..transport.sse import EventStream",
+        "import importlib\nimportlib.import_module('dossier.transport.sse')",
+        "TABLE = {'sse': 'dossier.transport.sse:EventStream'}",
+    ],
+)
+def test_every_import_form_is_seen(source: str) -> None:
+    assert "transport" in _imports_of(source, ("dossier", "core", "chat"))
+
+
+def test_names_that_only_look_like_modules_are_not_imports() -> None:
+    source = "NAME = 'dossier.research_session'\nfrom . import words"
+    assert _imports_of(source, ("dossier", "core", "chat")) == {"core"}

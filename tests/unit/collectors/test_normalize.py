@@ -19,6 +19,7 @@ from dossier.collectors.normalize import (
 )
 from dossier.collectors.wikidata import company_findings, parse_entity, parse_labels
 from dossier.core.types import Finding, FindingKind, finding_id
+from tests.fakes import make_finding
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "wikidata"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -31,29 +32,32 @@ def story(
     published: datetime | None,
     confidence: float = 0.6,
 ) -> Finding:
-    return Finding(
-        id=finding_id(FindingKind.NEWS_ARTICLE, url),
-        kind=FindingKind.NEWS_ARTICLE,
-        title=title,
-        source=source,
+    return make_finding(
+        FindingKind.NEWS_ARTICLE,
+        title,
+        key=(url,),
         url=url,
-        observed_at=NOW,
+        at=NOW,
         published_at=published,
+        source=source,
         confidence=confidence,
-        fields={"outlet": source},
+        outlet=source,
     )
 
 
 def person(source: str, name: str, roles: list[str], confidence: float) -> Finding:
-    fields: dict[str, JsonValue] = {"name": name, "role": roles[0], "roles": list(roles)}
-    return Finding(
-        id=finding_id(FindingKind.PERSON, person_key(name)),
-        kind=FindingKind.PERSON,
-        title=name,
+    return make_finding(
+        FindingKind.PERSON,
+        name,
+        key=(person_key(name),),
+        url=None,
+        at=NOW,
+        published_at=None,
         source=source,
-        observed_at=NOW,
         confidence=confidence,
-        fields=fields,
+        name=name,
+        role=roles[0],
+        roles=list[JsonValue](roles),
     )
 
 
@@ -169,18 +173,17 @@ def test_same_person_from_wikidata_and_form_d_merges() -> None:
 
 
 def test_profiles_with_one_id_fill_each_other() -> None:
-    profile_id = finding_id(FindingKind.COMPANY_PROFILE, "stripe")
-
     def profile(source: str, confidence: float, **fields: JsonValue) -> Finding:
-        return Finding(
-            id=profile_id,
-            kind=FindingKind.COMPANY_PROFILE,
-            title="Stripe",
+        return make_finding(
+            FindingKind.COMPANY_PROFILE,
+            "Stripe",
+            key=("stripe",),
+            url=None,
+            at=NOW,
+            published_at=None,
             source=source,
-            observed_at=NOW,
             confidence=confidence,
-            fields=dict(fields),
-        )
+        ).model_copy(update={"fields": dict(fields)})
 
     wikidata = profile("wikidata", 0.85, employees=8000, description=None, founded=2010)
     wikipedia = profile("wikipedia", 0.8, description="Stripe, Inc. is ...", employees=None)

@@ -4,6 +4,7 @@ import json
 
 import httpx
 import pytest
+from pydantic import JsonValue
 
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
@@ -24,6 +25,7 @@ from dossier.collectors.wappalyzer import (
 from dossier.core.types import Finding, FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
+from tests.fakes import make_finding
 from tests.unit.collectors import (
     OBSERVED_AT,
     Recorder,
@@ -229,15 +231,16 @@ def test_keywords_with_symbols() -> None:
 
 
 def _job(title: str, technologies: list[str], url: str) -> Finding:
-    return Finding(
-        id=finding_id(FindingKind.JOB_POSTING, "lever", "acme", url),
-        kind=FindingKind.JOB_POSTING,
-        title=title,
-        source="lever",
+    return make_finding(
+        FindingKind.JOB_POSTING,
+        title,
+        key=("lever", "acme", url),
         url=url,
-        observed_at=OBSERVED_AT,
+        at=OBSERVED_AT,
+        published_at=None,
+        source="lever",
         confidence=0.95,
-        fields={"technologies": list(technologies)},
+        technologies=list[JsonValue](technologies),
     )
 
 

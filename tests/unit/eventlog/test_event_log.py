@@ -13,6 +13,7 @@ from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
 from dossier.errors import NotFound
 from dossier.eventlog.sqlite import SqliteEventLog
+from tests.fakes import FakeEventLog
 
 
 def record(
@@ -28,9 +29,15 @@ def record(
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration), "fake"])
 async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
-    """The same contract, on both implementations (PostgreSQL: the real local server)."""
+    """The same contract, on both implementations (PostgreSQL: the real local server),
+    and on the tests' in-memory fake, which must not promise what the real ones do not."""
+    if request.param == "fake":
+        fake: EventLog = FakeEventLog()
+        await fake.create_session(record())
+        yield fake
+        return
     if request.param == "sqlite":
         event_log: EventLog = SqliteEventLog(tmp_path / "log.sqlite")
         await event_log.start()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, Sequence
 
 import pytest
@@ -10,7 +11,9 @@ from dossier.core.ports import CitationMark, ProviderChunk, TextDelta
 from dossier.core.types import Citation, FindingKind
 from dossier.errors import ProviderError
 from dossier.providers.citations import CitationParser, cite_stream
-from tests.unit.providers.findings import finding
+from tests.fakes import FIXED_TIME, make_finding
+
+finding = functools.partial(make_finding, at=FIXED_TIME)  # prompts must be reproducible
 
 NEWS = finding(FindingKind.NEWS_ARTICLE, "Acme raises $25M Series B")
 JOB = finding(FindingKind.JOB_POSTING, "Senior Data Engineer")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 
 from dossier.core.coverage import CoverageNote, CoverageState
@@ -16,7 +17,9 @@ from dossier.providers.prompts import (
     question_prompt,
     select_findings,
 )
-from tests.unit.providers.findings import finding
+from tests.fakes import FIXED_TIME, make_finding
+
+finding = functools.partial(make_finding, at=FIXED_TIME)  # prompts must be reproducible
 
 FUNDING = finding(FindingKind.FUNDING_ROUND, "Form D: $25M equity offering", days_ago=30)
 JOB = finding(

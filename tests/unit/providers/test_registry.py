@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 import pytest
 from pydantic import SecretStr
 
@@ -10,7 +12,9 @@ from dossier.providers.anthropic import AnthropicProvider
 from dossier.providers.base import ProviderDeps, analysis_stream, load_provider
 from dossier.providers.openai import OpenAIProvider
 from dossier.settings import Settings
-from tests.unit.providers.findings import finding
+from tests.fakes import FIXED_TIME, make_finding
+
+finding = functools.partial(make_finding, at=FIXED_TIME)  # prompts must be reproducible
 
 REQUEST = AnalysisRequest(
     workflow="customer_intelligence",

@@ -9,22 +9,11 @@ import pytest
 from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.intents import IntentName
 from dossier.core.ports import AnalysisRequest, QuestionRequest
-from dossier.core.types import Finding, FindingKind, finding_id, utcnow
+from dossier.core.types import Finding, FindingKind
 from dossier.providers import compose
+from tests.fakes import make_finding
 
-
-def finding(kind: FindingKind, title: str, **fields: object) -> Finding:
-    return Finding(
-        id=finding_id(kind, title),
-        kind=kind,
-        title=title,
-        source="test",
-        url=f"https://example.com/{abs(hash(title))}",
-        observed_at=utcnow(),
-        published_at=utcnow(),
-        confidence=0.9,
-        fields=dict(fields),
-    )
+finding = make_finding
 
 
 JOBS = [

@@ -8,9 +8,10 @@ from typing import Any
 
 from dossier.core.chat import ChatService
 from dossier.core.events import Event, EventType, NewEvent
-from dossier.core.ports import ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.ports import ProviderChunk, QuestionRequest
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus
+from tests.fakes import FakeProvider
 
 
 class FinishedSession:
@@ -22,15 +23,18 @@ class FinishedSession:
         return self.builder
 
 
-class CountingProvider:
+class CountingProvider(FakeProvider):
     def __init__(self) -> None:
-        self.calls: list[str] = []
+        # the pause: the others arrive while this answer is being made
+        super().__init__("Hello world.", pause_s=0.01)
+
+    @property
+    def calls(self) -> list[str]:
+        return [q.intent for q in self.questions]
 
     async def stream(self, request: QuestionRequest) -> AsyncIterator[tuple[ProviderChunk, str]]:
-        self.calls.append(request.intent)
-        yield TextDelta("Hello "), "fake"
-        await asyncio.sleep(0.01)  # the others arrive while this answer is being made
-        yield TextDelta("world."), "fake"
+        async for chunk in self.answer(request):
+            yield chunk, self.name
 
 
 async def no_log(session_id: str, events: list[NewEvent]) -> None:
