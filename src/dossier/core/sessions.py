@@ -21,6 +21,7 @@ from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, split_workflow_id
+from dossier.core.session_end import SessionEnd
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
 from dossier.core.steer import describe as describe_steer
@@ -316,15 +317,8 @@ class SessionService:
                     dedup=keys.workflow_end(kind),
                 )
             )
-        summary: dict[str, Any] = {
-            "status": status.value,
-            "coverage": builder.coverage(),
-            "found": len(builder.findings),
-        }
-        if error:
-            summary["error"] = error
-        events.append(
-            NewEvent(type=EventType.SESSION_COMPLETED, data=summary, dedup=keys.SESSION_COMPLETED)
-        )
+        coverage = builder.coverage()
+        end = SessionEnd(status, coverage, found=len(builder.findings), error=error or None)
+        events.append(end.event())
         await self._log.append(session_id, events)
         await self._log.set_status(session_id, status)

@@ -25,6 +25,8 @@ from dossier.core import keys
 from dossier.core.coverage import build_coverage, gap_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, WorkflowKind, workflow_id
+from dossier.core.session_end import SessionEnd
+from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Finding, iso_ms
 from dossier.core.verdict import SessionVerdict
 from dossier.settings import Settings
@@ -194,26 +196,10 @@ class DbosEngine:
         customer = summaries[WorkflowKind.CUSTOMER_INTELLIGENCE]
         if customer["verdict"] != SessionVerdict.COMPLETED:
             return None  # a research with gaps is never served as a cached session
+        cached_at = iso_ms(datetime.fromtimestamp(oldest or time.time(), UTC))
+        status = SessionStatus(customer["verdict"])
         events.append(
-            NewEvent(
-                type=EventType.SESSION_COMPLETED,
-                data={
-                    "status": customer["verdict"],
-                    "cached": True,
-                    "cached_at": iso_ms(datetime.fromtimestamp(oldest or time.time(), UTC)),
-                    "coverage": customer["coverage"],
-                    "missing": customer["missing"],
-                    "hint": customer["hint"],
-                    "found": sum(s["found"] for s in summaries.values()),
-                    "cache_hits": sum(s["cache_hits"] for s in summaries.values()),
-                    "requests": 0,
-                    "calls_saved": sum(s["saved_requests"] for s in summaries.values()),
-                    "time_saved_ms": sum(s["saved_ms"] for s in summaries.values()),
-                    "duration_ms": 0,
-                    "failed_workflows": [],
-                },
-                dedup=keys.SESSION_COMPLETED,
-            )
+            SessionEnd.of_workflows(status, summaries, duration_ms=0, cached_at=cached_at).event()
         )
         return events
 

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from dbos import DBOS
-from pydantic import JsonValue
 
 from dossier import metrics
 from dossier.collectors.normalize import merge_findings
@@ -22,6 +21,7 @@ from dossier.core import keys
 from dossier.core.coverage import Gap, notes_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.records import WorkflowKind
+from dossier.core.session_end import SessionEnd
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Finding, Vendor, utcnow
 from dossier.core.verdict import SessionVerdict
@@ -197,7 +197,6 @@ async def finish_session(
     metrics.STEPS_EXECUTED.inc(step="finish_session")
     rt = runtime.current()
     customer = summaries.get(WorkflowKind.CUSTOMER_INTELLIGENCE) or {}
-    coverage = customer.get("coverage") if isinstance(customer.get("coverage"), dict) else {}
     record = await rt.log.get_session(session_id)
     if record is not None and record.status == SessionStatus.CANCELLED:
         status = SessionStatus.CANCELLED  # (its end is logged already; this one is a no-op)
@@ -208,19 +207,12 @@ async def finish_session(
     else:
         status = SessionStatus(str(customer.get("verdict") or SessionStatus.PARTIAL.value))
     started = _parse_ts(record.created_at) if record else None
-    data: dict[str, JsonValue] = {
-        "status": status.value,
-        "coverage": coverage,
-        "missing": customer.get("missing") or [],
-        "hint": customer.get("hint"),
-        "found": sum(int((s or {}).get("found", 0)) for s in summaries.values()),
-        "cache_hits": sum(int((s or {}).get("cache_hits", 0)) for s in summaries.values()),
-        "requests": sum(int((s or {}).get("requests", 0)) for s in summaries.values()),
-        "calls_saved": sum(int((s or {}).get("saved_requests", 0)) for s in summaries.values()),
-        "time_saved_ms": sum(int((s or {}).get("saved_ms", 0)) for s in summaries.values()),
-        "duration_ms": int((time.time() - started) * 1000) if started else None,
-        "failed_workflows": list[JsonValue](failed),
-    }
+    end = SessionEnd.of_workflows(
+        status,
+        summaries,
+        failed=failed,
+        duration_ms=int((time.time() - started) * 1000) if started else None,
+    )
     ends = [
         NewEvent(
             type=EventType.WORKFLOW_FAILED,
@@ -230,10 +222,10 @@ async def finish_session(
         )
         for kind in failed
     ]
-    ends.append(NewEvent(type=EventType.SESSION_COMPLETED, data=data, dedup=keys.SESSION_COMPLETED))
+    ends.append(end.event())
     await rt.log.append(session_id, ends)
     await rt.log.set_status(session_id, status)
-    return data
+    return end.data()
 
 
 def _parse_ts(value: str) -> float | None:
