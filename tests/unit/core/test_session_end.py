@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dossier.core.events import EventType
 from dossier.core.session_end import SessionEnd
 from dossier.core.states import SessionStatus
 
-SUMMARIES = {
+SUMMARIES: dict[str, dict[str, Any]] = {
     "customer_intelligence": {
         "coverage": {"jobs": {"state": "found"}},
         "missing": ["funding"],
