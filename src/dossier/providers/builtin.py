@@ -20,7 +20,7 @@ from dossier.core.ports import (
     TextDelta,
 )
 from dossier.core.types import Citation
-from dossier.providers import compose
+from dossier.providers import answers, compose
 from dossier.providers.base import ProviderDeps
 from dossier.providers.compose import Sentence
 
@@ -70,4 +70,4 @@ class BuiltinAnalyst:
         return stream_sentences(compose.analysis(request), delay_s=self._delay_s)
 
     def answer(self, request: QuestionRequest) -> AsyncIterator[ProviderChunk]:
-        return stream_sentences(compose.answer(request), delay_s=self._delay_s)
+        return stream_sentences(answers.answer(request), delay_s=self._delay_s)

@@ -10,7 +10,7 @@ from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.intents import IntentName
 from dossier.core.ports import AnalysisRequest, QuestionRequest
 from dossier.core.types import Finding, FindingKind
-from dossier.providers import compose
+from dossier.providers import answers, compose
 from tests.fakes import make_finding
 
 finding = make_finding
@@ -58,7 +58,7 @@ def ask(intent: str, findings: list[Finding], **extra: object) -> list[compose.S
         findings=findings,
         **extra,  # type: ignore[arg-type]
     )
-    return compose.answer(request)
+    return answers.answer(request)
 
 
 def test_every_sentence_with_a_number_or_a_quote_cites_a_finding() -> None:
@@ -199,6 +199,6 @@ def test_an_empty_vendor_is_told_what_to_configure() -> None:
 
 def test_every_intent_has_a_topic_but_pending_and_unknown() -> None:
     answered = set(IntentName) - {IntentName.PENDING, IntentName.UNKNOWN}
-    assert set(compose.TOPICS) == answered
+    assert set(answers.TOPICS) == answered
     for name in answered:  # and each answers, even with nothing found
         assert ask(name, []), name
