@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from dossier.core.events import SESSION_TERMINAL, Event
@@ -128,6 +128,29 @@ class LiveFeed:
             self.wake()
         return not gap
 
+    @property
+    def filling(self) -> bool:
+        """True while missing events are being read from the log; deliveries are held."""
+        return self._filling
+
+    def begin_fill(self) -> bool:
+        """Mark a fill from the log as under way; False if one already is."""
+        if self._filling:
+            return False
+        self._filling = True
+        return True
+
+    def hold(self, events: Iterable[Event]) -> None:
+        """Keep delivered events aside (a fill is under way, or they follow a gap) until
+        :meth:`end_fill` hands them back."""
+        self._pending.extend(events)
+
+    def end_fill(self) -> list[Event]:
+        """Mark the fill as over; return the held events (in arrival order) and forget them."""
+        held, self._pending = self._pending, []
+        self._filling = False
+        return held
+
     def _note_terminal(self, events: Sequence[Event]) -> None:
         for event in events:
             if event.type == SESSION_TERMINAL:
@@ -225,16 +248,15 @@ class FeedHub:
         feed = self._feeds.get(session_id)
         if feed is None:
             return
-        if feed._filling:
-            feed._pending.extend(events)
+        if feed.filling:
+            feed.hold(events)
             return
         if not feed.release(events):
-            feed._pending.extend(e for e in events if e.seq > feed.last_seq)
+            feed.hold(e for e in events if e.seq > feed.last_seq)
             self._request_fill(feed)
 
     def _request_fill(self, feed: LiveFeed) -> None:
-        if not feed._filling:
-            feed._filling = True
+        if feed.begin_fill():
             self._fills.put_nowait(feed.session_id)
 
     async def open(self, session_id: str) -> LiveFeed:
@@ -250,8 +272,8 @@ class FeedHub:
                     self.on_open(session_id)
                 # Close the window between reading last_seq and registering the feed:
                 # anything committed meanwhile is visible now and is filled in before the
-                # feed is handed out (deliveries meanwhile wait in ``_pending``).
-                feed._filling = True
+                # feed is handed out (deliveries meanwhile are held by the feed).
+                feed.begin_fill()
                 try:
                     await self._fill(session_id)
                 except BaseException:
@@ -280,10 +302,9 @@ class FeedHub:
                 if len(missing) < 1000:
                     break
         finally:
-            pending, feed._pending = feed._pending, []
-            feed._filling = False
+            pending = feed.end_fill()
         if pending and not feed.release(sorted(pending, key=lambda e: e.seq)):
-            feed._pending.extend(e for e in pending if e.seq > feed.last_seq)
+            feed.hold(e for e in pending if e.seq > feed.last_seq)
             self._request_fill(feed)
 
     async def run(self) -> None:
@@ -298,7 +319,9 @@ class FeedHub:
                     log.exception("filling feed %s failed", session_id)
                     feed = self._feeds.get(session_id)
                     if feed is not None:
-                        feed._filling = False
+                        # Never leave deliveries held behind a failed fill; what is held
+                        # stays for the next one.
+                        feed.hold(feed.end_fill())
 
     async def _tick(self) -> None:
         while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from dossier.core.events import Event, EventType, NewEvent
@@ -10,8 +11,19 @@ from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
 
+log = logging.getLogger(__name__)
+
 # Called on the event loop, in seq order, after the events are committed.
 OnLogged = Callable[[list[Event]], None]
+
+
+def publish(on_logged: OnLogged | None, logged: list[Event]) -> None:
+    """Hand committed events to the hook; its failure must not fail the committed write."""
+    if logged and on_logged is not None:
+        try:
+            on_logged(logged)
+        except Exception:
+            log.exception("event delivery hook failed")
 
 
 # After ``session.completed`` only the chat may add to a log: a step still in flight when

@@ -1,14 +1,16 @@
 """PostgreSQL EventLog, for scale-out (``DOSSIER_DATABASE_URL``).
 
 Appenders in any process serialise per session on the session row (``SELECT … FOR
-UPDATE``), so seqs stay gap-free across replicas; one transaction per append batch.
-Cross-process live delivery is the bus's job (Redis Streams); a process that hears about
-events out of order fills the gap from here.
+UPDATE``), so seqs stay gap-free across replicas. Within a process, appends are
+group-committed (``group_commit.py``): those arriving while a transaction is in flight
+share the next one, written whole (``postgres_appends.py``), and what they logged is
+handed to ``on_logged`` in seq order before their callers resume. Cross-process live
+delivery is the bus's job (Redis Streams); a process that hears about events out of
+order fills the gap from here.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,20 +18,20 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from dossier.core.events import Event, EventType, NewEvent
+from dossier.core.events import Event, NewEvent
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.errors import Conflict, NotFound, Unavailable
 from dossier.eventlog.base import (
     RECORD_COLS,
     OnLogged,
-    assign_seqs,
     list_sessions_sql,
+    publish,
     record_to_row,
     row_to_record,
 )
-
-log = logging.getLogger(__name__)
+from dossier.eventlog.group_commit import GroupCommit, Op
+from dossier.eventlog.postgres_appends import Append, write_appends
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dossier_sessions (
@@ -68,6 +70,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS dossier_events_dedup
   ON dossier_events (session_id, dedup) WHERE dedup IS NOT NULL;
 """
 _EVENT_COLS = "seq, type, ts, workflow, step, envelope"
+_MAX_GROUP_APPENDS = 64
 
 
 def _conninfo(url: str) -> str:
@@ -83,6 +86,7 @@ class PostgresEventLog:
             _conninfo(url), min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True}
         )
         self._on_logged = on_logged
+        self._appends: GroupCommit[Append, list[Event]] | None = None
 
     def set_on_logged(self, on_logged: OnLogged) -> None:
         self._on_logged = on_logged
@@ -94,8 +98,12 @@ class PostgresEventLog:
                 await conn.execute(_SCHEMA)
         except (psycopg.Error, TimeoutError) as exc:
             raise Unavailable(f"PostgreSQL unreachable: {exc}") from exc
+        self._appends = GroupCommit(self._commit_appends, max_batch_ops=_MAX_GROUP_APPENDS)
 
     async def close(self) -> None:
+        if self._appends is not None:
+            await self._appends.close()  # commits what is queued
+            self._appends = None
         await self._pool.close()
 
     async def ping(self) -> None:
@@ -110,49 +118,15 @@ class PostgresEventLog:
     async def append(self, session_id: str, events: Sequence[NewEvent]) -> list[Event]:
         if not events:
             return []
-        batch = list(events)
+        if self._appends is None:
+            raise Unavailable("event log is not started")
+        return await self._appends.submit(Append(session_id, list(events)))
+
+    async def _commit_appends(self, batch: Sequence[Op[Append, list[Event]]]) -> None:
         async with self._pool.connection() as conn, conn.transaction():
-            cursor = await conn.execute(
-                "SELECT last_seq, closed_seq FROM dossier_sessions WHERE session_id = %s "
-                "FOR UPDATE",
-                (session_id,),
-            )
-            row = await cursor.fetchone()
-            if row is None:
-                raise NotFound(f"unknown session {session_id}")
-            keys = [e.dedup for e in batch if e.dedup is not None]
-            existing: list[str] = []
-            if keys:
-                cursor = await conn.execute(
-                    "SELECT dedup FROM dossier_events WHERE session_id = %s AND dedup = ANY(%s)",
-                    (session_id, keys),
-                )
-                existing = [r[0] for r in await cursor.fetchall()]
-            pairs = assign_seqs(session_id, int(row[0]), batch, existing, closed=row[1] is not None)
-            if not pairs:
-                return []
-            async with conn.cursor() as cur:
-                await cur.executemany(
-                    "INSERT INTO dossier_events (session_id, seq, type, ts, workflow, step, dedup, "
-                    "envelope) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (session_id, e.seq, e.type, e.ts, e.workflow, e.step, key, e.envelope)
-                        for e, key in pairs
-                    ],
-                )
-            closing = [e.seq for e, _ in pairs if e.type == EventType.SESSION_COMPLETED]
-            await conn.execute(
-                "UPDATE dossier_sessions SET last_seq = %s, closed_seq = coalesce(closed_seq, %s) "
-                "WHERE session_id = %s",
-                (pairs[-1][0].seq, closing[0] if closing else None, session_id),
-            )
-        logged = [e for e, _ in pairs]
-        if self._on_logged is not None:
-            try:
-                self._on_logged(logged)
-            except Exception:
-                log.exception("event delivery hook failed")
-        return logged
+            await write_appends(conn, batch)
+        # Before the engine wakes the appenders: they resume with their events published.
+        publish(self._on_logged, [e for op in batch if op.ok for e in op.result])
 
     async def read_after(
         self, session_id: str, after_seq: int, *, limit: int = 1000, workflow: str | None = None

@@ -1,16 +1,16 @@
 """SQLite EventLog: the embedded default.
 
-Writes are group-committed *on the event loop*: every append, session update and owner
-change made during one loop iteration goes into one transaction, run synchronously at
-the end of the iteration (PRODUCT: one commit per event cannot reach the SSE target; one
-per burst can). A writer thread was tried first and measured 2x slower: handing each
-batch across the GIL (5 ms switch interval) starved it behind the busy loop. In WAL mode
-with ``synchronous=NORMAL`` a commit does not fsync (it survives a process kill; only an
-OS crash can lose the last commits), so a burst costs microseconds per event; the
-fsyncing WAL checkpoints run on a background thread instead of inside commits. Reads run
-on a small pool of reader threads with their own connections (WAL lets them read while
-the loop writes). Committed events are handed to ``on_logged`` in seq order before the
-appenders resume.
+Writes are group-committed *on the event loop* (``group_commit.py``): every append,
+session update and owner change made during one loop iteration goes into one
+transaction, run synchronously right after that iteration (PRODUCT: one commit per event
+cannot reach the SSE target; one per burst can). A writer thread was tried first and
+measured 2x slower: handing each batch across the GIL (5 ms switch interval) starved it
+behind the busy loop. In WAL mode with ``synchronous=NORMAL`` a commit does not fsync (it
+survives a process kill; only an OS crash can lose the last commits), so a burst costs
+microseconds per event; the fsyncing WAL checkpoints run on a background thread instead
+of inside commits. Reads run on a small pool of reader threads with their own
+connections (WAL lets them read while the loop writes). Committed events are handed to
+``on_logged`` in seq order before the appenders resume.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,11 @@ from dossier.eventlog.base import (
     OnLogged,
     assign_seqs,
     list_sessions_sql,
+    publish,
     record_to_row,
     row_to_record,
 )
+from dossier.eventlog.group_commit import GroupCommit, Op
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +98,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-@dataclass
-class _Op:
-    """One unit of work for the writer; ``run`` executes inside the group transaction."""
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """One writer's work: ``run`` executes inside the group transaction."""
 
     run: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    loop: asyncio.AbstractEventLoop
-    result: Any = None
-    error: BaseException | None = None
-    logged: list[Event] = field(default_factory=list)
+    # ``run`` returns the events it logged (an append): publish them once committed.
+    logs_events: bool = False
 
 
 class SqliteEventLog:
@@ -115,9 +114,7 @@ class SqliteEventLog:
         self._path = path
         self._on_logged = on_logged
         self._conn: sqlite3.Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[_Op] = []
-        self._flush_scheduled = False
+        self._writes: GroupCommit[_Write, Any] | None = None
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dossier-read")
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
@@ -135,7 +132,7 @@ class SqliteEventLog:
         conn.executescript(_SCHEMA)
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
         self._conn = conn
-        self._loop = asyncio.get_running_loop()
+        self._writes = GroupCommit(self._commit, max_batch_ops=_MAX_GROUP_OPS)
         self._stop.clear()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_loop, name="dossier-eventlog-checkpoint", daemon=True
@@ -143,8 +140,10 @@ class SqliteEventLog:
         self._checkpointer.start()
 
     async def close(self) -> None:
+        if self._writes is not None:
+            await self._writes.close()  # commits what is queued
+            self._writes = None
         if self._conn is not None:
-            self._flush()
             self._conn.close()
             self._conn = None
         self._stop.set()
@@ -170,80 +169,41 @@ class SqliteEventLog:
             conn.close()
 
     # -- writer side (on the loop)
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        group, self._pending = self._pending, []
-        if not group or self._conn is None:
-            for op in group:
-                op.error = Unavailable("event log is closed")
-            self._deliver(group)
-            return
-        for start in range(0, len(group), _MAX_GROUP_OPS):
-            chunk = group[start : start + _MAX_GROUP_OPS]
-            self._commit_group(self._conn, chunk)
-            self._deliver(chunk)
-
-    def _commit_group(self, conn: sqlite3.Connection, group: list[_Op]) -> None:
+    async def _commit(self, batch: Sequence[Op[_Write, Any]]) -> None:
+        # No await in here: the whole batch runs in one step of the loop.
+        conn = self._conn
+        if conn is None:
+            raise Unavailable("event log is closed")
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for op in group:
+            for op in batch:
                 conn.execute("SAVEPOINT op")
                 try:
-                    op.result = op.run(conn)
+                    result = op.work.run(conn)
                     conn.execute("RELEASE op")
                 except Exception as exc:  # one bad op must not sink the group
                     conn.execute("ROLLBACK TO op")
                     conn.execute("RELEASE op")
-                    op.error = exc
-                    op.logged = []
+                    op.fail(exc)
+                else:
+                    op.succeed(result)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("event log commit failed")
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            for op in group:
-                op.error = Unavailable(f"event log write failed: {exc}")
-
-    def _deliver(self, ops: list[_Op]) -> None:
-        """Publish what was logged (in order), then wake the appenders."""
-        logged = [e for op in ops if op.error is None for e in op.logged]
-        if logged and self._on_logged is not None:
-            try:
-                self._on_logged(logged)
-            except Exception:
-                log.exception("event delivery hook failed")
-        for op in ops:
-            if op.future.done():
-                continue
-            if op.error is not None:
-                op.future.set_exception(op.error)
-            else:
-                op.future.set_result(op.result)
+            raise Unavailable(f"event log write failed: {exc}") from exc
+        # Before the engine wakes the appenders: they resume with their events published.
+        publish(
+            self._on_logged, [e for op in batch if op.ok and op.work.logs_events for e in op.result]
+        )
 
     async def _write(
-        self, run: Callable[[sqlite3.Connection], Any], op_logged: bool = False
+        self, run: Callable[[sqlite3.Connection], Any], logs_events: bool = False
     ) -> Any:
-        if self._conn is None or self._loop is None:
+        if self._writes is None:
             raise Unavailable("event log is not started")
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # another thread's loop: hop onto ours
-            done = asyncio.run_coroutine_threadsafe(self._write(run, op_logged), self._loop)
-            return await asyncio.wrap_future(done)
-        op = _Op(run=run, future=loop.create_future(), loop=loop)
-        if op_logged:
-            original = run
-
-            def run_and_keep(conn: sqlite3.Connection) -> Any:
-                events = original(conn)
-                op.logged = events
-                return events
-
-            op.run = run_and_keep
-        self._pending.append(op)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return await op.future
+        return await self._writes.submit(_Write(run, logs_events))
 
     # -- reader side
     def _reader(self) -> sqlite3.Connection:
@@ -301,7 +261,7 @@ class SqliteEventLog:
             )
             return [e for e, _ in pairs]
 
-        result: list[Event] = await self._write(run, op_logged=True)
+        result: list[Event] = await self._write(run, logs_events=True)
         return result
 
     async def read_after(

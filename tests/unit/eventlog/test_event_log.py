@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,22 @@ def record(
     )
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the real local server, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"dossier_log_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration), "fake"])
 async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
     """The same contract, on both implementations (PostgreSQL: the real local server),
@@ -40,28 +56,14 @@ async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
         return
     if request.param == "sqlite":
         event_log: EventLog = SqliteEventLog(tmp_path / "log.sqlite")
-        await event_log.start()
-        await event_log.create_session(record())
-        yield event_log
-        await event_log.close()
-        return
-    import uuid
+    else:
+        from dossier.eventlog.postgres import PostgresEventLog
 
-    import psycopg
-
-    from dossier.eventlog.postgres import PostgresEventLog
-
-    name = f"dossier_log_{uuid.uuid4().hex[:10]}"
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    event_log = PostgresEventLog(f"postgresql://postgres@127.0.0.1:5432/{name}")
+        event_log = PostgresEventLog(request.getfixturevalue("postgres_url"))
     await event_log.start()
     await event_log.create_session(record())
     yield event_log
     await event_log.close()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_seqs_are_gap_free_under_concurrent_appends(log: EventLog) -> None:
@@ -182,3 +184,115 @@ async def test_after_the_session_completed_only_the_chat_may_append(log: EventLo
         ],
     )
     assert [(e.seq, e.type) for e in late] == [(2, "chat.question"), (3, "answer.end")]
+
+
+async def test_appends_batched_together_fail_only_where_they_fail(log: EventLog) -> None:
+    results = await asyncio.gather(
+        log.append("s_1", [NewEvent(type="a")]),
+        log.append("nope", [NewEvent(type="x")]),
+        log.append("s_1", [NewEvent(type="b"), NewEvent(type="c")]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], NotFound)
+    logged = [r for r in results if not isinstance(r, BaseException)]
+    assert [[(e.seq, e.type) for e in batch] for batch in logged] == [
+        [(1, "a")],
+        [(2, "b"), (3, "c")],
+    ]
+    assert [e.type for e in await log.read_after("s_1", 0)] == ["a", "b", "c"]
+
+
+async def test_dedup_and_the_closed_log_rule_hold_across_appends_batched_together(
+    log: EventLog,
+) -> None:
+    results = await asyncio.gather(
+        log.append("s_1", [NewEvent(type="step.started", dedup="w:s:started")]),
+        log.append("s_1", [NewEvent(type="step.started", dedup="w:s:started"), NewEvent(type="x")]),
+        log.append("s_1", [NewEvent(type="session.completed", dedup="session:completed")]),
+        log.append(
+            "s_1", [NewEvent(type="finding"), NewEvent(type="chat.question", data={"id": "q"})]
+        ),
+    )
+    assert [[(e.seq, e.type) for e in batch] for batch in results] == [
+        [(1, "step.started")],
+        [(2, "x")],
+        [(3, "session.completed")],
+        [(4, "chat.question")],
+    ]
+    assert await log.terminal_seq("s_1") == 3
+    assert await log.last_seq("s_1") == 4
+
+
+async def test_concurrent_appends_are_published_in_seq_order_before_each_returns(
+    log: EventLog,
+) -> None:
+    published: list[int] = []
+    log.set_on_logged(lambda events: published.extend(e.seq for e in events))
+
+    async def writer(i: int) -> None:
+        appended = await log.append(
+            "s_1", [NewEvent(type="finding", data={"i": i, "k": k}) for k in range(3)]
+        )
+        assert set(e.seq for e in appended) <= set(published)
+
+    await asyncio.gather(*(writer(i) for i in range(20)))
+    assert published == list(range(1, 61))
+
+
+@pytest.mark.integration
+async def test_postgres_groups_spanning_the_same_sessions_in_two_processes_never_deadlock(
+    postgres_url: str,
+) -> None:
+    from dossier.eventlog.postgres import PostgresEventLog
+
+    # Two logs on one database stand for two processes; each round is one group over both
+    # sessions, the two processes naming them in opposite orders.
+    first, second = PostgresEventLog(postgres_url), PostgresEventLog(postgres_url)
+    await first.start()
+    await second.start()
+    await first.create_session(record("s_1"))
+    await first.create_session(record("s_2", "Other Co"))
+
+    async def rounds(event_log: EventLog, order: list[str]) -> None:
+        for i in range(30):
+            await asyncio.gather(
+                *(event_log.append(s, [NewEvent(type="finding", data={"i": i})]) for s in order)
+            )
+
+    try:
+        await asyncio.gather(rounds(first, ["s_1", "s_2"]), rounds(second, ["s_2", "s_1"]))
+        assert await first.last_seq("s_1") == await first.last_seq("s_2") == 60
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.integration
+async def test_postgres_an_append_the_database_refuses_fails_alone_in_its_group(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    from dossier.eventlog.postgres import PostgresEventLog
+
+    event_log = PostgresEventLog(postgres_url)
+    await event_log.start()
+    try:
+        await event_log.create_session(record())
+        await event_log.create_session(record("s_2", "Other Co"))
+        results = await asyncio.gather(
+            event_log.append("s_2", [NewEvent(type="a")]),
+            event_log.append("s_1", [NewEvent(type="b", dedup="a NUL \x00 byte")]),
+            event_log.append("s_1", [NewEvent(type="c")]),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], psycopg.DataError)  # what it was before group commit
+        logged = [r for r in results if not isinstance(r, BaseException)]
+        assert [[(e.session, e.seq, e.type) for e in batch] for batch in logged] == [
+            [("s_2", 1, "a")],
+            [("s_1", 1, "c")],
+        ]
+        assert [e.type for e in await event_log.read_after("s_1", 0)] == ["c"]
+        assert await event_log.last_seq("s_2") == 1
+    finally:
+        await event_log.close()
