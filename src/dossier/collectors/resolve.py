@@ -29,43 +29,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from urllib.parse import urlsplit
-
-from pydantic import JsonValue
 
 from dossier.collectors.boards import BOARD_ENDPOINTS, slug_guesses
 from dossier.collectors.http import TRIMMED_HEADER, OnRetry, SourceHttp
+from dossier.collectors.identity import (
+    agrees,
+    contradicts,
+    facts_of,
+    given_identifiers,
+    looks_like_ticker,
+    pick_lei,
+)
 from dossier.collectors.jobboard import has_postings
-from dossier.collectors.resolution import IDENTITY_KEYS, PROVIDES, Lookup, Resolution
-from dossier.collectors.sec_edgar import (
+from dossier.collectors.resolution import PROVIDES, Lookup, Resolution
+from dossier.collectors.sec_tickers import (
     TICKERS_URL,
-    SecCompany,
-    TickerMatch,
-    cik10,
     resolve_from_tickers,
 )
 from dossier.collectors.wikidata import API_URL as WIKIDATA_API_URL
-from dossier.collectors.wikidata import company_hits, parse_entity
-from dossier.collectors.wikipedia import parse_sitelink
+from dossier.collectors.wikidata import company_hits
 from dossier.core.coverage import FailureCause, cause_of
 from dossier.core.ports import ProgressReport
 from dossier.core.types import BOARD_PROVIDERS, normalize_name
 from dossier.errors import DossierError
 from dossier.settings import Settings
 
-__all__ = [
-    "BOARD_ENDPOINTS",
-    "IDENTITY_KEYS",
-    "Lookup",
-    "Resolution",
-    "SecCompany",
-    "TickerMatch",
-    "company_hits",
-    "pick_lei",
-    "resolve",
-    "resolve_from_tickers",
-    "slug_guesses",
-]
+__all__ = ["Lookup", "Resolution", "resolve"]
 
 GLEIF_URL = "https://api.gleif.org/api/v1/lei-records"
 SEARCH_PARAMS = {"action": "wbsearchentities", "language": "en", "type": "item", "format": "json"}
@@ -76,46 +65,6 @@ CHECK_PARAMS = {
     "format": "json",
 }
 Progress = Callable[[ProgressReport], Awaitable[None]]
-
-
-def pick_lei(payload: object, *, name: str) -> tuple[str | None, list[dict[str, JsonValue]]]:
-    """The LEI of the one active, issued, non-fund entity named ``name`` in a GLEIF
-    ``lei-records`` body, else ``(None, candidates)``."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-        raise ValueError("not a GLEIF lei-records payload")
-    key = normalize_name(name)
-    found: list[dict[str, JsonValue]] = []
-    for record in payload["data"]:
-        attributes = _dict(_dict(record).get("attributes"))
-        entity = _dict(attributes.get("entity"))
-        legal = str(_dict(entity.get("legalName")).get("name") or "")
-        if normalize_name(legal) != key or entity.get("category") == "FUND":
-            continue
-        registered = _dict(attributes.get("registration")).get("status") == "ISSUED"
-        if entity.get("status") != "ACTIVE" or not registered:
-            continue
-        country = _dict(entity.get("headquartersAddress")).get("country")
-        found.append(
-            {
-                "lei": str(_dict(record).get("id") or ""),
-                "legal_name": legal,
-                "country": country if isinstance(country, str) else None,
-            }
-        )
-    if len(found) == 1 and found[0]["lei"]:
-        return str(found[0]["lei"]), []
-    return None, found
-
-
-def _dict(value: object) -> dict[str, object]:
-    return value if isinstance(value, dict) else {}
-
-
-def domain_of(url_or_host: str) -> str | None:
-    """``"https://www.stripe.com/"`` -> ``"stripe.com"``."""
-    text = url_or_host.strip().lower()
-    host = urlsplit(text if "://" in text else f"http://{text}").hostname or ""
-    return host.removeprefix("www.") or None
 
 
 class _Resolver:
@@ -299,7 +248,7 @@ async def resolve(
     ``boards=False`` only identifies the company (no job-board probes). Never raises for a
     source failure (it is kept in ``lookups``). Cancellation propagates.
     """
-    given = _given_identifiers(account)
+    given = given_identifiers(account)
     name = given.get("name", "")
     run = _Resolver(http, progress, on_retry)
     ids = run.result.identifiers
@@ -325,7 +274,7 @@ async def resolve(
     async with asyncio.TaskGroup() as group:
         if "cik" not in given:
             # "NVDA" or "$shop" reads as a ticker; "Fly" (for Fly.io) must not become FLY
-            as_ticker = "ticker" in given or _looks_like_ticker(name)
+            as_ticker = "ticker" in given or looks_like_ticker(name)
             group.create_task(run.sec(given.get("ticker") or name, is_ticker=as_ticker))
         if "wikidata" not in given:
             group.create_task(wikidata_search())
@@ -366,10 +315,10 @@ async def _wikidata(
         {**CHECK_PARAMS, "ids": "|".join(qids)},
     )
     await run.step("Wikidata check")
-    facts = {q: _facts(payload, q) for q in qids} if payload is not None else {}
+    facts = {q: facts_of(payload, q) for q in qids} if payload is not None else {}
     # a stated CIK or website that contradicts what we know rules a namesake out
-    fitting = [c for c in chosen if not _contradicts(facts.get(c["wikidata"], {}), ids)]
-    agreeing = [c for c in fitting if _agrees(facts.get(c["wikidata"], {}), ids)]
+    fitting = [c for c in chosen if not contradicts(facts.get(c["wikidata"], {}), ids)]
+    agreeing = [c for c in fitting if agrees(facts.get(c["wikidata"], {}), ids)]
     pick = chosen if "wikidata" in given else agreeing if len(agreeing) == 1 else fitting
     if len(pick) != 1:
         run.result.notes.append(f"Wikidata: {len(chosen)} companies named '{name}'; ask the user")
@@ -378,65 +327,3 @@ async def _wikidata(
     ids.setdefault("wikidata", pick[0]["wikidata"])
     for key, value in facts.get(pick[0]["wikidata"], {}).items():
         ids.setdefault(key, value)
-
-
-def _facts(payload: object, qid: str) -> dict[str, str]:
-    try:
-        claims = parse_entity(payload, qid=qid)
-        title = parse_sitelink(payload, qid=qid)
-    except ValueError:
-        return {}
-    facts: dict[str, str] = {"wikipedia": title} if title else {}
-    if claims is None:
-        return facts
-    for prop, key in (("P5531", "cik"), ("P1278", "lei"), ("P856", "domain")):
-        values = [s.value for s in claims.best(prop) if isinstance(s.value, str)]
-        if values:
-            facts[key] = values[0]
-    if "cik" in facts:
-        try:
-            facts["cik"] = cik10(facts["cik"])
-        except ValueError:
-            del facts["cik"]
-    if "domain" in facts:
-        facts["domain"] = domain_of(facts["domain"]) or ""
-    return {k: v for k, v in facts.items() if v}
-
-
-def _contradicts(facts: Mapping[str, str], known: Mapping[str, str]) -> bool:
-    return any(k in facts and k in known and facts[k] != known[k] for k in ("cik", "domain"))
-
-
-def _agrees(facts: Mapping[str, str], known: Mapping[str, str]) -> bool:
-    return any(k in facts and facts.get(k) == known.get(k) for k in ("cik", "domain"))
-
-
-def _looks_like_ticker(name: str) -> bool:
-    text = name.strip()
-    return text.startswith("$") or (text.isupper() and text.isalpha() and len(text) <= 5)
-
-
-def _given_identifiers(account: Mapping[str, object]) -> dict[str, str]:
-    given: dict[str, str] = {}
-    for key in ("name", "domain", "cik", "ticker", "wikidata", "wikipedia", "lei"):
-        value = account.get(key)
-        if isinstance(value, (str, int)) and str(value).strip():
-            given[key] = str(value).strip()
-    nested = account.get("boards")
-    boards: Mapping[str, object] = nested if isinstance(nested, Mapping) else {}
-    for provider in BOARD_PROVIDERS:
-        token = boards.get(provider) or account.get(provider)
-        if isinstance(token, str) and token.strip():
-            given[provider] = token.strip()
-    if "cik" in given:
-        try:
-            given["cik"] = cik10(given["cik"])
-        except ValueError:
-            del given["cik"]
-    if "domain" in given:
-        given["domain"] = domain_of(given["domain"]) or given["domain"]
-    if "ticker" in given:
-        given["ticker"] = given["ticker"].upper()
-    if "wikidata" in given:
-        given["wikidata"] = given["wikidata"].upper()
-    return given

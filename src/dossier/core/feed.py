@@ -216,9 +216,8 @@ class FeedHub:
         self._heartbeat_s = heartbeat_s
         self._stall_timeout_s = stall_timeout_s
         self._feeds: dict[str, LiveFeed] = {}
+        # Bounded by the open feeds: a feed is queued only while not already filling.
         self._fills: asyncio.Queue[str] = asyncio.Queue()
-        self.on_open: Callable[[str], None] | None = None
-        self.on_close: Callable[[str], None] | None = None
         # Called with every delivered batch, watched session or not (e.g. steering).
         self.observers: list[Callable[[Sequence[Event]], None]] = []
 
@@ -268,8 +267,6 @@ class FeedHub:
             if feed is None:
                 feed = LiveFeed(session_id, last, self._window)
                 self._feeds[session_id] = feed
-                if self.on_open is not None:
-                    self.on_open(session_id)
                 # Close the window between reading last_seq and registering the feed:
                 # anything committed meanwhile is visible now and is filled in before the
                 # feed is handed out (deliveries meanwhile are held by the feed).
@@ -286,8 +283,6 @@ class FeedHub:
         feed.readers -= 1
         if feed.readers <= 0 and self._feeds.get(feed.session_id) is feed:
             del self._feeds[feed.session_id]
-            if self.on_close is not None:
-                self.on_close(feed.session_id)
 
     async def _fill(self, session_id: str) -> None:
         feed = self._feeds.get(session_id)

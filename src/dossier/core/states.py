@@ -23,6 +23,16 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# What a session's status says to a person (the page's header; the CLI's report line).
+STATUS_WORDS: dict[SessionStatus, str] = {
+    SessionStatus.RUNNING: "Researching…",
+    SessionStatus.COMPLETED: "Complete",
+    SessionStatus.PARTIAL: "Partial",
+    SessionStatus.FAILED: "Failed",
+    SessionStatus.CANCELLED: "Cancelled",
+}
+
+
 class WorkflowStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

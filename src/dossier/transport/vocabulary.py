@@ -16,6 +16,7 @@ from starlette.responses import Response
 from dossier.core.coverage import DATA_TYPE_WORDS, STATE_WORDS
 from dossier.core.events import EVENT_TYPES
 from dossier.core.records import WORKFLOW_KINDS
+from dossier.core.states import STATUS_WORDS
 from dossier.core.types import DATA_TYPE_OF_KIND
 from dossier.transport.deps import services_of
 
@@ -31,6 +32,7 @@ def vocabulary_module(source_labels: Mapping[str, str]) -> str:
         "DATA_TYPE_LABEL": dict(DATA_TYPE_WORDS),
         "GROUP_OF_KIND": {kind.value: t.value for kind, t in DATA_TYPE_OF_KIND.items()},
         "STATE_LABEL": dict(STATE_WORDS),
+        "STATUS_LABEL": {status.value: words for status, words in STATUS_WORDS.items()},
         "SOURCE_LABEL": dict(source_labels),
     }
     lines = [f"export const {name} = {json.dumps(value)};" for name, value in values.items()]

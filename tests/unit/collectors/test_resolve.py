@@ -8,16 +8,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dossier.collectors.boards import slug_guesses
 from dossier.collectors.http import SourceHttp
+from dossier.collectors.identity import pick_lei
 from dossier.collectors.replay import ReplayTransport
-from dossier.collectors.resolve import (
-    Resolution,
-    company_hits,
-    pick_lei,
-    resolve,
-    resolve_from_tickers,
-    slug_guesses,
-)
+from dossier.collectors.resolution import Resolution
+from dossier.collectors.resolve import resolve
+from dossier.collectors.sec_tickers import resolve_from_tickers
+from dossier.collectors.wikidata import company_hits
 from dossier.core.ports import ProgressReport
 from dossier.settings import Settings
 

@@ -13,18 +13,14 @@ import pytest
 from dossier.collectors.base import CollectorDeps
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
-from dossier.collectors.sec_edgar import (
-    SecEdgarCollector,
-    cik10,
-    filing_rows,
-    parse_submissions,
-)
+from dossier.collectors.sec_edgar import SecEdgarCollector, filing_rows, parse_submissions
 from dossier.collectors.sec_forms import (
     item_502_text,
     parse_filing_index,
     parse_form_d,
     people_in_502,
 )
+from dossier.collectors.sec_tickers import cik10
 from dossier.core.coverage import FailureCause
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
