@@ -67,3 +67,19 @@ def settings(tmp_path: Path) -> Settings:
         vendor_name="Acme Analytics",
         vendor_description="fraud and risk analytics for payment teams",
     )
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    name = f"dossier_test_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,13 +11,14 @@ import dataclasses
 import enum
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import JsonValue
 
 from dossier.core import keys
 from dossier.core.events import SESSION_TERMINAL, Event, EventType, NewEvent
+from dossier.core.intents import IntentName
 from dossier.core.ports import (
     AnalysisRequest,
     CollectContext,
@@ -42,6 +43,27 @@ class _Default(enum.Enum):
 
 
 DEFAULT = _Default.DEFAULT
+
+
+def make_analysis(
+    findings: Sequence[Finding] = (), workflow: str = "customer_intelligence", **fields: Any
+) -> AnalysisRequest:
+    """An analysis of "Acme Corp" for a seller who has not said who they are."""
+    who: dict[str, Any] = {"account_name": "Acme Corp", "vendor_name": None}
+    who["vendor_description"] = None
+    return AnalysisRequest(workflow, findings=list(findings), **(who | fields))
+
+
+def make_question(
+    question: str = "Who runs it?",
+    intent: IntentName = IntentName.PEOPLE,
+    findings: Sequence[Finding] = (),
+    **fields: Any,
+) -> QuestionRequest:
+    """A question about "Acme Corp" from a seller who has not said who they are."""
+    who: dict[str, Any] = {"account_name": "Acme Corp", "vendor_name": None}
+    who["vendor_description"] = None
+    return QuestionRequest(question, intent, findings=list(findings), **(who | fields))
 
 
 def make_finding(

@@ -109,22 +109,6 @@ def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server (dropped afterwards)."""
-    import uuid
-
-    import psycopg
-
-    name = f"dossier_test_{uuid.uuid4().hex[:10]}"
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
 def redis_url() -> Iterator[str]:
     """Redis database 15 on the local server, flushed before and after."""
     import redis

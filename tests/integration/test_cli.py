@@ -29,16 +29,9 @@ SESSION_RE = re.compile(r"session (s_[0-9a-f]+)")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     """Replay with a little latency, so a question asked at once lands mid-research."""
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        sources="replay",
-        replay_latency_ms=150,
-        vendor_name="Acme Analytics",
-        vendor_description="fraud and risk analytics for payment teams",
-    )
+    return settings.model_copy(update={"replay_latency_ms": 150})
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ below against its Protocol); the event log fake also runs the real logs' contrac
 from __future__ import annotations
 
 from dossier.cache.store import NEGATIVE_TTL_S, STALE_FACTOR, TTL_S, ResearchCache
-from dossier.core.intents import IntentName
 from dossier.core.ports import (
     Cache,
     Collector,
     EventLog,
     Provider,
-    QuestionRequest,
     TextDelta,
     WorkflowEngine,
 )
@@ -24,6 +22,7 @@ from tests.fakes import (
     FakeEventLog,
     FakeProvider,
     make_finding,
+    make_question,
 )
 
 LOG: EventLog = FakeEventLog()
@@ -42,14 +41,7 @@ def test_the_finding_factory_is_deterministic() -> None:
 
 async def test_the_provider_fake_says_its_text_and_records_the_question() -> None:
     provider = FakeProvider("One two three.")
-    request = QuestionRequest(
-        question="Who is the CEO?",
-        intent=IntentName.PEOPLE,
-        account_name="Acme",
-        vendor_name=None,
-        vendor_description=None,
-        findings=[],
-    )
+    request = make_question("Who is the CEO?")
     chunks = [c async for c in provider.answer(request)]
     assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "One two three."
     assert provider.questions == [request]

@@ -12,13 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from typing import TypeVar
 
 import httpx
 
 from dossier.collectors.base import CollectorDeps
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
-from dossier.core.ports import CollectContext, ProgressReport, RetryNotice
+from dossier.core.ports import (
+    CollectContext,
+    Collector,
+    CollectResult,
+    ProgressReport,
+    RetryNotice,
+)
 from dossier.core.types import Finding, FindingKind
 from dossier.settings import Settings
 
@@ -36,6 +43,11 @@ def fixture_json(path: str) -> object:
     return json.loads(fixture_bytes(path))
 
 
+def pay(low: int, high: int, currency: str, interval: str = "year") -> dict[str, object]:
+    """A ``compensation`` field as every job-board parser writes it."""
+    return {"min": low, "max": high, "currency": currency, "interval": interval}
+
+
 async def no_sleep(_seconds: float) -> None:
     return None
 
@@ -46,7 +58,7 @@ def recorded(path: str, status: int = 200, **headers: str) -> tuple[int, dict[st
     return status, dict(headers), fixture_bytes(path)
 
 
-def replay_http(extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None) -> SourceHttp:
+def replay_http(extra: Extra | None = None) -> SourceHttp:
     """SourceHttp over the packaged recordings (plus ``extra`` URL -> response)."""
     client = httpx.AsyncClient(transport=ReplayTransport(extra=extra))
     return SourceHttp(client, host_intervals_s={}, sleep=no_sleep)
@@ -60,6 +72,20 @@ def mock_http(handler: Handler, *, retries: int = 3) -> SourceHttp:
 
 def deps(http: SourceHttp, settings: Settings) -> CollectorDeps:
     return CollectorDeps(http=http, settings=settings)
+
+
+C = TypeVar("C")
+Extra = dict[str, tuple[int, dict[str, str], bytes]]
+
+
+def replayed(
+    make: Callable[[CollectorDeps], C], settings: Settings, extra: Extra | None = None
+) -> tuple[C, ReplayTransport]:
+    """A collector over the packaged recordings without retries, and its transport (which
+    keeps the URLs asked)."""
+    transport = ReplayTransport(extra=extra)
+    http = SourceHttp(httpx.AsyncClient(transport=transport), host_intervals_s={}, retries=0)
+    return make(CollectorDeps(http=http, settings=settings)), transport
 
 
 @dataclass
@@ -81,6 +107,18 @@ class Recorder:
             emit=self._emit,
             progress=self._progress,
             on_retry=self._retry,
+        )
+
+    async def run(
+        self,
+        make: Callable[[CollectorDeps], Collector],
+        http: SourceHttp,
+        settings: Settings,
+        **identifiers: str,
+    ) -> CollectResult:
+        """Build the collector over ``http`` and collect the account ``identifiers`` name."""
+        return await make(CollectorDeps(http=http, settings=settings)).collect(
+            self.context(**identifiers)
         )
 
     def of(self, kind: FindingKind) -> list[Finding]:

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from dossier.collectors.ashby import AshbyCollector, parse_job_board
 from dossier.core.types import FindingKind, finding_id
-from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import OBSERVED_AT, Recorder, deps, fixture_json, mock_http, replay_http
+from tests.unit.collectors import OBSERVED_AT, Recorder, fixture_json, pay, replay_http
 
 WITH_PAY = "ashby/ramp_job_board.json"
 WITHOUT_PAY = "ashby/derived_ramp_job_board_no_compensation.json"
@@ -30,19 +28,9 @@ def test_compensation_comes_from_the_salary_component() -> None:
     security, mobile = parse_job_board(
         fixture_json(WITH_PAY), board="ramp", observed_at=OBSERVED_AT
     )
-    assert security.fields["compensation"] == {
-        "min": 211400,
-        "max": 290600,
-        "currency": "USD",
-        "interval": "year",
-    }
+    assert security.fields["compensation"] == pay(211400, 290600, "USD")
     assert security.fields["compensation_summary"] == "$211.4K – $290.6K • Offers Equity"
-    assert mobile.fields["compensation"] == {
-        "min": 189000,
-        "max": 330000,
-        "currency": "USD",
-        "interval": "year",
-    }
+    assert mobile.fields["compensation"] == pay(189000, 330000, "USD")
 
 
 def test_without_compensation_key_there_is_no_pay_and_no_false_match_on_spend() -> None:
@@ -91,24 +79,7 @@ def test_non_board_payload_is_rejected() -> None:
 
 async def test_collects_ramp_with_compensation_through_replay(settings: Settings) -> None:
     recorder = Recorder()
-    result = await AshbyCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Ramp", ashby="ramp")
-    )
+    result = await recorder.run(AshbyCollector, replay_http(), settings, name="Ramp", ashby="ramp")
     assert [f.fields["compensation"] is not None for f in result.findings] == [True, True]
     assert recorder.emitted == result.findings
     assert (recorder.progress[-1].done, recorder.progress[-1].found) == (1, 2)
-
-
-async def test_unknown_board_404_is_negative(settings: Settings) -> None:
-    http = mock_http(lambda request: httpx.Response(404, json={"success": False}))
-    result = await AshbyCollector(deps(http, settings)).collect(Recorder().context(ashby="nope"))
-    assert result.negative is True
-    assert result.notes == ["no Ashby board 'nope'"]
-
-
-async def test_server_error_after_retries_is_source_unavailable(settings: Settings) -> None:
-    recorder = Recorder()
-    http = mock_http(lambda request: httpx.Response(503, text="busy"), retries=1)
-    with pytest.raises(SourceUnavailable, match="HTTP 503"):
-        await AshbyCollector(deps(http, settings)).collect(recorder.context(ashby="ramp"))
-    assert len(recorder.retries) == 1

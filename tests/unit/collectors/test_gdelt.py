@@ -14,7 +14,6 @@ from tests.unit.collectors import (
     OBSERVED_AT,
     Handler,
     Recorder,
-    deps,
     fixture_bytes,
     fixture_json,
     mock_http,
@@ -69,9 +68,7 @@ def test_non_object_payload_is_rejected() -> None:
 
 async def test_collects_stripe_news_through_replay(settings: Settings) -> None:
     recorder = Recorder()
-    result = await GdeltCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Stripe, Inc.")
-    )
+    result = await recorder.run(GdeltCollector, replay_http(), settings, name="Stripe, Inc.")
     assert [f.title for f in result.findings] == [
         "Example headline mentioning Stripe (constructed)",
         "Second constructed headline about Stripe",
@@ -86,9 +83,7 @@ async def test_no_results_is_a_negative_answer(settings: Settings) -> None:
         "&format=json&maxrecords=75&sort=datedesc"
     )
     http = replay_http({url: recorded("gdelt/empty.json")})
-    result = await GdeltCollector(deps(http, settings)).collect(
-        Recorder().context(name="Zzqqxx Holdings")
-    )
+    result = await Recorder().run(GdeltCollector, http, settings, name="Zzqqxx Holdings")
     assert result.findings == []
     assert result.negative is True
 
@@ -100,9 +95,7 @@ async def test_query_is_the_quoted_name_without_legal_suffix(settings: Settings)
         seen.append(request.url)
         return httpx.Response(200, content=fixture_bytes("gdelt/empty.json"))
 
-    await GdeltCollector(deps(mock_http(handler), settings)).collect(
-        Recorder().context(name="Acme Analytics, Inc.")
-    )
+    await Recorder().run(GdeltCollector, mock_http(handler), settings, name="Acme Analytics, Inc.")
     params = seen[0].params
     assert params["query"] == '"acme analytics"'
     assert params["sort"] == "datedesc"
@@ -125,9 +118,7 @@ def _429_then(final: httpx.Response, failures: int) -> tuple[list[int], Handler]
 async def test_rate_limit_429_is_retried_then_succeeds(settings: Settings) -> None:
     calls, handler = _429_then(httpx.Response(200, content=fixture_bytes(ARTLIST)), failures=1)
     recorder = Recorder()
-    result = await GdeltCollector(deps(mock_http(handler), settings)).collect(
-        recorder.context(name="Stripe")
-    )
+    result = await recorder.run(GdeltCollector, mock_http(handler), settings, name="Stripe")
     assert len(calls) == 2
     assert [(r.attempt, r.error) for r in recorder.retries] == [(1, "HTTP 429")]
     assert len(result.findings) == 2
@@ -137,9 +128,7 @@ async def test_rate_limit_that_persists_raises_rate_limited(settings: Settings) 
     calls, handler = _429_then(httpx.Response(200), failures=99)
     recorder = Recorder()
     with pytest.raises(RateLimited, match=r"api\.gdeltproject\.org rate-limited us"):
-        await GdeltCollector(deps(mock_http(handler, retries=2), settings)).collect(
-            recorder.context(name="Stripe")
-        )
+        await recorder.run(GdeltCollector, mock_http(handler, retries=2), settings, name="Stripe")
     assert len(calls) == 3
     assert len(recorder.retries) == 2
 
@@ -148,7 +137,7 @@ async def test_plain_text_answer_is_source_unavailable_with_the_text(settings: S
     body = "The specified phrase is too short."
     http = mock_http(lambda request: httpx.Response(200, text=body))
     with pytest.raises(SourceUnavailable, match="phrase is too short"):
-        await GdeltCollector(deps(http, settings)).collect(Recorder().context(name="X"))
+        await Recorder().run(GdeltCollector, http, settings, name="X")
 
 
 async def test_gdelt_that_never_answers_is_source_unavailable(settings: Settings) -> None:
@@ -156,9 +145,7 @@ async def test_gdelt_that_never_answers_is_source_unavailable(settings: Settings
         raise httpx.ReadTimeout("no answer", request=request)
 
     with pytest.raises(SourceUnavailable, match="timeout: ReadTimeout"):
-        await GdeltCollector(deps(mock_http(hang, retries=1), settings)).collect(
-            Recorder().context(name="Stripe")
-        )
+        await Recorder().run(GdeltCollector, mock_http(hang, retries=1), settings, name="Stripe")
 
 
 def test_live_pacing_for_gdelt_is_one_request_per_five_seconds() -> None:

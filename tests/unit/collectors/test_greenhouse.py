@@ -2,20 +2,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
-import pytest
-
 from dossier.collectors.greenhouse import GreenhouseCollector, parse_jobs
 from dossier.core.types import FindingKind, finding_id
-from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
 from tests.unit.collectors import (
     OBSERVED_AT,
     Recorder,
-    deps,
     fixture_json,
-    mock_http,
-    recorded,
+    pay,
     replay_http,
 )
 
@@ -63,18 +57,13 @@ def test_pay_in_content_text_is_read() -> None:
         "&lt;p&gt;The annual US base salary range for this role is $116,600 - $174,900.&lt;/p&gt;"
     )
     dublin = parse_jobs(payload, board="stripe", observed_at=OBSERVED_AT)[1]
-    assert dublin.fields["compensation"] == {
-        "min": 116600,
-        "max": 174900,
-        "currency": "USD",
-        "interval": "year",
-    }
+    assert dublin.fields["compensation"] == pay(116600, 174900, "USD")
 
 
 async def test_collects_stripe_through_replay(settings: Settings) -> None:
     recorder = Recorder()
-    result = await GreenhouseCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Stripe", greenhouse="stripe")
+    result = await recorder.run(
+        GreenhouseCollector, replay_http(), settings, name="Stripe", greenhouse="stripe"
     )
     assert [f.title for f in result.findings] == [
         "Operations Associate, New Grad (Mexico)",
@@ -83,28 +72,8 @@ async def test_collects_stripe_through_replay(settings: Settings) -> None:
     assert recorder.emitted == result.findings
 
 
-async def test_unknown_board_is_negative(settings: Settings) -> None:
-    url = "https://boards-api.greenhouse.io/v1/boards/no-such-board/jobs?content=true"
-    http = replay_http({url: recorded("greenhouse/unknown_board_404.json", 404)})
-    result = await GreenhouseCollector(deps(http, settings)).collect(
-        Recorder().context(greenhouse="no-such-board")
-    )
-    assert result.negative is True
-    assert result.notes == ["no Greenhouse board 'no-such-board'"]
-
-
 async def test_empty_board_is_an_empty_answer(settings: Settings) -> None:
-    result = await GreenhouseCollector(deps(replay_http(), settings)).collect(
-        Recorder().context(greenhouse="hubspot")
+    result = await Recorder().run(
+        GreenhouseCollector, replay_http(), settings, greenhouse="hubspot"
     )
     assert result.findings == [] and result.negative is False
-
-
-async def test_timeout_is_source_unavailable(settings: Settings) -> None:
-    def hang(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("no answer", request=request)
-
-    with pytest.raises(SourceUnavailable, match="timeout"):
-        await GreenhouseCollector(deps(mock_http(hang, retries=0), settings)).collect(
-            Recorder().context(greenhouse="stripe")
-        )

@@ -16,7 +16,7 @@ from dossier.collectors.jobs import (
 from dossier.collectors.lever import parse_postings
 from dossier.core.types import FindingKind
 from tests.fakes import make_finding
-from tests.unit.collectors import OBSERVED_AT, fixture_json
+from tests.unit.collectors import OBSERVED_AT, fixture_json, pay
 
 
 @pytest.mark.parametrize(
@@ -59,12 +59,7 @@ def test_figures_that_are_not_pay(text: str) -> None:
 
 
 def test_structured_compensation_and_intervals() -> None:
-    assert compensation(120000, 90000, "usd", "per-year-salary") == {
-        "min": 90000,
-        "max": 120000,
-        "currency": "USD",
-        "interval": "year",
-    }
+    assert compensation(120000, 90000, "usd", "per-year-salary") == pay(90000, 120000, "USD")
     assert compensation(None, None, "USD", "1 YEAR") is None
     assert normalize_interval("1 YEAR") == "year"
     assert normalize_interval("per-hour-wage") == "hour"

@@ -12,10 +12,9 @@ from dossier.settings import Settings
 from tests.unit.collectors import (
     OBSERVED_AT,
     Recorder,
-    deps,
     fixture_json,
     mock_http,
-    recorded,
+    pay,
     replay_http,
 )
 
@@ -84,12 +83,7 @@ def test_salary_range_is_used_when_published() -> None:
         "max": 85000,
     }
     (job,) = parse_postings([posting], board="spotify", observed_at=OBSERVED_AT)
-    assert job.fields["compensation"] == {
-        "min": 65000,
-        "max": 85000,
-        "currency": "GBP",
-        "interval": "year",
-    }
+    assert job.fields["compensation"] == pay(65000, 85000, "GBP")
 
 
 def test_empty_array_is_an_empty_board() -> None:
@@ -110,8 +104,8 @@ def test_document_not_found_body_is_not_a_postings_array() -> None:
 
 async def test_collects_the_spotify_board_through_replay(settings: Settings) -> None:
     recorder = Recorder()
-    result = await LeverCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Spotify", lever="spotify")
+    result = await recorder.run(
+        LeverCollector, replay_http(), settings, name="Spotify", lever="spotify"
     )
     assert [f.title for f in result.findings] == ["Android Engineer - Experience"]
     assert recorder.emitted == result.findings
@@ -120,22 +114,9 @@ async def test_collects_the_spotify_board_through_replay(settings: Settings) -> 
     assert (last.done, last.total, last.found) == (1, 1, 1)
 
 
-async def test_document_not_found_is_a_negative_answer(settings: Settings) -> None:
-    recorder = Recorder()
-    url = "https://api.lever.co/v0/postings/no-such-company?mode=json"
-    http = replay_http({url: recorded("lever/unknown_company_404.json", 404)})
-    result = await LeverCollector(deps(http, settings)).collect(
-        recorder.context(name="Nobody", lever="no-such-company")
-    )
-    assert result.findings == []
-    assert result.negative is True
-    assert result.notes == ["no Lever board 'no-such-company'"]
-    assert recorder.emitted == []
-
-
 async def test_board_without_openings_is_not_negative(settings: Settings) -> None:
-    result = await LeverCollector(deps(replay_http(), settings)).collect(
-        Recorder().context(name="Mistral AI", lever="mistral")
+    result = await Recorder().run(
+        LeverCollector, replay_http(), settings, name="Mistral AI", lever="mistral"
     )
     assert result.findings == []
     assert result.negative is False
@@ -145,25 +126,4 @@ async def test_board_without_openings_is_not_negative(settings: Settings) -> Non
 async def test_garbage_body_is_source_unavailable(settings: Settings) -> None:
     http = mock_http(lambda request: httpx.Response(200, text="<html>maintenance</html>"))
     with pytest.raises(SourceUnavailable, match="Lever sent something unexpected"):
-        await LeverCollector(deps(http, settings)).collect(Recorder().context(lever="spotify"))
-
-
-async def test_a_lever_that_never_answers_is_source_unavailable_after_retries(
-    settings: Settings,
-) -> None:
-    def hang(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("no answer", request=request)
-
-    recorder = Recorder()
-    with pytest.raises(SourceUnavailable, match="timeout"):
-        await LeverCollector(deps(mock_http(hang, retries=2), settings)).collect(
-            recorder.context(lever="spotify")
-        )
-    assert [r.attempt for r in recorder.retries] == [1, 2]
-
-
-def test_applicable_only_with_a_lever_token(settings: Settings) -> None:
-    collector = LeverCollector(deps(replay_http(), settings))
-    assert collector.applicable({"name": "Spotify", "lever": "spotify"})
-    assert not collector.applicable({"name": "Spotify"})
-    assert collector.name == "lever"
+        await Recorder().run(LeverCollector, http, settings, lever="spotify")

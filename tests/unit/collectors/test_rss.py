@@ -15,7 +15,6 @@ from dossier.settings import Settings
 from tests.unit.collectors import (
     OBSERVED_AT,
     Recorder,
-    deps,
     fixture_bytes,
     no_sleep,
     replay_http,
@@ -221,8 +220,8 @@ def test_discovery_honours_base_href_and_atom_type() -> None:
 
 async def test_collects_the_blog_advertised_on_the_homepage(settings: Settings) -> None:
     recorder = Recorder()
-    result = await RssCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Northwind Labs", domain="northwind.example")
+    result = await recorder.run(
+        RssCollector, replay_http(), settings, name="Northwind Labs", domain="northwind.example"
     )
     assert len(result.findings) == 3
     assert recorder.emitted == result.findings
@@ -231,16 +230,16 @@ async def test_collects_the_blog_advertised_on_the_homepage(settings: Settings) 
 
 
 async def test_homepage_without_feed_is_a_negative_answer(settings: Settings) -> None:
-    result = await RssCollector(deps(replay_http(), settings)).collect(
-        Recorder().context(name="Fly.io", domain="fly.io")
+    result = await Recorder().run(
+        RssCollector, replay_http(), settings, name="Fly.io", domain="fly.io"
     )
     assert result.negative is True
     assert result.notes == ["https://fly.io/ advertises no RSS/Atom feed"]
 
 
 async def test_explicit_feed_url_is_read_directly(settings: Settings) -> None:
-    result = await RssCollector(deps(replay_http(), settings)).collect(
-        Recorder().context(name="SEC", feed_url=SEC_FEED)
+    result = await Recorder().run(
+        RssCollector, replay_http(), settings, name="SEC", feed_url=SEC_FEED
     )
     assert len(result.findings) == 15
 
@@ -250,7 +249,7 @@ async def test_malformed_feed_gives_partial_findings_and_a_note(settings: Settin
     cut = whole[: whole.index(b"<entry>", whole.index(b"Vance Ronald J")) + 40]
     url = "https://feeds.example.org/broken.atom"
     http = replay_http(extra={url: (200, {"content-type": "application/atom+xml"}, cut)})
-    result = await RssCollector(deps(http, settings)).collect(Recorder().context(feed_url=url))
+    result = await Recorder().run(RssCollector, http, settings, feed_url=url)
     assert len(result.findings) == 3
     assert result.notes == [f"feed {url} is malformed; read 3 entries (some may be missing)"]
 
@@ -266,9 +265,7 @@ async def test_one_failing_feed_of_two_becomes_a_note(settings: Settings) -> Non
             "https://northwind.example/gone.atom": (410, {}, b""),
         }
     )
-    result = await RssCollector(deps(http, settings)).collect(
-        Recorder().context(domain="northwind.example")
-    )
+    result = await Recorder().run(RssCollector, http, settings, domain="northwind.example")
     assert len(result.findings) == 3
     assert result.notes == ["feed https://northwind.example/gone.atom answered HTTP 410"]
 
@@ -277,7 +274,7 @@ async def test_unreadable_feed_is_source_unavailable(settings: Settings) -> None
     url = "https://feeds.example.org/garbage.xml"
     http = replay_http(extra={url: (200, {"content-type": "text/html"}, b"<html><p>oops")})
     with pytest.raises(SourceUnavailable, match="is unreadable: feed is not well-formed XML"):
-        await RssCollector(deps(http, settings)).collect(Recorder().context(feed_url=url))
+        await Recorder().run(RssCollector, http, settings, feed_url=url)
 
 
 async def test_fetches_are_guarded_against_private_addresses(settings: Settings) -> None:
@@ -288,9 +285,7 @@ async def test_fetches_are_guarded_against_private_addresses(settings: Settings)
     client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     http = SourceHttp(client, host_intervals_s={}, sleep=no_sleep, guard=guard)
     with pytest.raises(BlockedURL):
-        await RssCollector(deps(http, settings)).collect(
-            Recorder().context(feed_url="http://127.0.0.1:8000/feed")
-        )
+        await Recorder().run(RssCollector, http, settings, feed_url="http://127.0.0.1:8000/feed")
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,8 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
-from dossier.collectors.base import CollectorDeps
-from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
 from dossier.collectors.sec_edgar import SecEdgarCollector, filing_rows, parse_submissions
 from dossier.collectors.sec_forms import (
@@ -25,7 +22,7 @@ from dossier.core.coverage import FailureCause
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import Recorder, recorded
+from tests.unit.collectors import Extra, Recorder, fixture_json, recorded, replayed
 
 FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "sec"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -33,15 +30,13 @@ NVIDIA_8K = "0001045810-26-000024"
 
 
 def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return fixture_json(f"sec/{name}")
 
 
 def collector(
-    settings: Settings, extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None
+    settings: Settings, extra: Extra | None = None
 ) -> tuple[SecEdgarCollector, ReplayTransport]:
-    transport = ReplayTransport(extra=extra)
-    http = SourceHttp(httpx.AsyncClient(transport=transport), host_intervals_s={}, retries=0)
-    return SecEdgarCollector(CollectorDeps(http=http, settings=settings)), transport
+    return replayed(SecEdgarCollector, settings, extra)
 
 
 # -- pure parsers

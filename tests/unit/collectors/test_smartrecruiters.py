@@ -73,8 +73,12 @@ async def test_collects_ubisoft_and_reports_the_total_it_could_not_read(
     settings: Settings,
 ) -> None:
     recorder = Recorder()
-    result = await SmartRecruitersCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Ubisoft", smartrecruiters="Ubisoft2")
+    result = await recorder.run(
+        SmartRecruitersCollector,
+        replay_http(),
+        settings,
+        name="Ubisoft",
+        smartrecruiters="Ubisoft2",
     )
     # the recording is a 2-posting page: shorter than the 100 asked for, so the last one
     assert len(result.findings) == 2
@@ -137,8 +141,8 @@ async def test_stops_at_the_page_cap_and_says_how_many_were_left(settings: Setti
 async def test_no_postings_is_a_negative_answer(settings: Settings) -> None:
     empty = {"offset": 0, "limit": 100, "totalFound": 0, "content": []}
     http = mock_http(lambda request: httpx.Response(200, json=empty))
-    result = await SmartRecruitersCollector(deps(http, settings)).collect(
-        Recorder().context(smartrecruiters="NoSuchCompany")
+    result = await Recorder().run(
+        SmartRecruitersCollector, http, settings, smartrecruiters="NoSuchCompany"
     )
     assert result.negative is True
     assert result.findings == []

@@ -277,9 +277,7 @@ async def test_collects_fly_io_through_replay_with_a_guarded_fetch(settings: Set
         guard=guard,
     )
     recorder = Recorder()
-    result = await TechStackCollector(deps(http, settings)).collect(
-        recorder.context(name="Fly.io", domain="fly.io")
-    )
+    result = await recorder.run(TechStackCollector, http, settings, name="Fly.io", domain="fly.io")
     assert guarded == ["https://fly.io/"]
     assert [f.title for f in result.findings] == ["Google Tag Manager"]
     assert recorder.emitted == result.findings
@@ -288,8 +286,8 @@ async def test_collects_fly_io_through_replay_with_a_guarded_fetch(settings: Set
 
 
 async def test_nothing_recognised_is_a_negative_answer(settings: Settings) -> None:
-    result = await TechStackCollector(deps(replay_http(), settings)).collect(
-        Recorder().context(domain="northwind.example")
+    result = await Recorder().run(
+        TechStackCollector, replay_http(), settings, domain="northwind.example"
     )
     assert result.findings == [] and result.negative is True
 
@@ -297,7 +295,7 @@ async def test_nothing_recognised_is_a_negative_answer(settings: Settings) -> No
 async def test_server_error_is_source_unavailable(settings: Settings) -> None:
     http = mock_http(lambda request: httpx.Response(500), retries=0)
     with pytest.raises(SourceUnavailable, match="HTTP 500"):
-        await TechStackCollector(deps(http, settings)).collect(Recorder().context(domain="a.io"))
+        await Recorder().run(TechStackCollector, http, settings, domain="a.io")
 
 
 def test_applicable_only_with_a_domain(settings: Settings) -> None:

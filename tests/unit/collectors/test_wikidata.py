@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
-from dossier.collectors.base import CollectorDeps
-from dossier.collectors.http import SourceHttp
 from dossier.collectors.normalize import person_key
 from dossier.collectors.replay import ReplayTransport
 from dossier.collectors.wikidata import (
@@ -28,14 +23,13 @@ from dossier.collectors.wikidata import (
 from dossier.core.types import Finding, FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import Recorder
+from tests.unit.collectors import Extra, Recorder, fixture_json, replayed
 
-FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures" / "wikidata"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return fixture_json(f"wikidata/{name}")
 
 
 def claims_of(qid: str, name: str | None = None) -> CompanyClaims:
@@ -45,11 +39,9 @@ def claims_of(qid: str, name: str | None = None) -> CompanyClaims:
 
 
 def collector(
-    settings: Settings, extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None
+    settings: Settings, extra: Extra | None = None
 ) -> tuple[WikidataCollector, ReplayTransport]:
-    transport = ReplayTransport(extra=extra)
-    http = SourceHttp(httpx.AsyncClient(transport=transport), host_intervals_s={}, retries=0)
-    return WikidataCollector(CollectorDeps(http=http, settings=settings)), transport
+    return replayed(WikidataCollector, settings, extra)
 
 
 def by_name(findings: list[Finding]) -> dict[str, Finding]:

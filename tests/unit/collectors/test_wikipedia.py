@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
-import httpx
 import pytest
 
-from dossier.collectors.base import CollectorDeps
-from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
 from dossier.collectors.wikipedia import (
     WikipediaCollector,
@@ -21,23 +17,20 @@ from dossier.collectors.wikipedia import (
 from dossier.core.types import FindingKind, finding_id
 from dossier.errors import SourceUnavailable
 from dossier.settings import Settings
-from tests.unit.collectors import Recorder
+from tests.unit.collectors import Extra, Recorder, fixture_json, replayed
 
-FIXTURES = Path(__file__).parents[3] / "src" / "dossier" / "fixtures"
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 STRIPE_SUMMARY = "https://en.wikipedia.org/api/rest_v1/page/summary/Stripe,_Inc."
 
 
 def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return fixture_json(f"{name}")
 
 
 def collector(
-    settings: Settings, extra: dict[str, tuple[int, dict[str, str], bytes]] | None = None
+    settings: Settings, extra: Extra | None = None
 ) -> tuple[WikipediaCollector, ReplayTransport]:
-    transport = ReplayTransport(extra=extra)
-    http = SourceHttp(httpx.AsyncClient(transport=transport), host_intervals_s={}, retries=0)
-    return WikipediaCollector(CollectorDeps(http=http, settings=settings)), transport
+    return replayed(WikipediaCollector, settings, extra)
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,9 @@ from dossier.settings import Settings
 from tests.unit.collectors import (
     OBSERVED_AT,
     Recorder,
-    deps,
     fixture_json,
     mock_http,
-    recorded,
+    pay,
     replay_http,
 )
 
@@ -69,12 +68,7 @@ def test_pay_and_technologies_are_read_from_the_html_description() -> None:
     backend, technician, analyst = parse_account(
         fixture_json(RECORDING), board="northwind", observed_at=OBSERVED_AT
     )
-    assert backend.fields["compensation"] == {
-        "min": 70000,
-        "max": 90000,
-        "currency": "EUR",
-        "interval": "year",
-    }
+    assert backend.fields["compensation"] == pay(70000, 90000, "EUR")
     assert technician.fields["compensation"] == {
         "min": 22,
         "max": 28,
@@ -124,22 +118,12 @@ def test_html_interstitial_payload_is_rejected() -> None:
 
 async def test_collects_northwind_with_descriptions_through_replay(settings: Settings) -> None:
     recorder = Recorder()
-    result = await WorkableCollector(deps(replay_http(), settings)).collect(
-        recorder.context(name="Northwind Labs", workable="northwind")
+    result = await recorder.run(
+        WorkableCollector, replay_http(), settings, name="Northwind Labs", workable="northwind"
     )
     assert len(result.findings) == 3
     assert recorder.emitted == result.findings
     assert result.negative is False
-
-
-async def test_unknown_account_404_is_negative(settings: Settings) -> None:
-    url = "https://apply.workable.com/api/v1/widget/accounts/no-such-account?details=true"
-    http = replay_http({url: recorded("workable/constructed_unknown_account_404.txt", 404)})
-    result = await WorkableCollector(deps(http, settings)).collect(
-        Recorder().context(workable="no-such-account")
-    )
-    assert result.negative is True
-    assert result.notes == ["no Workable account 'no-such-account'"]
 
 
 async def test_request_asks_for_details(settings: Settings) -> None:
@@ -149,9 +133,7 @@ async def test_request_asks_for_details(settings: Settings) -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json={"name": "Acme", "description": "", "jobs": []})
 
-    result = await WorkableCollector(deps(mock_http(handler), settings)).collect(
-        Recorder().context(workable="acme")
-    )
+    result = await Recorder().run(WorkableCollector, mock_http(handler), settings, workable="acme")
     assert seen == ["https://apply.workable.com/api/v1/widget/accounts/acme?details=true"]
     assert result.findings == [] and result.negative is False
 
@@ -159,4 +141,4 @@ async def test_request_asks_for_details(settings: Settings) -> None:
 async def test_html_answer_is_source_unavailable(settings: Settings) -> None:
     http = mock_http(lambda request: httpx.Response(200, text="<html>Access denied</html>"))
     with pytest.raises(SourceUnavailable, match="Workable sent something unexpected"):
-        await WorkableCollector(deps(http, settings)).collect(Recorder().context(workable="acme"))
+        await Recorder().run(WorkableCollector, http, settings, workable="acme")

@@ -18,9 +18,11 @@ from dossier.errors import Conflict, InvalidInput, NotFound
 from dossier.eventlog.sqlite import SqliteEventLog
 from tests.fakes import FakeEngine
 
+Wired = tuple[SessionService, FakeEngine, SqliteEventLog]
+
 
 @pytest.fixture
-async def wired(tmp_path: Path) -> AsyncIterator[tuple[SessionService, FakeEngine, SqliteEventLog]]:
+async def wired(tmp_path: Path) -> AsyncIterator[Wired]:
     log = SqliteEventLog(tmp_path / "log.sqlite")
     await log.start()
     hub = FeedHub(log, window=100, heartbeat_s=60)
@@ -44,9 +46,7 @@ def request(name: str = "Stripe", **extra: object) -> CreateSession:
     return CreateSession.model_validate({"account": {"name": name}, **extra})
 
 
-async def test_a_new_account_starts_its_workflows(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_a_new_account_starts_its_workflows(wired: Wired) -> None:
     service, engine, log = wired
     opened = await service.open(request(), "p_alice")
     assert not opened.joined and not opened.cached and opened.status is SessionStatus.RUNNING
@@ -56,9 +56,7 @@ async def test_a_new_account_starts_its_workflows(
     assert events[0].data["vendor"]["name"] == "Acme Analytics"  # the default vendor
 
 
-async def test_the_same_account_joins_the_running_session(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_the_same_account_joins_the_running_session(wired: Wired) -> None:
     service, engine, log = wired
     first = await service.open(request("Stripe"), "p_alice")
     again = await service.open(request("stripe, inc."), "p_bob")
@@ -74,18 +72,14 @@ async def test_the_same_account_joins_the_running_session(
     assert len(joins) == 2
 
 
-async def test_another_vendor_is_another_session(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_another_vendor_is_another_session(wired: Wired) -> None:
     service, _, _ = wired
     ours = await service.open(request(), "p_alice")
     theirs = await service.open(request(vendor={"name": "Other Co"}), "p_alice")
     assert theirs.session_id != ours.session_id and not theirs.joined
 
 
-async def test_concurrent_opens_of_one_account_make_one_session(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_concurrent_opens_of_one_account_make_one_session(wired: Wired) -> None:
     service, engine, _ = wired
     results = await asyncio.gather(*(service.open(request(), f"p_{i}") for i in range(10)))
     assert len({r.session_id for r in results}) == 1
@@ -93,9 +87,7 @@ async def test_concurrent_opens_of_one_account_make_one_session(
     assert len(engine.started) == 1
 
 
-async def test_a_fresh_cached_result_is_served_at_once(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_a_fresh_cached_result_is_served_at_once(wired: Wired) -> None:
     service, engine, log = wired
     engine.cached = [
         NewEvent(type=EventType.WORKFLOW_STARTED, workflow="customer_intelligence"),
@@ -114,9 +106,7 @@ async def test_a_fresh_cached_result_is_served_at_once(
     assert snapshot["cached"] is True and snapshot["status"] == "completed"
 
 
-async def test_sessions_are_visible_only_to_their_owners(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_sessions_are_visible_only_to_their_owners(wired: Wired) -> None:
     service, _, _ = wired
     opened = await service.open(request(), "p_alice")
     with pytest.raises(NotFound):
@@ -125,9 +115,7 @@ async def test_sessions_are_visible_only_to_their_owners(
     assert await service.list("p_mallory") == []
 
 
-async def test_cancel_closes_the_session_once(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_cancel_closes_the_session_once(wired: Wired) -> None:
     service, engine, log = wired
     opened = await service.open(request(), "p_alice")
     assert await service.cancel(opened.session_id, "p_alice") is SessionStatus.CANCELLED
@@ -140,9 +128,7 @@ async def test_cancel_closes_the_session_once(
         await service.steer(opened.session_id, "p_alice", SteerCommand(action="stop_and_summarize"))
 
 
-async def test_steering_is_validated_acknowledged_and_handed_to_the_engine(
-    wired: tuple[SessionService, FakeEngine, SqliteEventLog],
-) -> None:
+async def test_steering_is_validated_acknowledged_and_handed_to_the_engine(wired: Wired) -> None:
     service, _engine, log = wired
     opened = await service.open(request(), "p_alice")
     with pytest.raises(InvalidInput):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,22 +29,6 @@ def record(
     )
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the real local server, dropped afterwards."""
-    import uuid
-
-    import psycopg
-
-    name = f"dossier_log_{uuid.uuid4().hex[:10]}"
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration), "fake"])
 async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
     """The same contract, on both implementations (PostgreSQL: the real local server),
@@ -59,7 +43,7 @@ async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
     else:
         from dossier.eventlog.postgres import PostgresEventLog
 
-        event_log = PostgresEventLog(request.getfixturevalue("postgres_url"))
+        event_log = PostgresEventLog(request.getfixturevalue("pg_url"))
     await event_log.start()
     await event_log.create_session(record())
     yield event_log
@@ -241,13 +225,13 @@ async def test_concurrent_appends_are_published_in_seq_order_before_each_returns
 
 @pytest.mark.integration
 async def test_postgres_groups_spanning_the_same_sessions_in_two_processes_never_deadlock(
-    postgres_url: str,
+    pg_url: str,
 ) -> None:
     from dossier.eventlog.postgres import PostgresEventLog
 
     # Two logs on one database stand for two processes; each round is one group over both
     # sessions, the two processes naming them in opposite orders.
-    first, second = PostgresEventLog(postgres_url), PostgresEventLog(postgres_url)
+    first, second = PostgresEventLog(pg_url), PostgresEventLog(pg_url)
     await first.start()
     await second.start()
     await first.create_session(record("s_1"))
@@ -269,13 +253,13 @@ async def test_postgres_groups_spanning_the_same_sessions_in_two_processes_never
 
 @pytest.mark.integration
 async def test_postgres_an_append_the_database_refuses_fails_alone_in_its_group(
-    postgres_url: str,
+    pg_url: str,
 ) -> None:
     import psycopg
 
     from dossier.eventlog.postgres import PostgresEventLog
 
-    event_log = PostgresEventLog(postgres_url)
+    event_log = PostgresEventLog(pg_url)
     await event_log.start()
     try:
         await event_log.create_session(record())

@@ -8,10 +8,10 @@ import pytest
 
 from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.intents import IntentName
-from dossier.core.ports import AnalysisRequest, QuestionRequest
+from dossier.core.ports import QuestionRequest
 from dossier.core.types import Finding, FindingKind
 from dossier.providers import answers, compose
-from tests.fakes import make_finding
+from tests.fakes import make_analysis, make_finding
 
 finding = make_finding
 
@@ -132,12 +132,7 @@ def test_nothing_found_is_said_from_the_coverage_state(
 
 def test_the_analysis_names_each_gap_by_its_cause() -> None:
     sentences = compose.analysis(
-        AnalysisRequest(
-            workflow="customer_intelligence",
-            account_name="Acme",
-            vendor_name=None,
-            vendor_description=None,
-            findings=[],
+        make_analysis(
             coverage={
                 "jobs": CoverageNote(CoverageState.FAILED, "could not reach Lever (network)"),
                 "news": CoverageNote(CoverageState.SKIPPED, "skipped at your request"),
@@ -166,12 +161,8 @@ def test_fit_links_what_we_sell_to_what_they_hire_for() -> None:
 
 def test_the_analysis_of_the_customer_covers_signals_people_and_points() -> None:
     sentences = compose.analysis(
-        AnalysisRequest(
-            workflow="customer_intelligence",
-            account_name="Acme",
-            vendor_name="Us",
-            vendor_description="fraud and risk analytics",
-            findings=JOBS + PEOPLE + TECH,
+        make_analysis(
+            JOBS + PEOPLE + TECH, vendor_name="Us", vendor_description="fraud and risk analytics"
         )
     )
     text = " ".join(s.text for s in sentences)
@@ -186,13 +177,7 @@ def test_the_analysis_of_the_customer_covers_signals_people_and_points() -> None
 
 def test_an_empty_vendor_is_told_what_to_configure() -> None:
     sentences = compose.analysis(
-        AnalysisRequest(
-            workflow="vendor_context",
-            account_name="Our company",
-            vendor_name=None,
-            vendor_description=None,
-            findings=[],
-        )
+        make_analysis(workflow="vendor_context", account_name="Our company")
     )
     assert "DOSSIER_VENDOR_NAME" in sentences[0].text
 

@@ -5,24 +5,17 @@ import functools
 import pytest
 from pydantic import SecretStr
 
-from dossier.core.ports import AnalysisRequest
 from dossier.core.types import FindingKind
 from dossier.errors import ProviderError
 from dossier.providers.anthropic import AnthropicProvider
 from dossier.providers.base import ProviderDeps, analysis_stream, load_provider
 from dossier.providers.openai import OpenAIProvider
 from dossier.settings import Settings
-from tests.fakes import FIXED_TIME, make_finding
+from tests.fakes import FIXED_TIME, make_analysis, make_finding
 
 finding = functools.partial(make_finding, at=FIXED_TIME)  # prompts must be reproducible
 
-REQUEST = AnalysisRequest(
-    workflow="customer_intelligence",
-    account_name="Acme Corp",
-    vendor_name=None,
-    vendor_description=None,
-    findings=[finding(FindingKind.NEWS_ARTICLE, "Acme opens a Berlin office")],
-)
+REQUEST = make_analysis([finding(FindingKind.NEWS_ARTICLE, "Acme opens a Berlin office")])
 
 
 def test_openai_and_anthropic_are_registered_by_name(settings: Settings) -> None:
