@@ -36,6 +36,7 @@ from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.sessions import SessionService
 from dossier.core.synthetic import SyntheticSessions
+from dossier.core.tasks import cancel_all
 from dossier.core.types import DataType, Vendor
 from dossier.eventlog.sqlite import SqliteEventLog
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
@@ -101,6 +102,22 @@ def _source_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
     return None
 
 
+def _source_http(settings: Settings, client: httpx.AsyncClient) -> SourceHttp:
+    """The one HTTP path every collector and the resolver use, as the settings say."""
+    replaying = settings.sources == "replay"
+    return SourceHttp(
+        client,
+        retries=settings.http_retries,
+        max_response_bytes=settings.http_max_response_bytes,
+        backoff_base_s=settings.http_backoff_s,
+        attempt_timeout_s=settings.http_timeout_s * 3,
+        # Pacing protects the real sources (SEC, GDELT); replay talks to none of them.
+        host_intervals_s={} if replaying else None,
+        guard=_url_guard(settings, replaying=replaying),
+        concurrency=settings.source_concurrency,
+    )
+
+
 def _url_guard(settings: Settings, *, replaying: bool) -> UrlGuard:
     """The SSRF guard for user-derived and discovered URLs.
 
@@ -159,17 +176,7 @@ async def open_services(
             user_agent=settings.user_agent, timeout_s=settings.http_timeout_s, transport=transport
         )
         stack.push_async_callback(client.aclose)
-        source_http = SourceHttp(
-            client,
-            retries=settings.http_retries,
-            max_response_bytes=settings.http_max_response_bytes,
-            backoff_base_s=settings.http_backoff_s,
-            attempt_timeout_s=settings.http_timeout_s * 3,
-            # Pacing protects the real sources (SEC, GDELT); replay talks to none of them.
-            host_intervals_s={} if settings.sources == "replay" else None,
-            guard=_url_guard(settings, replaying=settings.sources == "replay"),
-            concurrency=settings.source_concurrency,
-        )
+        source_http = _source_http(settings, client)
         collectors = build_registry(
             CollectorDeps(http=source_http, settings=settings), overrides.collector_table
         )
@@ -243,12 +250,7 @@ async def open_services(
             yield services
         finally:
             services.ready = False
-            tasks = list(background)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await cancel_all(background)
 
 
 def _tune_gc() -> None:

@@ -122,6 +122,4 @@ class AshbyCollector(JobBoardCollector):
         {"includeCompensation": "true"},
         needs_postings=True,
     )
-
-    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-        return parse_job_board(payload, board=board, observed_at=observed_at)
+    parse = staticmethod(parse_job_board)

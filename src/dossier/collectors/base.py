@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from dossier.collectors.http import SourceHttp
 from dossier.core.ports import Collector
@@ -42,6 +43,22 @@ class CollectorDeps:
 
     http: SourceHttp
     settings: Settings
+
+
+class SourceCollector:
+    """What every collector over :class:`SourceHttp` shares: the client, and applying when
+    the account has any of the identifiers it ``needs`` (``("domain",)``: its homepage)."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    data_types: ClassVar[frozenset[DataType]]
+    needs: ClassVar[tuple[str, ...]] = ("name",)
+
+    def __init__(self, deps: CollectorDeps) -> None:
+        self._http = deps.http
+
+    def applicable(self, identifiers: dict[str, str]) -> bool:
+        return any(identifiers.get(key) for key in self.needs)
 
 
 class CollectorRegistry:

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import deliver, fetch_json, reading
 from dossier.collectors.news import news_finding, unique
 from dossier.collectors.parsing import mentions
@@ -84,16 +84,10 @@ def parse_artlist(payload: object, *, company: str | None, observed_at: datetime
     return unique(findings)
 
 
-class GdeltCollector:
+class GdeltCollector(SourceCollector):
     name: ClassVar[str] = "gdelt"
     label: ClassVar[str] = "GDELT"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("name"))
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         """Raises RateLimited if GDELT still says 429 after SourceHttp's retries."""

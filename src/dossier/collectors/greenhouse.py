@@ -69,6 +69,4 @@ class GreenhouseCollector(JobBoardCollector):
     endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
         "https://boards-api.greenhouse.io/v1/boards/{token}/jobs", {"content": "true"}
     )
-
-    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-        return parse_jobs(payload, board=board, observed_at=observed_at)
+    parse = staticmethod(parse_jobs)

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import deliver, fetch_json, reading
 from dossier.collectors.news import news_finding, unique
 from dossier.collectors.parsing import mentions, parse_datetime
@@ -65,16 +65,10 @@ def parse_search(payload: object, *, company: str | None, observed_at: datetime)
     return unique(findings)
 
 
-class HackerNewsCollector:
+class HackerNewsCollector(SourceCollector):
     name: ClassVar[str] = "hn"
     label: ClassVar[str] = "Hacker News"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("name"))
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         name = ctx.identifiers["name"]

@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import NotFound, answered_none, deliver, fetch_json, reading
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, utcnow
@@ -32,6 +32,10 @@ class BoardEndpoint:
     needs_postings: bool = False
 
 
+class BoardParser(Protocol):
+    def __call__(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]: ...
+
+
 def has_postings(text: str) -> bool:
     """A board body that lists at least one posting (SmartRecruiters or Ashby shape)."""
     try:
@@ -43,7 +47,7 @@ def has_postings(text: str) -> bool:
     return bool(body.get("totalFound")) or bool(body.get("jobs"))
 
 
-class JobBoardCollector:
+class JobBoardCollector(SourceCollector):
     """Base of the job-board collectors; the identifier under the collector's ``name``
     (``{"lever": "spotify"}``) is the company's token on that board."""
 
@@ -53,15 +57,12 @@ class JobBoardCollector:
     noun: ClassVar[str] = "board"  # Workable calls it an account
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.JOBS})
 
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
     def applicable(self, identifiers: dict[str, str]) -> bool:
         return bool(identifiers.get(self.name))
 
-    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-        """Findings from one payload. Raises ValueError if it is not the board's shape."""
-        raise NotImplementedError
+    # findings from one payload (the board's ``parse_*`` function); raises ValueError if
+    # the payload is not the board's shape
+    parse: ClassVar[BoardParser]
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         token = ctx.identifiers[self.name]

@@ -94,6 +94,4 @@ class LeverCollector(JobBoardCollector):
     endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
         "https://api.lever.co/v0/postings/{token}", {"mode": "json"}
     )
-
-    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-        return parse_postings(payload, board=board, observed_at=observed_at)
+    parse = staticmethod(parse_postings)

@@ -20,12 +20,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import JsonValue
+
 from dossier.core.merge import NAME_SUFFIXES, display_name, merge_group
-from dossier.core.types import Finding, FindingKind
+from dossier.core.types import Finding, FindingKind, finding_id
 
 __all__ = ["display_name", "merge_group"]
 
@@ -198,3 +200,29 @@ def _identity_key(finding: Finding) -> str:
         if key:
             return f"person:{key}"
     return f"id:{finding.id}"
+
+
+def profile_finding(
+    account_key: str,
+    *,
+    title: str,
+    source: str,
+    url: str | None,
+    observed_at: datetime,
+    confidence: float,
+    fields: dict[str, JsonValue],
+    published_at: datetime | None = None,
+) -> Finding:
+    """A company profile: one id per account (``account_key``), whichever source wrote it,
+    so profiles from several sources merge into one."""
+    return Finding(
+        id=finding_id(FindingKind.COMPANY_PROFILE, account_key),
+        kind=FindingKind.COMPANY_PROFILE,
+        title=title,
+        source=source,
+        url=url,
+        observed_at=observed_at,
+        published_at=published_at,
+        confidence=confidence,
+        fields=fields,
+    )

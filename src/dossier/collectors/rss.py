@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.feeds import Feed, read_feed
 from dossier.collectors.news import news_finding, unique
 from dossier.collectors.pages import discover_feeds
@@ -65,16 +65,11 @@ def feed_findings(feed: Feed, *, feed_url: str, observed_at: datetime) -> list[F
     return unique(findings)
 
 
-class RssCollector:
+class RssCollector(SourceCollector):
     name: ClassVar[str] = "rss"
     label: ClassVar[str] = "Company blog"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.NEWS})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("feed_url") or identifiers.get("domain"))
+    needs: ClassVar[tuple[str, ...]] = ("feed_url", "domain")
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         """Reads each feed; one failing feed of two becomes a note, all failing raises."""

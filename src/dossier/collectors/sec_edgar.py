@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
-from dossier.collectors.http import SourceHttp, SourceResponse
-from dossier.collectors.normalize import short_roles
+from dossier.collectors.base import SourceCollector
+from dossier.collectors.http import SourceResponse
+from dossier.collectors.normalize import profile_finding, short_roles
 from dossier.collectors.sec_forms import (
     ITEM_502_CHARS,
     SOURCE,
@@ -155,9 +155,8 @@ def _profile(
         "website": _str(payload, "website"),
         "description": _str(payload, "description"),
     }
-    return Finding(
-        id=finding_id(FindingKind.COMPANY_PROFILE, account_key),
-        kind=FindingKind.COMPANY_PROFILE,
+    return profile_finding(
+        account_key,
         title=f"{name} (SEC CIK {cik})",
         source=SOURCE,
         url=f"https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={cik}",
@@ -219,7 +218,7 @@ def _accepted_at(row: FilingRow) -> datetime | None:
     return local.replace(tzinfo=_EDGAR_TZ).astimezone(UTC)
 
 
-class SecEdgarCollector:
+class SecEdgarCollector(SourceCollector):
     """Filings, Form D offerings and officer changes of one SEC filer (needs ``cik``)."""
 
     name: ClassVar[str] = "sec_edgar"
@@ -227,12 +226,7 @@ class SecEdgarCollector:
     data_types: ClassVar[frozenset[DataType]] = frozenset(
         {DataType.FUNDING, DataType.PEOPLE, DataType.PROFILE}
     )
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http: SourceHttp = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("cik"))
+    needs: ClassVar[tuple[str, ...]] = ("cik",)
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         try:

@@ -20,9 +20,8 @@ from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import deliver
-from dossier.collectors.http import SourceHttp
 from dossier.collectors.pages import scan_head
 from dossier.collectors.wappalyzer import Detection, PageSignals, load_fingerprints
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
@@ -88,16 +87,11 @@ def _finding(detection: Detection, *, domain: str, page_url: str, observed_at: d
     )
 
 
-class TechStackCollector:
+class TechStackCollector(SourceCollector):
     name: ClassVar[str] = "techstack"
     label: ClassVar[str] = "Website fingerprint"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.TECH})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http: SourceHttp = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("domain"))
+    needs: ClassVar[tuple[str, ...]] = ("domain",)
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         domain = ctx.identifiers["domain"]

@@ -23,9 +23,9 @@ from typing import ClassVar
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import answered_none, deliver, fetch_json, reading
-from dossier.collectors.normalize import person_key
+from dossier.collectors.normalize import person_key, profile_finding
 from dossier.core.coverage import RequestFailure
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
 from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
@@ -198,19 +198,16 @@ def company_findings(
         "cik": _first_string(claims, "P5531"),
         "lei": _first_string(claims, "P1278"),
     }
-    findings = [
-        Finding(
-            id=finding_id(FindingKind.COMPANY_PROFILE, account_key),
-            kind=FindingKind.COMPANY_PROFILE,
-            title=f"{claims.label or claims.qid} (Wikidata {claims.qid})",
-            source="wikidata",
-            url=url,
-            observed_at=observed_at,
-            confidence=0.85,
-            fields=fields,
-        )
-    ]
-    return findings + _people(claims, labels, observed_at=observed_at)
+    profile = profile_finding(
+        account_key,
+        title=f"{claims.label or claims.qid} (Wikidata {claims.qid})",
+        source="wikidata",
+        url=url,
+        observed_at=observed_at,
+        confidence=0.85,
+        fields=fields,
+    )
+    return [profile, *_people(claims, labels, observed_at=observed_at)]
 
 
 def _people(
@@ -350,18 +347,13 @@ def _employees(claims: CompanyClaims) -> tuple[int | None, JsonValue]:
     return count, _founded(point[0]) if point else None
 
 
-class WikidataCollector:
+class WikidataCollector(SourceCollector):
     """Profile and leaders of the account's Wikidata item (needs ``wikidata``)."""
 
     name: ClassVar[str] = "wikidata"
     label: ClassVar[str] = "Wikidata"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.PROFILE, DataType.PEOPLE})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("wikidata"))
+    needs: ClassVar[tuple[str, ...]] = ("wikidata",)
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         qid = ctx.identifiers["wikidata"].strip().upper()

@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 from pydantic import JsonValue
 
-from dossier.collectors.base import CollectorDeps
+from dossier.collectors.base import SourceCollector
 from dossier.collectors.fetching import NotFound, answered_none, deliver, fetch_json, reading
-from dossier.collectors.parsing import html_to_text, parse_datetime
+from dossier.collectors.normalize import profile_finding
+from dossier.collectors.parsing import html_to_text, parse_datetime, text_or_none
 from dossier.core.ports import CollectContext, CollectResult, ProgressReport
-from dossier.core.types import DataType, Finding, FindingKind, finding_id, normalize_name, utcnow
+from dossier.core.types import DataType, Finding, normalize_name, utcnow
 
 SUMMARY_URL = "https://en.wikipedia.org/api/rest_v1/page/summary/{title}"
 WIKIDATA_API_URL = "https://www.wikidata.org/w/api.php"
@@ -63,53 +64,42 @@ def parse_summary(payload: object, *, account_key: str, observed_at: datetime) -
         return []
     titles = payload.get("titles")
     normalized = titles.get("normalized") if isinstance(titles, dict) else None
-    name = _text(normalized) or str(payload["title"])
+    name = text_or_none(normalized) or str(payload["title"])
     urls = payload.get("content_urls")
     desktop = urls.get("desktop") if isinstance(urls, dict) else None
     page = desktop.get("page") if isinstance(desktop, dict) else None
     page_url = page if isinstance(page, str) else f"https://en.wikipedia.org/wiki/{quote(name)}"
-    extract = _text(payload.get("extract")) or html_to_text(
-        _text(payload.get("extract_html")) or ""
+    extract = text_or_none(payload.get("extract")) or html_to_text(
+        text_or_none(payload.get("extract_html")) or ""
     )
     fields: dict[str, JsonValue] = {
         "name": name,
         "description": extract[:EXTRACT_CHARS] or None,
-        "short_description": _text(payload.get("description")),
-        "wikidata": _text(payload.get("wikibase_item")),
+        "short_description": text_or_none(payload.get("description")),
+        "wikidata": text_or_none(payload.get("wikibase_item")),
         "wikipedia_url": page_url,
         "revision": str(payload.get("revision") or "") or None,
     }
-    return [
-        Finding(
-            id=finding_id(FindingKind.COMPANY_PROFILE, account_key),
-            kind=FindingKind.COMPANY_PROFILE,
-            title=f"{name} (Wikipedia)",
-            source="wikipedia",
-            url=page_url,
-            observed_at=observed_at,
-            published_at=parse_datetime(payload.get("timestamp")),
-            confidence=0.8,
-            fields=fields,
-        )
-    ]
+    profile = profile_finding(
+        account_key,
+        title=f"{name} (Wikipedia)",
+        source="wikipedia",
+        url=page_url,
+        observed_at=observed_at,
+        published_at=parse_datetime(payload.get("timestamp")),
+        confidence=0.8,
+        fields=fields,
+    )
+    return [profile]
 
 
-def _text(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-class WikipediaCollector:
+class WikipediaCollector(SourceCollector):
     """The account's English Wikipedia summary (needs ``wikipedia`` or ``wikidata``)."""
 
     name: ClassVar[str] = "wikipedia"
     label: ClassVar[str] = "Wikipedia"
     data_types: ClassVar[frozenset[DataType]] = frozenset({DataType.PROFILE})
-
-    def __init__(self, deps: CollectorDeps) -> None:
-        self._http = deps.http
-
-    def applicable(self, identifiers: dict[str, str]) -> bool:
-        return bool(identifiers.get("wikipedia") or identifiers.get("wikidata"))
+    needs: ClassVar[tuple[str, ...]] = ("wikipedia", "wikidata")
 
     async def collect(self, ctx: CollectContext) -> CollectResult:
         qid = (ctx.identifiers.get("wikidata") or "").strip().upper() or None

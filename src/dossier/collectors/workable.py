@@ -87,6 +87,4 @@ class WorkableCollector(JobBoardCollector):
     endpoint: ClassVar[BoardEndpoint] = BoardEndpoint(
         "https://apply.workable.com/api/v1/widget/accounts/{token}", {"details": "true"}
     )
-
-    def parse(self, payload: object, *, board: str, observed_at: datetime) -> list[Finding]:
-        return parse_account(payload, board=board, observed_at=observed_at)
+    parse = staticmethod(parse_account)

@@ -31,6 +31,7 @@ from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, Tex
 from dossier.core.revisions import PendingQuestion, Reviser, StateSource
 from dossier.core.shared import SharedStream
 from dossier.core.suggestions import suggest
+from dossier.core.tasks import cancel_all
 from dossier.core.types import Basis
 from dossier.errors import DossierError, InvalidInput
 
@@ -162,10 +163,7 @@ class ChatService:
                 session_id, question_id, text, ctx, emit, started, early, question
             )
         finally:
-            if not early.done():
-                early.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await early
+            await cancel_all([early])
 
     async def log_cancelled(self, session_id: str, question_id: str, content: str) -> None:
         """A cancelled answer still ends on the log, so other tabs stop waiting for it."""
@@ -344,12 +342,7 @@ class ChatService:
 
     async def close(self) -> None:
         await self._reviser.close()
-        tasks = list(self._pushes)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(list(self._pushes))
 
     # -- suggestions
     async def suggestions(self, session_id: str) -> list[str]:

@@ -11,7 +11,6 @@ thing. One task per session with pending questions, owned here and stopped by
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,6 +22,7 @@ from dossier.core.events import Event, EventType
 from dossier.core.intents import BY_NAME, IntentName
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus
+from dossier.core.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,5 @@ class Reviser:
         return due
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(list(self._tasks.values()))
         self._tasks.clear()

@@ -10,7 +10,6 @@ runs in a server started without the flag.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from dossier.core.ports import EventLog
 from dossier.core.records import SessionRecord, WorkflowKind
 from dossier.core.sessions import new_session_id
 from dossier.core.states import SessionStatus
+from dossier.core.tasks import cancel_all
 from dossier.core.types import Account, Vendor, iso_ms, utcnow
 
 _STEPS = ("collect.news", "collect.jobs", "collect.sec", "collect.tech", "analyze")
@@ -69,12 +69,7 @@ class SyntheticSessions:
         return record.session_id
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(list(self._tasks))
 
     async def _produce(self, session_id: str, spec: SyntheticSpec) -> None:
         deadline = time.monotonic() + _WAIT_FOR_SUBSCRIBERS_S

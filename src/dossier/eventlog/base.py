@@ -102,6 +102,28 @@ def list_sessions_sql(
     return sql, args
 
 
+def session_columns(seq_type: str) -> str:
+    """The session table's columns after its key, the same in both logs (``seq_type``: the
+    dialect's 64-bit integer), in :func:`record_to_row`'s order."""
+    return f"""
+  account_key TEXT NOT NULL,
+  vendor_hash TEXT NOT NULL,
+  account     TEXT NOT NULL,
+  vendor      TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  cached      INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL,
+  last_seq    {seq_type} NOT NULL DEFAULT 0,
+  closed_seq  {seq_type}"""
+
+
+# who may see a session: one row a principal (both logs)
+OWNER_COLUMNS = """
+  session_id TEXT NOT NULL,
+  principal  TEXT NOT NULL,
+  PRIMARY KEY (session_id, principal)"""
+
+
 def record_to_row(record: SessionRecord) -> tuple[str, str, str, str, str, str, int, str]:
     return (
         record.session_id,

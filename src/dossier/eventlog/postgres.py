@@ -23,37 +23,27 @@ from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.errors import Conflict, NotFound, Unavailable
 from dossier.eventlog.base import (
+    OWNER_COLUMNS,
     RECORD_COLS,
     OnLogged,
     list_sessions_sql,
     publish,
     record_to_row,
     row_to_record,
+    session_columns,
 )
 from dossier.eventlog.group_commit import GroupCommit, Op
 from dossier.eventlog.postgres_appends import Append, write_appends
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS dossier_sessions (
-  session_id  TEXT PRIMARY KEY,
-  account_key TEXT NOT NULL,
-  vendor_hash TEXT NOT NULL,
-  account     TEXT NOT NULL,
-  vendor      TEXT NOT NULL,
-  status      TEXT NOT NULL,
-  cached      INTEGER NOT NULL DEFAULT 0,
-  created_at  TEXT NOT NULL,
-  last_seq    BIGINT NOT NULL DEFAULT 0,
-  closed_seq  BIGINT
+  session_id  TEXT PRIMARY KEY,{session_columns("BIGINT")}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dossier_one_running_session
   ON dossier_sessions (account_key, vendor_hash) WHERE status = 'running';
 CREATE INDEX IF NOT EXISTS dossier_sessions_by_account
   ON dossier_sessions (account_key, created_at);
-CREATE TABLE IF NOT EXISTS dossier_session_owners (
-  session_id TEXT NOT NULL,
-  principal  TEXT NOT NULL,
-  PRIMARY KEY (session_id, principal)
+CREATE TABLE IF NOT EXISTS dossier_session_owners ({OWNER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS dossier_events (
   session_id TEXT NOT NULL,

@@ -32,6 +32,7 @@ from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
 from dossier.errors import Conflict, NotFound, Unavailable
 from dossier.eventlog.base import (
+    OWNER_COLUMNS,
     RECORD_COLS,
     OnLogged,
     assign_seqs,
@@ -39,32 +40,21 @@ from dossier.eventlog.base import (
     publish,
     record_to_row,
     row_to_record,
+    session_columns,
 )
 from dossier.eventlog.group_commit import GroupCommit, Op
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS sessions (
   num         INTEGER PRIMARY KEY,
-  session_id  TEXT NOT NULL UNIQUE,
-  account_key TEXT NOT NULL,
-  vendor_hash TEXT NOT NULL,
-  account     TEXT NOT NULL,
-  vendor      TEXT NOT NULL,
-  status      TEXT NOT NULL,
-  cached      INTEGER NOT NULL DEFAULT 0,
-  created_at  TEXT NOT NULL,
-  last_seq    INTEGER NOT NULL DEFAULT 0,
-  closed_seq  INTEGER
+  session_id  TEXT NOT NULL UNIQUE,{session_columns("INTEGER")}
 );
 CREATE INDEX IF NOT EXISTS sessions_by_account ON sessions(account_key, vendor_hash, status);
 CREATE UNIQUE INDEX IF NOT EXISTS one_running_session ON sessions(account_key, vendor_hash)
   WHERE status = 'running';
-CREATE TABLE IF NOT EXISTS session_owners (
-  session_id TEXT NOT NULL,
-  principal  TEXT NOT NULL,
-  PRIMARY KEY (session_id, principal)
+CREATE TABLE IF NOT EXISTS session_owners ({OWNER_COLUMNS}
 ) WITHOUT ROWID;
 -- One integer key per event, (session number << 32) | seq: inserts append to one B-tree
 -- and a session's events are one key range. The envelope holds every field; only what

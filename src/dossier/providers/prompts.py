@@ -196,14 +196,9 @@ def analysis_prompt(request: AnalysisRequest) -> Prompt:
     vendor = _vendor_label(request.vendor_name)
     template = _VENDOR_TASK if request.workflow == WorkflowKind.VENDOR_CONTEXT else _CUSTOMER_TASK
     parts = [template.format(account=account, vendor=vendor)]
-    parts += _vendor_lines(request.vendor_name, request.vendor_description)
-    gaps = _coverage_lines(request.coverage)
-    if gaps:
-        parts.append(gaps)
-    parts.append(_counts_line(request.findings, shown))
-    if request.vendor_summary:
-        parts.append(_notes("our company, written earlier from findings", request.vendor_summary))
-    parts.append(render_findings(shown))
+    parts += _evidence(
+        request, shown, ("our company, written earlier from findings", request.vendor_summary)
+    )
     return Prompt(system=_SYSTEM_RULES, user="\n\n".join(parts), findings=shown)
 
 
@@ -212,19 +207,40 @@ def question_prompt(request: QuestionRequest) -> Prompt:
     shown = select_findings(request.findings)
     account = neutralize(request.account_name, 200)
     parts = [_QUESTION_TASK.format(account=account)]
-    parts += _vendor_lines(request.vendor_name, request.vendor_description)
-    parts.append(_pending_line(request.pending, request.pending_eta_s))
-    gaps = _coverage_lines(request.coverage)
-    if gaps:
-        parts.append(gaps)
-    parts.append(_counts_line(request.findings, shown))
-    if request.analysis:
-        parts.append(_notes("the account analysis so far, written from findings", request.analysis))
-    parts.append(render_findings(shown))
+    parts += _evidence(
+        request,
+        shown,
+        ("the account analysis so far, written from findings", request.analysis),
+        pending=_pending_line(request.pending, request.pending_eta_s),
+    )
     question = neutralize(request.question, QUESTION_MAX_CHARS)
     intent = neutralize(request.intent, 40)
     parts.append(f"Question (intent: {intent}): {question}")
     return Prompt(system=_SYSTEM_RULES, user="\n\n".join(parts), findings=shown)
+
+
+def _evidence(
+    request: AnalysisRequest | QuestionRequest,
+    shown: tuple[Finding, ...],
+    earlier: tuple[str, str | None],
+    *,
+    pending: str | None = None,
+) -> list[str]:
+    """What both prompts give after the task, in this order: who we are, what is still
+    being collected, what is missing and why, the counts, ``earlier`` notes (label, text),
+    and the findings themselves."""
+    parts = _vendor_lines(request.vendor_name, request.vendor_description)
+    if pending is not None:
+        parts.append(pending)
+    gaps = _coverage_lines(request.coverage)
+    if gaps:
+        parts.append(gaps)
+    parts.append(_counts_line(request.findings, shown))
+    label, notes = earlier
+    if notes:
+        parts.append(_notes(label, notes))
+    parts.append(render_findings(shown))
+    return parts
 
 
 def _coverage_lines(coverage: Mapping[str, CoverageNote]) -> str:

@@ -9,7 +9,6 @@ open until its ``answer.revised`` (or the session ends, or ``revise_wait_s`` pas
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
+from dossier.core.tasks import cancel_all
 from dossier.errors import DossierError
 from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
 from dossier.transport.sse import SSE_HEADERS
@@ -69,9 +69,7 @@ async def ask(session_id: str, body: QuestionBody, request: Request) -> Streamin
             while (frame := await out.get()) is not None:
                 yield encode_sse_message(frame["type"], frames.body(frame))
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_all([task])
 
     return StreamingResponse(
         stream(),

@@ -17,7 +17,7 @@ from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import Collector
 from dossier.core.types import Account, Finding, Vendor
 from dossier.core.words import age_words
-from dossier.workflows.reporter import finding_dedup
+from dossier.workflows.reporter import finding_event, step_event
 
 
 def found_by_type(findings: list[Finding]) -> dict[str, int]:
@@ -54,9 +54,11 @@ def cached_source_events(
     events: list[NewEvent] = []
     if announce:
         events.append(
-            NewEvent(
-                type=EventType.STEP_STARTED,
-                data={
+            step_event(
+                EventType.STEP_STARTED,
+                workflow,
+                step,
+                {
                     "message": "from cache",
                     "cached": True,
                     "done": 0,
@@ -65,21 +67,10 @@ def cached_source_events(
                     "data_types": list[JsonValue](data_types or []),
                     "label": label or name,
                 },
-                workflow=workflow,
-                step=step,
-                dedup=keys.step_started(workflow, step),
             )
         )
     for finding in findings:
-        events.append(
-            NewEvent(
-                type=EventType.FINDING,
-                data=finding.model_dump(mode="json"),
-                workflow=workflow,
-                step=step,
-                dedup=finding_dedup(finding, workflow),
-            )
-        )
+        events.append(finding_event(finding, workflow, step))
     by_type = found_by_type(findings)
     saved_requests = meta.get("requests", 0)
     saved_ms = meta.get("duration_ms", 0)
@@ -96,15 +87,7 @@ def cached_source_events(
             "state": "found" if findings else "none_found",
             "message": f"from cache, {age_words(hit.age_s)} old",
         }
-        events.append(
-            NewEvent(
-                type=EventType.STEP_COMPLETED,
-                data=done,
-                workflow=workflow,
-                step=step,
-                dedup=keys.step_end(workflow, step),
-            )
-        )
+        events.append(step_event(EventType.STEP_COMPLETED, workflow, step, done))
     note = meta.get("note")
     outcome: dict[str, Any] = {
         "name": name,

@@ -9,7 +9,6 @@ session completes with what exists.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -21,6 +20,7 @@ from dossier.collectors.scope import RequestScope, request_scope
 from dossier.core.coverage import FailureCause, cause_of, count_words
 from dossier.core.events import EventType
 from dossier.core.ports import CollectContext, Collector, CollectResult
+from dossier.core.tasks import cancel_all
 from dossier.core.types import Finding
 from dossier.errors import DossierError
 from dossier.workflows import runtime
@@ -231,8 +231,4 @@ async def _run_steered(
                     if now >= grace_until:
                         raise _Skipped
     finally:
-        for task in (work, change):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await cancel_all([work, change])

@@ -27,7 +27,7 @@ from dossier.core.words import join_words, plural
 from dossier.workflows import runtime
 from dossier.workflows.cached import cached_source_events
 from dossier.workflows.plan import Plan, identifiers_for, make_plan, wanted_types
-from dossier.workflows.reporter import StepReporter, reporter_for
+from dossier.workflows.reporter import StepReporter, reporter_for, step_event
 
 Prepared = dict[str, Any]
 
@@ -122,20 +122,8 @@ def instant_step(
     """A step that is over as it starts (planned, served from cache): its two events, with
     the dedup keys the reporter uses, so a re-run says nothing twice."""
     return [
-        NewEvent(
-            type=EventType.STEP_STARTED,
-            data=started,
-            workflow=workflow,
-            step=step,
-            dedup=keys.step_started(workflow, step),
-        ),
-        NewEvent(
-            type=EventType.STEP_COMPLETED,
-            data=ended,
-            workflow=workflow,
-            step=step,
-            dedup=keys.step_end(workflow, step),
-        ),
+        step_event(EventType.STEP_STARTED, workflow, step, started),
+        step_event(EventType.STEP_COMPLETED, workflow, step, ended),
     ]
 
 

@@ -35,6 +35,31 @@ def finding_dedup(finding: Finding, workflow: str) -> str:
     return keys.finding(workflow, finding.source, finding.id)
 
 
+_END_EVENT = {
+    StepStatus.COMPLETED: EventType.STEP_COMPLETED,
+    StepStatus.FAILED: EventType.STEP_FAILED,
+    StepStatus.SKIPPED: EventType.STEP_SKIPPED,
+}
+_ENDS = frozenset(_END_EVENT.values())
+
+
+def step_event(etype: str, workflow: str, step: str, data: dict[str, JsonValue]) -> NewEvent:
+    """A step's start or end, keyed so that a re-run of the step says it once."""
+    if etype == EventType.STEP_STARTED:
+        dedup = keys.step_started(workflow, step)
+    elif etype in _ENDS:
+        dedup = keys.step_end(workflow, step)
+    else:
+        raise ValueError(f"{etype} is not a step's start or end")
+    return NewEvent(type=etype, data=data, workflow=workflow, step=step, dedup=dedup)
+
+
+def finding_event(finding: Finding, workflow: str, step: str) -> NewEvent:
+    data = finding.model_dump(mode="json")
+    dedup = finding_dedup(finding, workflow)
+    return NewEvent(type=EventType.FINDING, data=data, workflow=workflow, step=step, dedup=dedup)
+
+
 def reporter_for(
     session_id: str, workflow: str, step: str, *, expected_s: float | None = None
 ) -> StepReporter:
@@ -94,17 +119,10 @@ class StepReporter:
         if batch and self.muted():
             batch = []
         self.findings.extend(batch)
-        pending = [self._finding_event(f) for f in batch]
+        pending = [finding_event(f, self.workflow, self.step) for f in batch]
         if pending or events:
             await self._log.append(self.session_id, [*pending, *events])
         self._last_said = time.monotonic()
-
-    def _finding_event(self, finding: Finding) -> NewEvent:
-        return self._event(
-            EventType.FINDING,
-            finding.model_dump(mode="json"),
-            dedup=finding_dedup(finding, self.workflow),
-        )
 
     def _move(self, target: StepStatus) -> None:
         self.status = transition(self.status, target)
@@ -139,11 +157,7 @@ class StepReporter:
         self.report = ProgressReport(done=0, total=total, found=0, message=message)
         data = self._progress_data(message)
         data.update(extra)
-        await self._append(
-            self._event(
-                EventType.STEP_STARTED, data, dedup=keys.step_started(self.workflow, self.step)
-            )
-        )
+        await self._append(step_event(EventType.STEP_STARTED, self.workflow, self.step, data))
 
     async def emit(self, finding: Finding) -> None:
         """Queue a finding; findings go out in small batches, before any other event."""
@@ -182,46 +196,24 @@ class StepReporter:
         await self._append(self._event(EventType.STEP_RETRYING, data))
 
     async def complete(self, *, cached: bool = False, **extra: Any) -> None:
-        await self.flush()
-        self._move(StepStatus.COMPLETED)
-        data: dict[str, JsonValue] = {
-            "cached": cached,
-            "duration_ms": self.elapsed_ms,
-            "found": len(self.findings),
-        }
-        data.update(extra)
-        await self._append(
-            self._event(
-                EventType.STEP_COMPLETED, data, dedup=keys.step_end(self.workflow, self.step)
-            )
-        )
+        await self._end(StepStatus.COMPLETED, {"cached": cached}, extra)
 
     async def fail(self, error: str, **extra: Any) -> None:
-        await self.flush()
-        self._move(StepStatus.FAILED)
-        data: dict[str, JsonValue] = {
-            "error": error,
-            "duration_ms": self.elapsed_ms,
-            "found": len(self.findings),
-            "partial": bool(self.findings),
-        }
-        data.update(extra)
-        await self._append(
-            self._event(EventType.STEP_FAILED, data, dedup=keys.step_end(self.workflow, self.step))
-        )
+        await self._end(StepStatus.FAILED, {"error": error}, extra)
 
     async def skip(self, reason: str, **extra: Any) -> None:
-        await self.flush()
-        self._move(StepStatus.SKIPPED)
-        data: dict[str, JsonValue] = {
-            "reason": reason,
-            "found": len(self.findings),
-            "duration_ms": self.elapsed_ms,
-        }
+        await self._end(StepStatus.SKIPPED, {"reason": reason}, extra)
+
+    async def _end(
+        self, status: StepStatus, data: dict[str, JsonValue], extra: dict[str, Any]
+    ) -> None:
+        await self.flush()  # the findings go out before the step says it is over
+        self._move(status)
+        data |= {"duration_ms": self.elapsed_ms, "found": len(self.findings)}
+        if status is StepStatus.FAILED:
+            data["partial"] = bool(self.findings)
         data.update(extra)
-        await self._append(
-            self._event(EventType.STEP_SKIPPED, data, dedup=keys.step_end(self.workflow, self.step))
-        )
+        await self._append(step_event(_END_EVENT[status], self.workflow, self.step, data))
 
     @contextlib.asynccontextmanager
     async def beating(self) -> AsyncIterator[None]:
