@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, Required, TypedDict
 
 from pydantic import JsonValue
 
@@ -81,6 +81,32 @@ class Gap(TypedDict):
     reason: str
 
 
+class Outcome(TypedDict, total=False):
+    """What one source answered in a workflow: a collect step's return value, a cached
+    answer served as a step, or a running step as the live snapshot sees it. Plain JSON,
+    since it crosses DBOS's durable-step boundary."""
+
+    name: Required[str]
+    status: Required[str]  # "completed" | "cached" | "failed" | "skipped"
+    data_types: list[str]
+    cause: str | None  # a FailureCause value
+    error: str | None
+    note: str | None  # the source's own words when it found nothing ("no Lever board 'x'")
+    failures: list[dict[str, str]]  # requests that failed inside an answered step
+    found: int
+    found_by_type: dict[str, Any]
+    found_by_kind: dict[str, Any]
+    findings: list[dict[str, Any]]  # Finding.model_dump(mode="json")
+    negative: bool  # the source answered "not here" (no such board, no filer)
+    identifiers: dict[str, str]  # identifiers the source learnt (a board's company name)
+    requests: int
+    duration_ms: int
+    skipped_at: str | None
+    age_s: float  # cached: how old the answer is
+    saved_requests: int
+    saved_ms: int
+
+
 ANSWERED = frozenset({"completed", "cached"})
 
 
@@ -130,7 +156,7 @@ class RequestFailure:
         return {"cause": self.cause.value, "error": self.error}
 
 
-def gap_state(outcome: Mapping[str, Any]) -> CoverageState | None:
+def gap_state(outcome: Outcome) -> CoverageState | None:
     """What a source left unanswered: None when it answered every request it made."""
     status = outcome.get("status")
     if status == "skipped":
@@ -150,26 +176,26 @@ def gap_state(outcome: Mapping[str, Any]) -> CoverageState | None:
     return CoverageState.FAILED
 
 
-def source_state(outcome: Mapping[str, Any], data_type: str) -> CoverageState:
+def source_state(outcome: Outcome, data_type: str) -> CoverageState:
     """One source's state for one data type: found if it found any, else what happened."""
     if _int(obj(outcome.get("found_by_type")).get(data_type)):
         return CoverageState.FOUND
     return gap_state(outcome) or CoverageState.NONE_FOUND
 
 
-def answered_fully(outcome: Mapping[str, Any]) -> bool:
+def answered_fully(outcome: Outcome) -> bool:
     """The source answered every request it made."""
     return gap_state(outcome) is None
 
 
-def _cause_of_gap(outcome: Mapping[str, Any]) -> str:
+def _cause_of_gap(outcome: Outcome) -> str:
     if outcome.get("status") in ANSWERED:
         failures = [f for f in outcome.get("failures") or [] if isinstance(f, dict)]
         return str(failures[0].get("cause") or FailureCause.INTERNAL) if failures else ""
     return str(outcome.get("cause") or FailureCause.INTERNAL)
 
 
-def _gap_words(outcome: Mapping[str, Any], gap: CoverageState, label: str) -> str:
+def _gap_words(outcome: Outcome, gap: CoverageState, label: str) -> str:
     """Why one source left something unanswered, in words."""
     if gap is CoverageState.SKIPPED:
         return f"{label} {SKIPPED_REASON}"
@@ -181,7 +207,7 @@ def _gap_words(outcome: Mapping[str, Any], gap: CoverageState, label: str) -> st
     return failed_words(_cause_of_gap(outcome), [label])
 
 
-def _source_entry(outcome: Mapping[str, Any], data_type: str, label: str) -> dict[str, JsonValue]:
+def _source_entry(outcome: Outcome, data_type: str, label: str) -> dict[str, JsonValue]:
     count = _int(obj(outcome.get("found_by_type")).get(data_type))
     state = source_state(outcome, data_type)
     gap = gap_state(outcome)
@@ -202,14 +228,14 @@ def _source_entry(outcome: Mapping[str, Any], data_type: str, label: str) -> dic
 
 def type_entry(
     data_type: str,
-    outcomes: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[Outcome],
     gap: Gap | None,
     labels: Mapping[str, str],
 ) -> dict[str, JsonValue]:
     """``{state, found, complete, sources: {name: {state, found, reason?}}, reason?}``."""
     mine = [o for o in outcomes if data_type in (o.get("data_types") or [])]
     sources: dict[str, JsonValue] = {}
-    gaps_by_state: dict[CoverageState, list[Mapping[str, Any]]] = {}
+    gaps_by_state: dict[CoverageState, list[Outcome]] = {}
     summed = 0
     by_kind: dict[str, int] = {}
     # One fact from two sources is one finding (as the snapshot shows it): count ids.
@@ -256,9 +282,7 @@ def type_entry(
     return out
 
 
-def _clause(
-    state: CoverageState, outcomes: Sequence[Mapping[str, Any]], labels: Mapping[str, str]
-) -> str:
+def _clause(state: CoverageState, outcomes: Sequence[Outcome], labels: Mapping[str, str]) -> str:
     """The sources that left ``state`` behind, grouped: "could not reach A and B (network)"."""
     groups: dict[str, list[str]] = {}
     alone: list[str] = []
@@ -279,7 +303,7 @@ def _clause(
 
 def build_coverage(
     wanted: Iterable[DataType | str],
-    outcomes: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[Outcome],
     gaps: Mapping[str, Gap],
     labels: Mapping[str, str],
 ) -> dict[str, JsonValue]:
@@ -299,7 +323,7 @@ def live_coverage(
     """Coverage folded from a running workflow's logged steps: ``(name, status, data)``
     of its ``collect.<source>`` steps, and the plan's gaps. A data type with a source
     still running is left out (it is pending, not known)."""
-    outcomes: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
     pending: set[str] = set()
     labels: dict[str, str] = {}
     for name, status, data in steps:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from dossier.core.chat_context import pending_types
 from dossier.core.events import Event, EventType
-from dossier.core.intents import BY_NAME, IntentName
+from dossier.core.intents import IntentName
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus
 from dossier.core.tasks import cancel_all
@@ -106,9 +106,11 @@ class Reviser:
         finished = builder.status != SessionStatus.RUNNING
         due: list[tuple[PendingQuestion, str]] = []
         pending = self._pending[session_id]
+        # once per wake-up, not per question: a burst of questions waits on the same data
+        # (a question waits only for data types its intent wanted when it was answered)
+        collecting = set(pending_types(builder, ()))
         for question in list(pending.values()):
-            intent = BY_NAME.get(question.intent, BY_NAME[IntentName.UNKNOWN])
-            still = set(pending_types(builder, intent.data_types)) & question.waiting_for
+            still = collecting & question.waiting_for
             if still and not finished:
                 continue
             del pending[question.id]

@@ -13,6 +13,7 @@ from pydantic import JsonValue
 
 from dossier.cache.store import Freshness, Hit, ResearchCache, findings_of
 from dossier.core import keys
+from dossier.core.coverage import Outcome
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import Collector
 from dossier.core.types import Account, Finding, Vendor
@@ -42,7 +43,7 @@ def cached_source_events(
     announce: bool,
     data_types: list[str] | None = None,
     label: str | None = None,
-) -> tuple[list[NewEvent], dict[str, Any]]:
+) -> tuple[list[NewEvent], Outcome]:
     """Events of one source served from cache, and its outcome for coverage/analysis.
 
     ``announce``: a fresh hit is a whole (cached) step; a stale one only contributes its
@@ -89,7 +90,7 @@ def cached_source_events(
         }
         events.append(step_event(EventType.STEP_COMPLETED, workflow, step, done))
     note = meta.get("note")
-    outcome: dict[str, Any] = {
+    outcome: Outcome = {
         "name": name,
         "status": "cached",
         "note": note if isinstance(note, str) and not findings else None,

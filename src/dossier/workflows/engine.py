@@ -22,7 +22,7 @@ from dbos import DBOS, DBOSConfig, SetWorkflowID
 
 from dossier.collectors.replay import demo_accounts
 from dossier.core import keys
-from dossier.core.coverage import build_coverage, gap_of
+from dossier.core.coverage import Outcome, build_coverage, gap_of
 from dossier.core.events import EventType, NewEvent
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, WorkflowKind, workflow_id
 from dossier.core.session_end import SessionEnd
@@ -236,7 +236,7 @@ class DbosEngine:
                 dedup=keys.workflow_started(kind),
             )
         ]
-        outcomes: list[dict[str, Any]] = []
+        outcomes: list[Outcome] = []
         for source in sources:
             name = str(source["name"])
             data_types = [str(t) for t in source.get("data_types") or []]

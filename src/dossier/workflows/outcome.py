@@ -11,13 +11,13 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from dossier.core.coverage import ANSWERED, Gap, answered_fully, build_coverage
+from dossier.core.coverage import ANSWERED, Gap, Outcome, answered_fully, build_coverage
 from dossier.core.types import DataType, Finding
 from dossier.core.verdict import causes_of, hint_of, missing_of, verdict
 from dossier.workflows.cached import found_by_kind, found_by_type
 from dossier.workflows.plan import wanted_types
 
-Outcome = dict[str, Any]
+__all__ = ["Outcome", "coverage_of", "derived_outcome", "workflow_summary"]
 
 
 DERIVED_SOURCE = "job_posts"

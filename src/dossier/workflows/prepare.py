@@ -19,7 +19,7 @@ from dossier import metrics
 from dossier.cache.store import Hit
 from dossier.collectors.resolve import Lookup, Resolution, resolve
 from dossier.core import keys
-from dossier.core.coverage import failed_words
+from dossier.core.coverage import Outcome, failed_words
 from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import ProgressReport
 from dossier.core.types import Account, DataType
@@ -72,7 +72,7 @@ async def _plan(
         labels=rt.collectors.labels,
     )
     await rt.log.append(session_id, _plan_events(workflow, plan))
-    cached: list[dict[str, Any]] = []
+    cached: list[Outcome] = []
     for source in plan.sources:
         hit = hits.get(source.name)
         if hit is None or source.action == "run":

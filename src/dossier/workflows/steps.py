@@ -165,7 +165,7 @@ async def cache_store(
                     t: {"state": g["state"], "reason": g["reason"]} for t, g in uncovered.items()
                 },
                 "sources": [
-                    {"name": o["name"], "status": o.get("status"), "data_types": o["data_types"]}
+                    {"name": o["name"], "status": o["status"], "data_types": list(o["data_types"])}
                     for o in outcomes
                 ],
             },

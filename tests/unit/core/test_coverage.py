@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from dossier.core.coverage import CoverageState, Gap, build_coverage, live_coverage, type_entry
+from dossier.core.coverage import (
+    CoverageState,
+    Gap,
+    Outcome,
+    build_coverage,
+    live_coverage,
+    type_entry,
+)
 from dossier.core.types import DataType
 from dossier.core.verdict import NETWORK_HINT, SessionVerdict, hint_of, missing_of, verdict
 
 LABELS = {"greenhouse": "Greenhouse", "lever": "Lever", "sec_edgar": "SEC EDGAR", "hn": "HN"}
 
 
-def outcome(name: str, status: str, types: list[str], found: int = 0, **extra: Any) -> Any:
+def outcome(name: str, status: str, types: list[str], found: int = 0, **extra: Any) -> Outcome:
     kind = {"jobs": "job_posting", "news": "news_article", "funding": "filing"}[types[0]]
     findings = [{"id": f"{name}-{i}", "kind": kind} for i in range(found)]
-    return {
-        "name": name,
-        "status": status,
-        "data_types": types,
-        "found_by_type": {types[0]: found} if found else {},
-        "found_by_kind": {kind: found} if found else {},
-        "findings": findings,
-        **extra,
-    }
+    answer = Outcome(
+        name=name,
+        status=status,
+        data_types=types,
+        found_by_type={types[0]: found} if found else {},
+        found_by_kind={kind: found} if found else {},
+        findings=findings,
+    )
+    answer.update(extra)  # type: ignore[typeddict-item]  # tests name any field
+    return answer
 
 
 def test_found_counts_distinct_findings_and_names_what_did_not_answer() -> None:
