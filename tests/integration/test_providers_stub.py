@@ -7,6 +7,7 @@ format on 127.0.0.1; the providers run through the product's fallback rule
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 import time
@@ -432,3 +433,22 @@ async def test_anthropic_answer_stopped_at_max_tokens_is_partial(settings: Setti
     assert outcome.text == "Acme is"
     assert outcome.error is not None
     assert "stop_reason=max_tokens" in outcome.error.message
+
+
+async def test_the_model_is_told_what_the_question_asks(settings: Settings) -> None:
+    """The LLM gets the same question understanding as the builtin analyst: its slots."""
+    asked = dataclasses.replace(
+        QUESTION,
+        question="Do they use Snowflake?",
+        intent=IntentName.TECH_STACK,
+        slots={"technology": "Snowflake", "yes_no": "yes"},
+    )
+    async with serve(sse_reply(oai_answer(["Unknown."]))) as stub:
+        provider = load_provider("openai", ProviderDeps(openai_settings(settings, stub)))
+        async for _ in provider.answer(asked):
+            pass
+    _system, user = stub.requests[0].body["messages"]
+    assert user["content"].endswith(
+        "Question (intent: tech_stack; technology: Snowflake; yes_no: yes): Do they use Snowflake?"
+    )
+    assert "a yes/no question starts with yes, likely or unknown" in user["content"]

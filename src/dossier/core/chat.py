@@ -26,8 +26,9 @@ from pydantic import JsonValue
 from dossier.core import frames, keys
 from dossier.core.chat_context import Context, build_context
 from dossier.core.events import Event, EventType, NewEvent
-from dossier.core.intents import classify, normalize_question
+from dossier.core.intents import normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.questions import understand
 from dossier.core.revisions import PendingQuestion, Reviser, StateSource
 from dossier.core.shared import SharedStream
 from dossier.core.suggestions import suggest
@@ -117,15 +118,15 @@ class ChatService:
     # -- context
     async def context(self, session_id: str, question: str) -> Context:
         builder = await self._states.state(session_id)
-        intent = classify(question)
+        asked = understand(question)
         # Many questions, few state changes: reuse what this state version already built.
-        key = (session_id, builder.state_version, intent.name)
+        key = (session_id, builder.state_version, asked.key)
         memo = self._contexts.get(key)
         if memo is not None:
             return dataclasses.replace(
                 memo, request=dataclasses.replace(memo.request, question=question)
             )
-        ctx = build_context(builder, question, intent)
+        ctx = build_context(builder, question, asked)
         if len(self._contexts) > 1024:
             self._contexts.clear()
         self._contexts[key] = ctx
@@ -302,10 +303,10 @@ class ChatService:
             )
 
     def _answer_key(self, ctx: Context) -> str:
-        # A deterministic analyst's answer depends only on the intent; an LLM's on the
-        # exact question.
+        # A deterministic analyst's answer depends only on the question's meaning (intent
+        # and slots); an LLM's on the exact question.
         if self._deterministic:
-            return ctx.intent.name
+            return ctx.meaning
         digest = hashlib.sha1(normalize_question(ctx.request.question).encode()).hexdigest()
         return f"{ctx.intent.name}:{digest[:12]}"
 

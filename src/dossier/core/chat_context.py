@@ -15,6 +15,7 @@ from typing import Any
 from dossier.core.coverage import notes_of
 from dossier.core.intents import Intent
 from dossier.core.ports import QuestionRequest
+from dossier.core.questions import Question
 from dossier.core.records import WorkflowKind
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
@@ -32,6 +33,7 @@ class Context:
     data_version: str
     account_key: str = ""
     vendor_hash: str = ""
+    meaning: str = ""  # the question's intent and slots (Question.key)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -91,9 +93,10 @@ def pending_types(
     return out
 
 
-def build_context(builder: SnapshotBuilder, question: str, intent: Intent) -> Context:
+def build_context(builder: SnapshotBuilder, question: str, asked: Question) -> Context:
     """What one answer is built from: the customer findings, coverage and pending data of
     the session's state now, with the keys its answer is cached under."""
+    intent = asked.intent
     pending = pending_types(builder, intent.data_types)
     created = builder.created
     account = _obj(created.get("account"))
@@ -111,14 +114,16 @@ def build_context(builder: SnapshotBuilder, question: str, intent: Intent) -> Co
         pending_eta_s={k: v for k, v in pending.items() if v is not None},
         coverage=notes_of(builder.coverage()),
         analysis=analysis.text if analysis and analysis.text else None,
+        slots=asked.slots,
     )
     if builder.status != SessionStatus.RUNNING:
         basis = Basis.CACHE if created.get("cached") else Basis.COMPLETE
     else:
         basis = Basis.PARTIAL
     account_key, vendor_hash = _keys(account, vendor)
+    version = data_version(builder)
     return Context(
-        intent, request, basis, sorted(pending), data_version(builder), account_key, vendor_hash
+        intent, request, basis, sorted(pending), version, account_key, vendor_hash, asked.key
     )
 
 

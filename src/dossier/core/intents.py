@@ -26,6 +26,7 @@ class IntentName(StrEnum):
     PEOPLE = "people"
     NEWS = "news"
     FIT = "fit"
+    PROFILE = "profile"  # one attribute: where, when founded, how big (core/questions.py)
     OVERVIEW = "overview"
     UNKNOWN = "unknown"
 
@@ -55,6 +56,8 @@ INTENTS: tuple[Intent, ...] = (
             "status",
             "done yet",
             "finished",
+            "being collected",
+            "still being",
         ),
     ),
     Intent(
@@ -170,6 +173,10 @@ INTENTS: tuple[Intent, ...] = (
             "launched",
             "acquisition",
             "acquired",
+            "what's new",
+            "what is new",
+            "anything new",
+            "new with",
         ),
     ),
     Intent(
@@ -220,8 +227,10 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
 )
+# asked through its slot (an attribute), never by keyword score
+PROFILE = Intent(IntentName.PROFILE, (DataType.PROFILE,), ())
 UNKNOWN = Intent(IntentName.UNKNOWN, (), ())
-BY_NAME: dict[str, Intent] = {intent.name: intent for intent in (*INTENTS, UNKNOWN)}
+BY_NAME: dict[str, Intent] = {intent.name: intent for intent in (*INTENTS, PROFILE, UNKNOWN)}
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 

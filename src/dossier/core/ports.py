@@ -202,3 +202,6 @@ class QuestionRequest:
     # data type -> its coverage so far (state None: still being collected)
     coverage: Mapping[str, CoverageNote] = field(default_factory=dict)
     analysis: str | None = None
+    # what the question asks beyond its intent (core/questions.py): role, attribute,
+    # technology, yes_no, window_days
+    slots: Mapping[str, str] = field(default_factory=dict)

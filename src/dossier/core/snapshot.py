@@ -15,8 +15,9 @@ from pydantic import JsonValue, ValidationError
 
 from dossier.core.coverage import live_coverage
 from dossier.core.events import Event, EventType
-from dossier.core.intents import IntentName, classify
+from dossier.core.intents import IntentName
 from dossier.core.merge import merge_group
+from dossier.core.questions import understand
 from dossier.core.records import WorkflowKind
 from dossier.core.states import (
     TERMINAL_STEP,
@@ -201,7 +202,7 @@ class SnapshotBuilder:
         elif etype == EventType.CHAT_QUESTION:
             qid = str(data.get("id"))
             self.chat[qid] = ChatTurn(qid, str(data.get("content", "")), event.ts)
-            self.asked_intents.add(classify(self.chat[qid].question).name)
+            self.asked_intents.add(understand(self.chat[qid].question).intent.name)
         elif etype in (EventType.ANSWER_END, EventType.ANSWER_REVISED):
             turn = self.chat.get(str(data.get("id")))
             if turn is not None:

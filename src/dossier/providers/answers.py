@@ -18,6 +18,7 @@ from dossier.core.ports import QuestionRequest
 from dossier.core.types import DataType, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
+from dossier.providers.asked import slot_answer, unanswerable
 from dossier.providers.compose import (
     decision_makers,
     funding,
@@ -33,6 +34,15 @@ from dossier.providers.compose import (
 from dossier.providers.sentences import DATA_TYPE_TEXT, Sentence, gaps, marked
 
 K = FindingKind
+_CAN_ANSWER = (
+    "profile (where they are based, size, founding)",
+    "people and roles",
+    "hiring",
+    "funding and filings",
+    "news",
+    "tech stack",
+    "how our offer fits",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,11 @@ TOPICS: dict[IntentName, Topic] = {
             + decision_makers(r.findings, r.vendor_description)
         ),
         "Not enough data to link our offer to them",
+    ),
+    _I.PROFILE: Topic(
+        lambda r: profile(r.account_name, r.findings),
+        "No company profile",
+        (DataType.PROFILE, (K.COMPANY_PROFILE,)),
     ),
     _I.OVERVIEW: Topic(
         lambda r: (
@@ -146,15 +161,12 @@ def _answer(request: QuestionRequest) -> list[Sentence]:
             out.append(Sentence("Nothing is still being collected."))
             out += gaps(request.coverage)
         return out + pending_sentence(request)
+    asked = slot_answer(request)
+    if asked is not None:  # the question names what it wants: answer that, not the topic
+        return asked + pending_sentence(request)
     topic = TOPICS.get(intent)
-    if topic is None:  # unknown: say what we can answer, then the overview
-        overview = TOPICS[IntentName.OVERVIEW]
-        body = overview.sentences(request)
-        lead = Sentence(
-            "I can answer about their tech stack, funding, hiring, people, news and how we "
-            "fit; here is what I know so far."
-        )
-        return [lead, *(body or [Sentence(f"{overview.nothing}.")]), *pending_sentence(request)]
+    if topic is None:  # nothing we could match: say so, never recite a topic
+        return unanswerable(request, _CAN_ANSWER) + pending_sentence(request)
     body = topic.sentences(request)
     if topic.primary and not F.of_kind(request.findings, *topic.primary[1]):
         body = [_nothing(topic, request), *body]

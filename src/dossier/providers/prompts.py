@@ -183,9 +183,12 @@ Missing: what could not be found (one line; write "nothing" if complete)."""
 
 _QUESTION_TASK = """\
 Task: answer the salesperson's question about "{account}" in at most five short sentences.
-Answer only from the findings. If they do not answer the question, say what is known and \
-what is not. If data that could change the answer is still being collected, end with one \
-line saying what is pending and that the answer will be revised when it arrives."""
+Answer the question asked, not its topic: a role asks for who holds it, an attribute for \
+its value, a yes/no question starts with yes, likely or unknown (never "no" without a \
+finding that says so). Answer only from the findings. If they do not answer the question, \
+say so in one sentence and suggest asking it in discovery. If data that could change the \
+answer is still being collected, end with one line saying what is pending and that the \
+answer will be revised when it arrives."""
 
 
 def analysis_prompt(request: AnalysisRequest) -> Prompt:
@@ -214,8 +217,9 @@ def question_prompt(request: QuestionRequest) -> Prompt:
         pending=_pending_line(request.pending, request.pending_eta_s),
     )
     question = neutralize(request.question, QUESTION_MAX_CHARS)
-    intent = neutralize(request.intent, 40)
-    parts.append(f"Question (intent: {intent}): {question}")
+    asks = [f"intent: {neutralize(request.intent, 40)}"]
+    asks += [f"{neutralize(k, 20)}: {neutralize(v, 60)}" for k, v in sorted(request.slots.items())]
+    parts.append(f"Question ({'; '.join(asks)}): {question}")
     return Prompt(system=_SYSTEM_RULES, user="\n\n".join(parts), findings=shown)
 
 
