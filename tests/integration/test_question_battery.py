@@ -44,7 +44,12 @@ STRIPE = [
         ("Yes",),
         cites=False,
     ),
-    Ask("What is new with them?", ("Stripe",), (_DUMP,)),
+    Ask("What is new with them?", ("7 stories mention Stripe", "in the last 180 days"), (_DUMP,)),
+    Ask(
+        "Have they raised money recently?",
+        ("No funding round in what we hold about Stripe", "SEC EDGAR not in this demo"),
+        cites=False,
+    ),
     Ask("What's new?", (), (_DUMP,)),
     Ask(
         "What is still being collected?",

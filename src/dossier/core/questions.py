@@ -76,6 +76,14 @@ _NOT_TECH = frozenset(
     {"the", "a", "an", "any", "it", "them", "their", "our", "us", "my", "your", "this",
      "that", "what", "which", "some", "other", "cloud", "tech", "technology", "software"}
 )  # fmt: skip
+_CHANGE_WORDS = frozenset(
+    {"change", "changes", "changed", "joined", "left", "departed", "departure", "departures",
+     "appointed", "appointment", "appointments", "stepped", "turnover", "resigned"}
+)  # fmt: skip
+_RAISE_WORDS = frozenset(
+    {"raise", "raised", "raising", "funding", "funded", "investors", "investment", "round",
+     "valuation", "money", "capital"}
+)  # fmt: skip
 _WINDOWS = (
     (re.compile(r"\b(this|the last|past) week\b", re.IGNORECASE), 7),
     (re.compile(r"\b(this|the last|past) month\b", re.IGNORECASE), 31),
@@ -95,6 +103,7 @@ class Question:
     technology: str | None = None  # as the user wrote it: "Snowflake"
     yes_no: bool = False
     window_days: int | None = None  # "recently": 180, "this year": 365
+    event: str | None = None  # "leadership_change" | "funding_raise": dated events asked for
 
     @property
     def slots(self) -> dict[str, str]:
@@ -110,6 +119,8 @@ class Question:
             out["yes_no"] = "yes"
         if self.window_days:
             out["window_days"] = str(self.window_days)
+        if self.event:
+            out["event"] = self.event
         return out
 
     @property
@@ -139,7 +150,13 @@ def understand(text: str) -> Question:
         intent = BY_NAME[IntentName.PROFILE]
     else:
         intent = classify(text)
-    return Question(intent, role, attribute, technology, yes_no, window)
+    words = set(re.findall(r"[a-z]+", lowered))
+    event = None
+    if words & _CHANGE_WORDS and intent.name in (IntentName.PEOPLE, IntentName.NEWS):
+        intent, event = BY_NAME[IntentName.PEOPLE], "leadership_change"
+    elif words & _RAISE_WORDS and intent.name is IntentName.FUNDING:
+        event = "funding_raise"
+    return Question(intent, role, attribute, technology, yes_no, window, event)
 
 
 def _role_of(text: str) -> str | None:

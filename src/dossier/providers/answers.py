@@ -19,11 +19,11 @@ from dossier.core.types import DataType, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
 from dossier.providers.asked import slot_answer, unanswerable
+from dossier.providers.changes import news, window_of
 from dossier.providers.compose import (
     decision_makers,
     funding,
     hiring,
-    news,
     people,
     priorities,
     profile,
@@ -79,7 +79,7 @@ TOPICS: dict[IntentName, Topic] = {
         (DataType.PEOPLE, (K.PERSON,)),
     ),
     _I.NEWS: Topic(
-        lambda r: news(r.account_name, r.findings, limit=5),
+        lambda r: news(r.account_name, r.findings, limit=5, days=window_of(r)),
         "No recent news",
         (DataType.NEWS, (K.NEWS_ARTICLE,)),
     ),

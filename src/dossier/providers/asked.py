@@ -16,6 +16,7 @@ from dossier.core.ports import QuestionRequest
 from dossier.core.types import DataType, Finding, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
+from dossier.providers.changes import leadership_changes, raised_money
 from dossier.providers.sentences import S, Sentence
 
 K = FindingKind
@@ -34,6 +35,10 @@ _ATTRIBUTE_WORDS = {
 def slot_answer(request: QuestionRequest) -> list[Sentence] | None:
     """The answer to the question's slot, or None when it has none to answer."""
     slots = request.slots
+    if slots.get("event") == "leadership_change":
+        return leadership_changes(request)
+    if slots.get("event") == "funding_raise":
+        return raised_money(request)
     if role := slots.get("role"):
         return role_answer(request, role, yes_no="yes_no" in slots)
     if technology := slots.get("technology"):

@@ -15,6 +15,7 @@ from dossier.core.ports import AnalysisRequest
 from dossier.core.records import WorkflowKind
 from dossier.core.types import Finding, FindingKind
 from dossier.providers import facts as F
+from dossier.providers.changes import news
 from dossier.providers.sentences import DATA_TYPE_TEXT, S, Sentence, gaps, marked
 
 __all__ = ["DATA_TYPE_TEXT", "S", "Sentence", "analysis", "gaps", "marked"]
@@ -119,22 +120,6 @@ def people(findings: Sequence[Finding], *, limit: int = 4) -> list[Sentence]:
                 change,
             )
         )
-    return out
-
-
-def news(account: str, findings: Sequence[Finding], *, limit: int = 3) -> list[Sentence]:
-    items = F.newest_first(F.of_kind(findings, K.NEWS_ARTICLE))
-    if not items:
-        return []
-    out = [
-        S(
-            f"{len(items)} recent stor{'ies' if len(items) != 1 else 'y'} mention {account}.",
-            *items[:limit],
-        )
-    ]
-    for item in items[:limit]:
-        outlet = F.text_field(item, "outlet") or F.text_field(item, "domain")
-        out.append(S(f"“{item.title}” ({F.when(item)}{', ' + outlet if outlet else ''}).", item))
     return out
 
 

@@ -104,6 +104,10 @@ def list_field(finding: Finding, name: str) -> list[str]:
 
 
 def when(finding: Finding) -> str:
+    """The finding's date as a seller reads it (a filing's is its filing date, which an
+    acceptance time late in the US evening would move to the next day in UTC)."""
+    if finding.kind is FindingKind.FILING and (filed := text_field(finding, "filed_at")):
+        return filed
     return (finding.published_at or finding.observed_at).date().isoformat()
 
 
