@@ -91,11 +91,12 @@ async def test_research_with_a_server_and_no_chat_streams_progress_then_the_anal
     assert "+ person  Patrick Collison — CEO and Founder of Stripe  (wikidata)" in out
     assert "✓ customer_intelligence · collect.greenhouse  done · 2 found" in out
     assert "Research partial: Stripe" in out
-    assert re.search(r"funding\s+not recorded\s+SEC EDGAR not in this demo's recordings", out)
+    assert re.search(r"funding\s+found\s+1 funding round; SEC EDGAR not in this demo's", out)
     assert re.search(r"jobs\s+found\s+2 open roles", out)
     assert "◐ customer_intelligence  partial" in out  # never a green tick over gaps
     assert "[sample data]" in out  # the demo's invented headlines say so
-    assert "findings  7 news_article · 2 job_posting · 2 person · 1 company_profile" in out
+    findings = "findings  7 news_article · 2 job_posting · 2 person · 1 company_profile"
+    assert f"{findings} · 1 funding_round" in out
     analysis = out[out.index("\nAnalysis\n") :]
     assert "Patrick Collison" in analysis and "[1]" in analysis
     assert "[1] " in analysis.split("Sources", 1)[1]  # the sources list under it

@@ -47,8 +47,8 @@ STRIPE = [
     Ask("What is new with them?", ("7 stories mention Stripe", "in the last 180 days"), (_DUMP,)),
     Ask(
         "Have they raised money recently?",
-        ("No funding round in what we hold about Stripe", "SEC EDGAR not in this demo"),
-        cites=False,
+        ("Not in the last 180 days", "Tender Offer on 2025-02-27", "valued at $91.5B"),
+        ("Latest SEC filings",),
     ),
     Ask("What's new?", (), (_DUMP,)),
     Ask(

@@ -89,8 +89,11 @@ async def test_a_replay_research_streams_every_step_and_finding_in_order(
         "sources": {"greenhouse": {"state": "found", "found": 2}},
     }
     funding = completed["coverage"]["funding"]
-    assert funding["state"] == "not_recorded"
-    assert funding["reason"] == "SEC EDGAR not in this demo's recordings"
+    # the one round is read from a (sample) headline; the filer's own answer is not recorded
+    assert funding["state"] == "found" and funding["complete"] is False
+    assert funding["reason"] == "1 funding round; SEC EDGAR not in this demo's recordings"
+    assert funding["sources"]["sec_edgar"]["state"] == "not_recorded"
+    assert funding["sources"]["news_signals"] == {"state": "found", "found": 1}
     assert {(m["data_type"], m["state"]) for m in completed["missing"]} >= {
         ("funding", "not_recorded"),
         ("tech", "not_recorded"),
@@ -106,7 +109,7 @@ async def test_the_snapshot_folds_the_log(client: httpx.AsyncClient) -> None:
     assert snapshot["last_seq"] == events[-1].seq
     assert snapshot["status"] == events[-1].json["data"]["status"]
     assert snapshot["account"]["name"] == "Stripe"
-    assert len(snapshot["findings"]) == 12
+    assert len(snapshot["findings"]) == 13  # 12 collected + the round read from a headline
     profile = next(f for f in snapshot["findings"] if f["kind"] == "company_profile")
     assert profile["fields"]["sources"] == ["wikidata", "wikipedia"]  # one fact, two sources
     assert "founded in 2010" in profile["fields"]["description"]
@@ -152,7 +155,7 @@ async def test_a_second_look_reuses_what_answered_and_asks_again_what_did_not(
     assert "from cache" in ends["collect.greenhouse"]["message"]
     assert ends["collect.sec_edgar"].get("cached") is not True  # not recorded: asked again
     assert ends["collect.sec_edgar"]["state"] == "not_recorded"
-    assert len({e.json["data"]["id"] for e in events if e.event == "finding"}) == 12
+    assert len({e.json["data"]["id"] for e in events if e.event == "finding"}) == 13
     assert events[-1].json["data"]["status"] == "partial"
     fresh = await start(client, "Stripe", refresh=True)
     assert fresh["cached"] is False and fresh["session_id"] != second["session_id"]
@@ -233,5 +236,5 @@ async def test_the_dossier_exports_as_markdown_and_json(client: httpx.AsyncClien
     assert "## Job postings" in text and "Abuse Investigator" in text
     assert "<https://stripe.com/jobs/search?gh_jid=8172508>" in text
     as_json = (await client.get(f"/api/sessions/{session_id}/export?format=json")).json()
-    assert as_json["session_id"] == session_id and len(as_json["findings"]) == 12
+    assert as_json["session_id"] == session_id and len(as_json["findings"]) == 13
     assert (await client.get(f"/api/sessions/{session_id}/export?format=pdf")).status_code == 422

@@ -168,7 +168,8 @@ class ResearchProgress:
         out = Text("findings  ", style="bold")
         if not customer:
             out.append("none yet", style="dim")
-        for i, (kind, count) in enumerate(customer.most_common()):
+        # most first, ties by name: the line reads the same whatever order sources answered
+        for i, (kind, count) in enumerate(sorted(customer.items(), key=lambda kc: (-kc[1], kc[0]))):
             out.append(" · " if i else "")
             out.append(f"{count} ", style="bold green")
             out.append(kind)

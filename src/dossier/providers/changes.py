@@ -135,7 +135,7 @@ def raised_money(request: QuestionRequest, now: datetime | None = None) -> list[
     fresh = [r for r in rounds if (_dated(r) or now) >= cutoff]
     out: list[Sentence] = []
     if fresh:
-        out.append(S(f"Yes, in the last {days} days: {_round_words(fresh[0])}.", fresh[0]))
+        out.append(S(f"Yes, in the last {days} days: {F.round_words(fresh[0])}.", fresh[0]))
         out.append(
             Sentence(
                 "Why it matters: fresh capital is usually spent on growth within the year, "
@@ -146,7 +146,7 @@ def raised_money(request: QuestionRequest, now: datetime | None = None) -> list[
         out.append(
             S(
                 f"Not in the last {days} days (since {_since(days, now)}); the latest round we "
-                f"hold: {_round_words(rounds[0])}.",
+                f"hold: {F.round_words(rounds[0])}.",
                 rounds[0],
             )
         )
@@ -162,14 +162,3 @@ def raised_money(request: QuestionRequest, now: datetime | None = None) -> list[
                 S(f"Their SEC filings ({forms}) are reports, not money raised.", *filings[:2])
             )
     return out
-
-
-def _round_words(funding: Finding) -> str:
-    amount = funding.fields.get("amount")
-    sold = funding.fields.get("amount_sold")
-    currency = F.text_field(funding, "currency") or "USD"
-    kind = F.text_field(funding, "round_type") or "an offering"
-    text = f"{kind} on {F.when(funding)}, {F.money(amount, currency)} offered"
-    if isinstance(sold, (int, float)):
-        text += f", {F.money(sold, currency)} sold"
-    return text

@@ -79,14 +79,7 @@ def hiring(account: str, findings: Sequence[Finding], *, detail: bool = False) -
 def funding(account: str, findings: Sequence[Finding]) -> list[Sentence]:
     out: list[Sentence] = []
     for r in F.newest_first(F.of_kind(findings, K.FUNDING_ROUND))[:2]:
-        amount = r.fields.get("amount")
-        sold = r.fields.get("amount_sold")
-        currency = F.text_field(r, "currency") or "USD"
-        kind = F.text_field(r, "round_type") or "Funding"
-        text = f"{kind} on {F.when(r)}: {F.money(amount, currency)} offered"
-        if isinstance(sold, (int, float)):
-            text += f", {F.money(sold, currency)} sold"
-        out.append(S(text + ".", r))
+        out.append(S(F.round_words(r) + ".", r))
     filings = F.newest_first(F.of_kind(findings, K.FILING))
     if filings:
         listed = "; ".join(

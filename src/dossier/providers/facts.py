@@ -151,6 +151,26 @@ def money(amount: object, currency: str = "USD") -> str:
     return f"{symbol}{value:,.0f}"
 
 
+def round_words(funding: Finding) -> str:
+    """ "Form D offering on 2024-05-01, $8M offered, $5.7M sold"; a round read from a
+    headline says what the headline says and that it was read there."""
+    amount, sold = funding.fields.get("amount"), funding.fields.get("amount_sold")
+    valuation = funding.fields.get("valuation")
+    currency = text_field(funding, "currency") or "USD"
+    kind = text_field(funding, "round_type") or "Funding"
+    parts = [f"{kind} on {when(funding)}"]
+    if text_field(funding, "read_from"):
+        if isinstance(amount, (int, float)):
+            parts.append(f"{money(amount, currency)} raised")
+        if isinstance(valuation, (int, float)):
+            parts.append(f"valued at {money(valuation, currency)}")
+        return ", ".join(parts) + f" (read from the headline “{funding.title}”)"
+    parts.append(f"{money(amount, currency)} offered")
+    if isinstance(sold, (int, float)):
+        parts.append(f"{money(sold, currency)} sold")
+    return ", ".join(parts)
+
+
 def pay_range(job: Finding) -> str | None:
     comp = job.fields.get("compensation")
     if not isinstance(comp, dict):

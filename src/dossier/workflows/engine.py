@@ -38,7 +38,7 @@ from dossier.workflows.cached import (
     fresh_hits,
 )
 from dossier.workflows.dbos_internals import recover_executor, running_workflow_tasks
-from dossier.workflows.outcome import DERIVED_LABEL, derived_outcome, workflow_summary
+from dossier.workflows.outcome import DERIVED_LABEL, derived_outcomes, workflow_summary
 from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
 
@@ -257,7 +257,7 @@ class DbosEngine:
             {str(t): g for t, v in raw.items() if (g := gap_of(v))} if isinstance(raw, dict) else {}
         )
         derived = [Finding.model_validate(f) for f in analysis.get("derived") or []]
-        everything = [*outcomes, derived_outcome(derived)]
+        everything = [*outcomes, *derived_outcomes(derived)]
         coverage = build_coverage(
             wanted_types(kind), everything, gaps, {**rt.collectors.labels, **DERIVED_LABEL}
         )

@@ -12,32 +12,44 @@ from typing import Any
 from pydantic import JsonValue
 
 from dossier.core.coverage import ANSWERED, Gap, Outcome, answered_fully, build_coverage
-from dossier.core.types import DataType, Finding
+from dossier.core.types import Finding
 from dossier.core.verdict import causes_of, hint_of, missing_of, verdict
 from dossier.workflows.cached import found_by_kind, found_by_type
 from dossier.workflows.plan import wanted_types
 
-__all__ = ["Outcome", "coverage_of", "derived_outcome", "workflow_summary"]
+__all__ = ["Outcome", "coverage_of", "derived_outcomes", "workflow_summary"]
 
 
-DERIVED_SOURCE = "job_posts"
+DERIVED_SOURCE = "job_posts"  # technologies named in job posts
+NEWS_SIGNALS = "news_signals"  # rounds, valuations and executive changes read from news
 
 
-def derived_outcome(derived: list[Finding]) -> Outcome:
-    """Technologies named in job posts, as the answer of a source of their own (so the
-    tech coverage counts them like the findings the page shows)."""
+def derived_outcomes(derived: list[Finding]) -> list[Outcome]:
+    """Signals read from other findings, each reader as the answer of a source of its own
+    (so coverage counts them like the findings the page shows): technologies from job
+    posts, funding and executive changes from news."""
+    from_news = [f for f in derived if f.source == NEWS_SIGNALS]
+    from_jobs = [f for f in derived if f.source != NEWS_SIGNALS]
+    out = [_derived(DERIVED_SOURCE, from_jobs)]
+    if from_news:
+        out.append(_derived(NEWS_SIGNALS, from_news))
+    return out
+
+
+def _derived(name: str, findings: list[Finding]) -> Outcome:
     return {
-        "name": DERIVED_SOURCE,
-        "data_types": [DataType.TECH.value] if derived else [],
+        "name": name,
+        "data_types": sorted({f.data_type.value for f in findings}),
         "status": "completed",
-        "found": len(derived),
-        "found_by_type": found_by_type(derived),
-        "found_by_kind": found_by_kind(derived),
-        "findings": [f.model_dump(mode="json") for f in derived],
+        "found": len(findings),
+        "found_by_type": found_by_type(findings),
+        "found_by_kind": found_by_kind(findings),
+        "findings": [f.model_dump(mode="json") for f in findings],
     }
 
 
-DERIVED_LABEL = {DERIVED_SOURCE: "their job posts"}
+DERIVED_LABEL = {DERIVED_SOURCE: "their job posts", NEWS_SIGNALS: "news headlines"}
+DERIVED_SOURCES = frozenset(DERIVED_LABEL)
 
 
 def coverage_of(
@@ -57,7 +69,7 @@ def workflow_summary(
     demo_accounts: list[str],
 ) -> dict[str, JsonValue]:
     """The ``workflow.completed`` payload: how it went, in the coverage vocabulary."""
-    asked = [o for o in outcomes if o.get("name") != DERIVED_SOURCE]
+    asked = [o for o in outcomes if o.get("name") not in DERIVED_SOURCES]
     # Nothing to ask (no vendor configured) is not a failure to reach anything.
     nothing_asked = not asked and not lookups.get("answered") and not lookups.get("failed")
     answered = (

@@ -17,6 +17,7 @@ from dossier.collectors.normalize import merge_findings
 from dossier.collectors.parsing import parse_datetime
 from dossier.collectors.replay import demo_accounts
 from dossier.collectors.tech_terms import technologies_from_jobs
+from dossier.collectors.text_signals import signals_from_news
 from dossier.core import keys
 from dossier.core.coverage import Gap, notes_of
 from dossier.core.events import EventType, NewEvent
@@ -27,7 +28,7 @@ from dossier.core.types import Account, Finding, Vendor, utcnow
 from dossier.core.verdict import SessionVerdict
 from dossier.workflows import runtime
 from dossier.workflows.analysis import run_analysis
-from dossier.workflows.outcome import Outcome, coverage_of, derived_outcome, workflow_summary
+from dossier.workflows.outcome import Outcome, coverage_of, derived_outcomes, workflow_summary
 from dossier.workflows.reporter import reporter_for
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ async def analyze(
     identifiers: dict[str, str] | None = None,
     uncovered: dict[str, Gap] | None = None,
 ) -> dict[str, Any]:
-    """Derive signals the sources imply (technologies named in job posts), merge what
+    """Derive signals the sources imply (technologies named in job posts; rounds,
+    valuations and executive changes in news), merge what
     several sources said about one fact, and stream the analysis (told, per data type,
     what was found and why the rest was not)."""
     metrics.STEPS_EXECUTED.inc(step="analyze")
@@ -78,12 +80,15 @@ async def analyze(
     reporter = reporter_for(session_id, workflow, "analyze")
     await reporter.start("writing the analysis")
     domain = (identifiers or {}).get("domain") or account.domain or account.key
-    derived = technologies_from_jobs(collected, domain=domain, observed_at=utcnow())
+    derived = [
+        *technologies_from_jobs(collected, domain=domain, observed_at=utcnow()),
+        *signals_from_news(collected, observed_at=utcnow()),
+    ]
     for finding in derived:
         await reporter.emit(finding)
     await reporter.flush()
     coverage = coverage_of(
-        workflow, [*outcomes, derived_outcome(derived)], uncovered or {}, rt.collectors.labels
+        workflow, [*outcomes, *derived_outcomes(derived)], uncovered or {}, rt.collectors.labels
     )
     findings = merge_findings([*collected, *derived])
     async with reporter.beating():
@@ -141,7 +146,7 @@ async def cache_store(
         )
         stored += 1
     derived = [Finding.model_validate(f) for f in analysis.get("derived") or []]
-    everything = [*outcomes, derived_outcome(derived)]
+    everything = [*outcomes, *derived_outcomes(derived)]
     coverage = coverage_of(workflow, everything, uncovered, rt.collectors.labels)
     summary = workflow_summary(
         workflow,
