@@ -57,7 +57,26 @@ STRIPE = [
         (_DUMP,),
         cites=False,
     ),
-    Ask("Which teams are they hiring for?", ("Fraud Operations",)),
+    Ask(
+        "Which teams are they hiring for?",
+        ("2 open roles: Fraud Operations (1) and Security Analytics (1)",),
+        ("mostly", "led by"),
+    ),
+    Ask(
+        "What should I open the call with?",
+        ("Opening hook (suggested)", "Entry point", "Discovery question 3 (suggested)"),
+        (_DUMP,),
+    ),
+    Ask(
+        "What discovery questions should I ask?",
+        ("Who owns fraud and risk analytics today",),
+        ("Discovery question 6",),
+    ),
+    Ask(
+        "Who should I talk to?",
+        ("Entry point", "Fraud Operations"),
+        ("Decision makers to approach",),
+    ),
     Ask(
         "Is the sky blue on Tuesdays?",
         ("answers that; ask it in discovery",),
@@ -81,6 +100,27 @@ NVIDIA = [
         "Do they use Kubernetes?",
         ("Unknown: nothing we hold names Kubernetes",),
         ("Yes",),
+        cites=False,
+    ),
+    Ask(
+        "Any recent leadership changes?",
+        ("No appointment or departure in the last 180 days", "8-K item 5.02", "2026-01-23"),
+        ("Leadership:",),
+    ),
+    Ask(
+        "Have they raised money recently?",
+        ("No funding round", "reports, not money raised"),
+        ("Latest SEC filings",),
+    ),
+    Ask(
+        "What should I open the call with?",
+        ("Entry point: nobody in fraud and risk analytics is named yet", "Discovery question 4"),
+        ("Jen-Hsun Huang",),
+        cites=False,  # nothing dated to open with: every line is a suggestion
+    ),
+    Ask(
+        "What is new with them?",
+        ("News unknown: Hacker News and GDELT not in this demo",),
         cites=False,
     ),
 ]

@@ -26,6 +26,7 @@ class IntentName(StrEnum):
     PEOPLE = "people"
     NEWS = "news"
     FIT = "fit"
+    CALL_PREP = "call_prep"
     PROFILE = "profile"  # one attribute: where, when founded, how big (core/questions.py)
     OVERVIEW = "overview"
     UNKNOWN = "unknown"
@@ -177,6 +178,25 @@ INTENTS: tuple[Intent, ...] = (
             "what is new",
             "anything new",
             "new with",
+        ),
+    ),
+    Intent(
+        IntentName.CALL_PREP,
+        _ALL,
+        (
+            "open the call",
+            "open with",
+            "opening",
+            "opener",
+            "hook",
+            "icebreaker",
+            "discovery",
+            "questions should i ask",
+            "what should i ask",
+            "prepare",
+            "prep",
+            "call",
+            "meeting",
         ),
     ),
     Intent(

@@ -19,9 +19,9 @@ from dossier.core.types import DataType, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
 from dossier.providers.asked import slot_answer, unanswerable
+from dossier.providers.call_prep import discovery_questions, entry_point, opening_hook
 from dossier.providers.changes import news, window_of
 from dossier.providers.compose import (
-    decision_makers,
     funding,
     hiring,
     people,
@@ -74,7 +74,7 @@ TOPICS: dict[IntentName, Topic] = {
         (DataType.JOBS, (K.JOB_POSTING,)),
     ),
     _I.PEOPLE: Topic(
-        lambda r: people(r.findings, limit=6) + decision_makers(r.findings, r.vendor_description),
+        lambda r: people(r.findings, limit=6) + entry_point(r.findings, r.vendor_description),
         "No decision makers identified",
         (DataType.PEOPLE, (K.PERSON,)),
     ),
@@ -87,9 +87,17 @@ TOPICS: dict[IntentName, Topic] = {
         lambda r: (
             signals(r.account_name, r.findings)
             + talking_points(r.account_name, r.findings, r.vendor_name, r.vendor_description)
-            + decision_makers(r.findings, r.vendor_description)
+            + entry_point(r.findings, r.vendor_description)
         ),
         "Not enough data to link our offer to them",
+    ),
+    _I.CALL_PREP: Topic(
+        lambda r: (
+            opening_hook(r.account_name, r.findings)
+            + entry_point(r.findings, r.vendor_description)
+            + discovery_questions(r.account_name, r.findings, r.coverage, r.vendor_description)
+        ),
+        "Not enough data to prepare the call",
     ),
     _I.PROFILE: Topic(
         lambda r: profile(r.account_name, r.findings),
@@ -133,15 +141,15 @@ def _nothing(topic: Topic, request: QuestionRequest) -> Sentence:
     if note is None or note.state is None or note.state is CoverageState.FOUND:
         return Sentence(f"{nothing} yet." if request.pending else f"{nothing}.")
     why = note.reason.rstrip(".")
-    if note.state is CoverageState.NONE_FOUND:
+    if note.state in (CoverageState.NONE_FOUND, CoverageState.NOT_APPLICABLE):
         return Sentence(f"{nothing}: {why}.")
-    if note.state is CoverageState.FAILED:
-        # not "none": nobody could say (a seller should retry, not conclude)
-        name = DATA_TYPE_TEXT.get(primary[0].value, primary[0].value) if primary else "this"
-        return Sentence(f"{name[:1].upper() + name[1:]} unknown: {why}.")
+    # not "none": nobody looked, or nobody could say (a seller should retry or ask, not
+    # conclude there is nothing)
+    name = DATA_TYPE_TEXT.get(primary[0].value, primary[0].value) if primary else "this"
+    name = name[:1].upper() + name[1:]
     if note.state is CoverageState.SKIPPED:
-        return Sentence(f"{nothing}: skipped at your request.")
-    return Sentence(f"{nothing}: {why}.")
+        return Sentence(f"{name}: skipped at your request.")
+    return Sentence(f"{name} unknown: {why}.")
 
 
 def answer(request: QuestionRequest) -> list[Sentence]:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dossier.core.ports import AnalysisRequest
 from dossier.core.records import WorkflowKind
 from dossier.core.types import Finding, FindingKind
+from dossier.core.words import join_words, plural
 from dossier.providers import facts as F
+from dossier.providers.call_prep import discovery_questions, entry_point, opening_hook
 from dossier.providers.changes import news
 from dossier.providers.sentences import DATA_TYPE_TEXT, S, Sentence, gaps, marked
 
@@ -54,13 +56,21 @@ def hiring(account: str, findings: Sequence[Finding], *, detail: bool = False) -
     if not jobs:
         return []
     groups = F.by_department(jobs)
-    top = ", ".join(f"{g.label} ({len(g.findings)})" for g in groups)
-    out = [
-        S(
-            f"{account} lists {len(jobs)} open role{'s' * (len(jobs) != 1)}, mostly in {top}.",
-            *[g.findings[0] for g in groups],
-        )
-    ]
+    roles = plural(len(jobs), "open role")
+    top = groups[0]
+    # "mostly" only when one team holds most of them: 1 and 1 is not "mostly" anything
+    mostly = len(groups) > 1 and len(top.findings) * 2 > len(jobs)
+    rest = groups[1:] if mostly else groups
+    listed = [f"{g.label} ({len(g.findings)})" for g in rest]
+    others = len(jobs) - sum(len(g.findings) for g in groups)
+    if others:
+        listed.append(f"{others} in other teams")
+    if mostly:
+        said = f"{account} lists {roles}, mostly in {top.label} ({len(top.findings)})"
+        said += f"; also {join_words(listed)}." if listed else "."
+    else:
+        said = f"{account} lists {roles}: {join_words(listed)}."
+    out = [S(said, *[g.findings[0] for g in groups])]
     places = F.locations(jobs)
     if places:
         out.append(S(f"Hiring in {', '.join(places)}.", *jobs[:3]))
@@ -150,12 +160,23 @@ def signals(account: str, findings: Sequence[Finding]) -> list[Sentence]:
     out: list[Sentence] = []
     jobs = F.of_kind(findings, K.JOB_POSTING)
     if jobs:
-        lead = F.by_department(jobs, top=1)[0]
+        groups = F.by_department(jobs, top=3)
+        roles = plural(len(jobs), "open role")
+        if len(groups) > 1 and len(groups[0].findings) > len(groups[1].findings):
+            said = f"Hiring signal: {roles}, led by {groups[0].label}"
+        else:  # one team, or a tie: nobody "leads"
+            teams = join_words([g.label for g in groups[:2]])
+            said = f"Hiring signal: {roles}, in {teams}" + (" among others" * (len(groups) > 2))
         out.append(
-            S(f"Hiring signal: {len(jobs)} open roles, led by {lead.label}.", *lead.findings[:3])
+            S(f"{said}; a team that hires is a team that buys tools.", *groups[0].findings[:3])
         )
     for r in F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=548)[:1]:
-        out.append(S(f"Budget signal: a funding filing on {F.when(r)}.", r))
+        out.append(
+            S(
+                f"Budget signal: {F.round_words(r)}; fresh money is usually spent within the year.",
+                r,
+            )
+        )
     for change in F.executive_changes(findings)[:1]:
         out.append(
             S(
@@ -183,19 +204,6 @@ def priorities(findings: Sequence[Finding]) -> list[Sentence]:
     groups = F.by_department(jobs, top=3)
     labels = ", ".join(g.label for g in groups)
     return [S(f"Where they invest, judging by hiring: {labels}.", *[g.findings[0] for g in groups])]
-
-
-def decision_makers(findings: Sequence[Finding], vendor_description: str | None) -> list[Sentence]:
-    found = sorted(F.of_kind(findings, K.PERSON), key=lambda p: (F.seniority(p), F.person_name(p)))
-    if not found:
-        return []
-    words = F.keywords(vendor_description)
-    matching = [p for p in found if words & F.keywords(" ".join(F.person_roles(p)))]
-    chosen = (matching or found)[:3]
-    names = ", ".join(
-        F.person_name(p) + (f" ({r[0]})" if (r := F.person_roles(p)) else "") for p in chosen
-    )
-    return [S(f"Decision makers to approach: {names}.", *chosen)]
 
 
 def talking_points(
@@ -279,10 +287,13 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     out += hiring(account, found)
     out += funding(account, found)
     out += people(found)
-    out += decision_makers(found, request.vendor_description)
+    out += entry_point(found, request.vendor_description)
     out += tech(found)
     out += news(account, found, limit=2)
     out += talking_points(account, found, request.vendor_name, request.vendor_description)
+    out += opening_hook(account, found)
+    if request.vendor_description:  # questions about what we sell need to know what it is
+        out += discovery_questions(account, found, request.coverage, request.vendor_description)
     if not out:
         out.append(Sentence(f"Nothing was collected about {account}."))
     return out + gaps(request.coverage)

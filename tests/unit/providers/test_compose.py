@@ -70,7 +70,7 @@ def test_every_sentence_with_a_number_or_a_quote_cites_a_finding() -> None:
 
 def test_hiring_answer_counts_roles_by_cleaned_department_with_pay() -> None:
     text = " ".join(s.text for s in ask("hiring", JOBS))
-    assert "3 open roles, mostly in Fraud Operations (2), Data (1)" in text
+    assert "3 open roles, mostly in Fraud Operations (2); also Data (1)." in text
     assert "$150k–$200k per year" in text
     assert "1 of 3 roles are remote-friendly" in text
 
@@ -108,17 +108,17 @@ def test_nothing_found_says_why_and_what_is_pending() -> None:
         (
             CoverageState.SKIPPED,
             "skipped at your request",
-            "No funding rounds or SEC filings: skipped at your request.",
+            "Funding and filings: skipped at your request.",
         ),
         (
             CoverageState.NOT_RECORDED,
             "SEC EDGAR not in this demo's recordings",
-            "No funding rounds or SEC filings: SEC EDGAR not in this demo's recordings.",
+            "Funding and filings unknown: SEC EDGAR not in this demo's recordings.",
         ),
         (
             CoverageState.UNRESOLVED,
             "couldn't identify Acme: add its domain",
-            "No funding rounds or SEC filings: couldn't identify Acme: add its domain.",
+            "Funding and filings unknown: couldn't identify Acme: add its domain.",
         ),
     ],
 )
@@ -168,7 +168,9 @@ def test_the_analysis_of_the_customer_covers_signals_people_and_points() -> None
     text = " ".join(s.text for s in sentences)
     for expected in (
         "Hiring signal: 3 open roles, led by Fraud Operations",
-        "Decision makers to approach: Jane Roe (CEO)",
+        "Entry point: nobody in fraud and risk analytics is named yet; their hiring for Fraud",
+        "Opening hook (suggested):",
+        "Discovery question 1 (suggested): What is driving the hiring in Fraud Operations?",
         "Named in their job posts: Kafka",
         "Talking point:",
     ):

@@ -1,0 +1,169 @@
+"""What to take into the call: the entry point, an opening hook and discovery questions.
+
+Every sentence either states a cited fact or is marked as a suggestion drawn from the
+cited facts it names ("Suggested: …"); unknowns become questions to ask, never claims.
+Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from dossier.core.coverage import CoverageNote, CoverageState
+from dossier.core.types import DataType, Finding, FindingKind
+from dossier.core.words import join_words
+from dossier.providers import facts as F
+from dossier.providers.sentences import S, Sentence
+
+K = FindingKind
+HOOK_DAYS = 365  # an opening hook older than a year is history, not news
+
+
+def area_of(vendor_description: str | None) -> str | None:
+    """What we sell, in a few words ("fraud and risk analytics for payment teams" ->
+    "fraud and risk analytics"): the topic of the questions."""
+    if not vendor_description:
+        return None
+    text = vendor_description.strip().rstrip(".")
+    for cut in (" for ", " to ", " that ", " which ", ", "):
+        if cut in text:
+            text = text.split(cut, 1)[0]
+    return text or None
+
+
+def matching_people(findings: Sequence[Finding], vendor_description: str | None) -> list[Finding]:
+    """People whose roles share a word with what we sell (a risk leader for a fraud tool)."""
+    words = F.keywords(vendor_description)
+    people = F.of_kind(findings, K.PERSON)
+    ranked = sorted(people, key=lambda p: (F.seniority(p), F.person_name(p)))
+    return [
+        p
+        for p in ranked
+        if words & F.keywords(" ".join(F.person_roles(p)) + " " + (F.text_field(p, "title") or ""))
+    ]
+
+
+def entry_point(findings: Sequence[Finding], vendor_description: str | None) -> list[Sentence]:
+    """Who to approach: a named person in a matching role; otherwise the role to look for
+    and what in the data points to it, never the CEO of a large company by default."""
+    matching = matching_people(findings, vendor_description)
+    if matching:
+        names = join_words([_named(p) for p in matching[:2]])
+        return [S(f"Entry point: {names}, closest to what we sell.", *matching[:2])]
+    area = area_of(vendor_description)
+    if not area:
+        return []
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    words = F.keywords(vendor_description)
+    teams = [g for g in F.by_department(jobs, top=5) if words & F.keywords(g.label)]
+    if teams:
+        team = teams[0]
+        return [
+            S(
+                f"Entry point: nobody in {area} is named yet; their hiring for {team.label} "
+                f"(“{team.findings[0].title}”) points to that team's leader.",
+                *team.findings[:2],
+            )
+        ]
+    return [Sentence(f"Entry point: nobody in {area} is named yet; ask who owns it (suggested).")]
+
+
+def opening_hook(
+    account: str, findings: Sequence[Finding], *, now: datetime | None = None
+) -> list[Sentence]:
+    """The freshest dated signal, as a way to open: a new leader, money raised, a hire
+    in a growing team, a recent move in the news."""
+    now = now or datetime.now(UTC)
+    for change in F.newest_first(F.executive_changes(findings)):
+        if F.recent([change], days=HOOK_DAYS, now=now):
+            return [
+                S(
+                    f"Opening hook (suggested): {F.person_name(change)} "
+                    f"{F.text_field(change, 'change')} ({F.when(change)}); ask what they want "
+                    "to change first.",
+                    change,
+                )
+            ]
+    rounds = F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=HOOK_DAYS, now=now)
+    if rounds:
+        latest = F.newest_first(rounds)[0]
+        return [
+            S(
+                f"Opening hook (suggested): their {F.round_words(latest)}; ask where the money "
+                "goes first.",
+                latest,
+            )
+        ]
+    jobs = F.newest_first(F.of_kind(findings, K.JOB_POSTING))
+    if jobs:
+        team = F.department(jobs[0])
+        return [
+            S(
+                f"Opening hook (suggested): they are hiring for {team} (“{jobs[0].title}”, "
+                f"{F.when(jobs[0])}); ask what is driving it.",
+                jobs[0],
+            )
+        ]
+    news = F.recent(F.of_kind(findings, K.NEWS_ARTICLE), days=HOOK_DAYS, now=now)
+    if news:
+        latest = F.newest_first(news)[0]
+        return [
+            S(
+                f"Opening hook (suggested): “{latest.title}” ({F.when(latest)}); ask how it "
+                f"changes {account}'s priorities.",
+                latest,
+            )
+        ]
+    return []
+
+
+def discovery_questions(
+    account: str,
+    findings: Sequence[Finding],
+    coverage: Mapping[str, CoverageNote],
+    vendor_description: str | None,
+    *,
+    limit: int = 5,
+) -> list[Sentence]:
+    """3-5 questions for discovery: what the facts raise, and what they leave unknown."""
+    area = area_of(vendor_description) or "this"
+    questions: list[Sentence] = []
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    for group in F.by_department(jobs, top=2):
+        questions.append(S(f"What is driving the hiring in {group.label}?", *group.findings[:1]))
+    if not matching_people(findings, vendor_description):
+        questions.append(Sentence(f"Who owns {area} today, and who else signs off?"))
+    tech = F.of_kind(findings, K.TECHNOLOGY)
+    questions.append(
+        S(
+            f"What do you use for {area} today, beside {join_words([t.title for t in tech[:2]])}?",
+            *tech[:2],
+        )
+        if tech
+        else Sentence(f"What do you use for {area} today, and what does it miss?")
+    )
+    rounds = F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=HOOK_DAYS)
+    if _unknown(coverage, DataType.FUNDING) or not rounds:
+        questions.append(Sentence(f"Is there budget for {area} this year, and who holds it?"))
+    else:
+        latest = F.newest_first(rounds)[0]
+        questions.append(
+            S(f"How does the {F.when(latest)} round change this year's plans?", latest)
+        )
+    questions.append(Sentence(f"What would make {area} a priority for {account} this quarter?"))
+    picked = questions[:limit]
+    return [
+        Sentence(f"Discovery question {i} (suggested): {q.text}", q.cites)
+        for i, q in enumerate(picked, 1)
+    ]
+
+
+def _unknown(coverage: Mapping[str, CoverageNote], data_type: DataType) -> bool:
+    note = coverage.get(data_type.value)
+    return note is not None and note.state not in (None, CoverageState.FOUND)
+
+
+def _named(person: Finding) -> str:
+    roles = F.person_roles(person)
+    return f"{F.person_name(person)} ({roles[0]})" if roles else F.person_name(person)
