@@ -97,9 +97,15 @@ async def test_a_research_streams_findings_analysis_and_ends_with_complete_timel
     async with page.expect_download() as download_info:
         await page.click('[data-export="md"]')
     download = await download_info.value
-    assert download.suggested_filename == f"dossier-{session_id}.md"
+    assert re.fullmatch(r"dossier-stripe-\d{4}-\d{2}-\d{2}\.md", download.suggested_filename)
     path = await download.path()
-    assert "Abuse Investigator" in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "Abuse Investigator" in text
+    # the briefing's [n] resolve to the one consecutive source list, as on the page
+    cite_count = await page.locator('[data-role="briefing"] .citations .cite').count()
+    sources = text[text.index("## Sources") :].split("\n\n")[1].splitlines()
+    assert [line.split(".")[0] for line in sources] == [str(n) for n in range(1, cite_count + 1)]
+    assert "[1]" in text[: text.index("## Sources")]
 
 
 async def test_a_second_look_reuses_answered_sources_and_refresh_asks_them_again(

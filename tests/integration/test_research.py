@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -235,6 +237,17 @@ async def test_the_dossier_exports_as_markdown_and_json(client: httpx.AsyncClien
     assert text.startswith("# Dossier: Stripe")
     assert "## Job postings" in text and "Abuse Investigator" in text
     assert "<https://stripe.com/jobs/search?gh_jid=8172508>" in text
+    assert re.search(
+        r'filename="dossier-stripe-\d{4}-\d{2}-\d{2}\.md"', markdown.headers["content-disposition"]
+    )
+    briefing = text[text.index("## Briefing") : text.index("## Sources")]
+    sources = text[text.index("## Sources") : text.index("## Coverage")]
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", briefing)}
+    listed = [int(n) for n in re.findall(r"^(\d+)\. ", sources, flags=re.M)]
+    assert listed == list(range(1, len(listed) + 1)) and cited == set(listed)
+    assert "\n\nTalking point:" in briefing  # paragraphs, not one block
+    assert "Headquarters: San Francisco" in text  # the profile's fields, not only a link
+    assert "Security Analytics · Dublin" in text  # a job's team and place
     as_json = (await client.get(f"/api/sessions/{session_id}/export?format=json")).json()
     assert as_json["session_id"] == session_id and len(as_json["findings"]) == 13
     assert (await client.get(f"/api/sessions/{session_id}/export?format=pdf")).status_code == 422

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from dossier import __version__, metrics
 from dossier.collectors.replay import demo_info
-from dossier.core.export import to_markdown
+from dossier.core.export import file_name, to_markdown
 from dossier.core.records import SessionRecord, WorkflowKind, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
 from dossier.errors import Unavailable
@@ -94,7 +94,7 @@ async def export_session(
     """The dossier as a Markdown document or as JSON (the snapshot)."""
     services = services_of(request)
     snapshot = await services.sessions.snapshot(session_id, principal_of_conn(request))
-    name = f"dossier-{session_id}.{format}"
+    name = file_name(snapshot, format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "json":
         return JSONResponse(snapshot, headers=headers)

@@ -129,7 +129,9 @@ export async function exportSession(sessionId, format) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
-  a.download = `dossier-${sessionId}.${format}`;
+  // the server names the file from the company and the day ("dossier-stripe-2026-12-06.md")
+  const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  a.download = named ? named[1] : `dossier-${sessionId}.${format}`;
   document.body.append(a);
   a.click();
   a.remove();

@@ -69,6 +69,7 @@ async def run_analysis(
         last_flush = time.monotonic()
 
     text: list[str] = []
+    length = 0  # of the text so far: where each citation stands in it
     citations: list[dict[str, JsonValue]] = []
     error: str | None = None
     buffer.append(event(EventType.ANALYSIS_STARTED, {"provider": rt.provider.name}, "started"))
@@ -79,9 +80,11 @@ async def run_analysis(
             provider_used = used
             if isinstance(chunk, TextDelta):
                 text.append(chunk.text)
+                length += len(chunk.text)
                 buffer.append(event(EventType.ANALYSIS_DELTA, {"text": chunk.text}))
             elif isinstance(chunk, CitationMark):
                 cite: dict[str, JsonValue] = chunk.citation.model_dump(mode="json")
+                cite["at"] = length  # after the sentence it supports (the export's [n])
                 citations.append(cite)
                 buffer.append(event(EventType.ANALYSIS_CITATION, cite))
             if len(buffer) >= _FLUSH_EVENTS or time.monotonic() - last_flush >= _FLUSH_S:
