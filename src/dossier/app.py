@@ -37,7 +37,7 @@ from dossier.core.ports import EventLog, WorkflowEngine
 from dossier.core.sessions import SessionService
 from dossier.core.synthetic import SyntheticSessions
 from dossier.core.tasks import cancel_all
-from dossier.core.types import DataType, Vendor
+from dossier.core.types import DataType, default_vendor
 from dossier.eventlog.sqlite import SqliteEventLog
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
@@ -76,14 +76,6 @@ class Overrides:
     engine: WorkflowEngine | None = None
     event_log: EventLog | None = None
     collector_table: dict[str, str] | None = None
-
-
-def default_vendor(settings: Settings) -> Vendor:
-    return Vendor(
-        name=settings.vendor_name,
-        domain=settings.vendor_domain,
-        description=settings.vendor_description,
-    )
 
 
 def _event_log(settings: Settings) -> EventLog:

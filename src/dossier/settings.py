@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     vendor_name: str | None = None
     vendor_domain: str | None = None
     vendor_description: str | None = None
+    vendor_sells_to: str | None = Field(
+        default=None, description="Roles or teams we sell to, comma-separated: 'risk, fraud'."
+    )
 
     # -- analysis
     provider: ProviderName = "builtin"

@@ -77,6 +77,24 @@ def research(
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Print every retry of every source as it happens."
     ),
+    vendor_name: str | None = typer.Option(
+        None, "--vendor-name", metavar="NAME", help="Who we are (default: DOSSIER_VENDOR_NAME)."
+    ),
+    vendor_domain: str | None = typer.Option(
+        None, "--vendor-domain", metavar="DOMAIN", help="Our own web domain."
+    ),
+    vendor_description: str | None = typer.Option(
+        None,
+        "--vendor-description",
+        metavar="TEXT",
+        help="What we sell, e.g. 'fraud and risk analytics for payment teams'.",
+    ),
+    sells_to: str | None = typer.Option(
+        None,
+        "--sells-to",
+        metavar="ROLES",
+        help="Roles or teams we sell to, comma-separated, e.g. 'risk, fraud operations'.",
+    ),
 ) -> None:
     """Research an account live; ask questions while it runs.
 
@@ -94,8 +112,20 @@ def research(
     if not name.strip():
         fail("the company name is empty: e.g. dossier research Stripe", EXIT_USAGE)
     state = _Run(server=server_url(server) if server else None)
+    given: dict[str, object] = {
+        "name": vendor_name,
+        "domain": vendor_domain,
+        "description": vendor_description,
+        "sells_to": [r.strip() for r in sells_to.split(",") if r.strip()] if sells_to else None,
+    }
+    # none given: the server's DOSSIER_VENDOR_* settings apply
+    vendor = {k: v for k, v in given.items() if v} or None
     try:
-        run(_research(state, name, domain, json_output, not no_chat, token, refresh, verbose))
+        run(
+            _research(
+                state, name, domain, json_output, not no_chat, token, refresh, verbose, vendor
+            )
+        )
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except typer.Exit as exit_:
@@ -113,9 +143,10 @@ async def _research(
     token: str | None,
     refresh: bool,
     verbose: bool = False,
+    vendor: dict[str, object] | None = None,
 ) -> int:
     async with _client(state, token) as client:
-        opened = await client.create_session(name, domain, refresh=refresh)
+        opened = await client.create_session(name, domain, refresh=refresh, vendor=vendor)
         state.session_id = session_id = str(opened["session_id"])
         if json_output:
             async for _ in client.events(session_id):

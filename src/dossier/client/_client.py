@@ -115,7 +115,7 @@ class Client:
         domain: str | None = None,
         *,
         refresh: bool = False,
-        vendor: dict[str, str] | None = None,
+        vendor: dict[str, object] | None = None,
         **identifiers: object,
     ) -> dict[str, Any]:
         """Start (or join, or get from the cache) the research of an account.

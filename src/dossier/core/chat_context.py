@@ -38,10 +38,13 @@ class Context:
 
 @functools.lru_cache(maxsize=1024)
 def _keys_cached(
-    name: str, vendor_name: str, vendor_domain: str, description: str
+    name: str, vendor_name: str, vendor_domain: str, description: str, sells_to: tuple[str, ...]
 ) -> tuple[str, str]:
     vendor = Vendor(
-        name=vendor_name or None, domain=vendor_domain or None, description=description or None
+        name=vendor_name or None,
+        domain=vendor_domain or None,
+        description=description or None,
+        sells_to=sells_to,
     )
     return normalize_name(name), vendor.hash
 
@@ -53,6 +56,7 @@ def _keys(account: dict[str, Any], vendor: dict[str, Any]) -> tuple[str, str]:
         str(vendor.get("name") or ""),
         str(vendor.get("domain") or ""),
         str(vendor.get("description") or ""),
+        tuple(_roles(vendor.get("sells_to"))),
     )
 
 
@@ -109,6 +113,7 @@ def build_context(builder: SnapshotBuilder, question: str, asked: Question) -> C
         account_name=str(account.get("name") or "the account"),
         vendor_name=_str(vendor.get("name")),
         vendor_description=_str(vendor.get("description")),
+        vendor_sells_to=_roles(vendor.get("sells_to")),
         findings=findings,
         pending=sorted(pending),
         pending_eta_s={k: v for k, v in pending.items() if v is not None},
@@ -129,6 +134,10 @@ def build_context(builder: SnapshotBuilder, question: str, asked: Question) -> C
 
 def _obj(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _roles(value: object) -> list[str]:
+    return [str(r) for r in value] if isinstance(value, (list, tuple)) else []
 
 
 def _str(value: object) -> str | None:

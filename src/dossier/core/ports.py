@@ -187,6 +187,7 @@ class AnalysisRequest:
     # data type -> its coverage (state and why): what to say about what is not found
     coverage: Mapping[str, CoverageNote] = field(default_factory=dict)
     vendor_summary: str | None = None
+    vendor_sells_to: Sequence[str] = ()  # roles or teams we sell to
 
 
 @dataclass(frozen=True)
@@ -205,3 +206,4 @@ class QuestionRequest:
     # what the question asks beyond its intent (core/questions.py): role, attribute,
     # technology, yes_no, window_days
     slots: Mapping[str, str] = field(default_factory=dict)
+    vendor_sells_to: Sequence[str] = ()  # roles or teams we sell to

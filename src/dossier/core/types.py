@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
@@ -57,6 +57,9 @@ _SUFFIXES = frozenset(
         "group",
     ]
 )
+
+if TYPE_CHECKING:
+    from dossier.settings import Settings
 
 
 class FindingKind(StrEnum):
@@ -176,18 +179,36 @@ class Vendor(BaseModel):
     name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     domain: str | None = Field(default=None, max_length=253)
     description: str | None = Field(default=None, max_length=4000)
+    # the roles or teams we sell to ("risk", "fraud operations"): who to look for
+    sells_to: tuple[str, ...] = Field(default=(), max_length=10)
+
+    @field_validator("sells_to", mode="before")
+    @classmethod
+    def _roles(cls, value: object) -> object:
+        if isinstance(value, str):  # "risk, fraud operations" from a form or a setting
+            value = value.split(",")
+        if not isinstance(value, (list, tuple)):
+            return value
+        roles = [" ".join(str(r).split()) for r in value]
+        if any(len(r) > 80 for r in roles):
+            raise ValueError("each role or team is at most 80 characters")
+        return tuple(dict.fromkeys(r for r in roles if r))
 
     @property
     def hash(self) -> str:
         """Stable short hash: analysis cache entries depend on who is selling."""
-        payload = json.dumps(
-            [normalize_name(self.name or ""), (self.domain or "").lower(), self.description or ""]
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+        parts: list[object] = [
+            normalize_name(self.name or ""),
+            (self.domain or "").lower(),
+            self.description or "",
+        ]
+        if self.sells_to:  # only when given: hashes of vendors without it stay the same
+            parts.append(sorted(r.lower() for r in self.sells_to))
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
     @property
     def known(self) -> bool:
-        return bool(self.name or self.domain or self.description)
+        return bool(self.name or self.domain or self.description or self.sells_to)
 
 
 class Finding(BaseModel):
@@ -231,3 +252,13 @@ class Basis(StrEnum):
     CACHE = "cache"
     PARTIAL = "partial"
     COMPLETE = "complete"
+
+
+def default_vendor(settings: Settings) -> Vendor:
+    """Who is selling when a request does not say: the ``DOSSIER_VENDOR_*`` settings."""
+    return Vendor(
+        name=settings.vendor_name,
+        domain=settings.vendor_domain,
+        description=settings.vendor_description,
+        sells_to=settings.vendor_sells_to or (),
+    )

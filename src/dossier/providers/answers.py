@@ -74,7 +74,10 @@ TOPICS: dict[IntentName, Topic] = {
         (DataType.JOBS, (K.JOB_POSTING,)),
     ),
     _I.PEOPLE: Topic(
-        lambda r: people(r.findings, limit=6) + entry_point(r.findings, r.vendor_description),
+        lambda r: (
+            people(r.findings, limit=6)
+            + entry_point(r.findings, r.vendor_description, r.vendor_sells_to)
+        ),
         "No decision makers identified",
         (DataType.PEOPLE, (K.PERSON,)),
     ),
@@ -87,15 +90,17 @@ TOPICS: dict[IntentName, Topic] = {
         lambda r: (
             signals(r.account_name, r.findings)
             + talking_points(r.account_name, r.findings, r.vendor_name, r.vendor_description)
-            + entry_point(r.findings, r.vendor_description)
+            + entry_point(r.findings, r.vendor_description, r.vendor_sells_to)
         ),
         "Not enough data to link our offer to them",
     ),
     _I.CALL_PREP: Topic(
         lambda r: (
             opening_hook(r.account_name, r.findings)
-            + entry_point(r.findings, r.vendor_description)
-            + discovery_questions(r.account_name, r.findings, r.coverage, r.vendor_description)
+            + entry_point(r.findings, r.vendor_description, r.vendor_sells_to)
+            + discovery_questions(
+                r.account_name, r.findings, r.coverage, r.vendor_description, r.vendor_sells_to
+            )
         ),
         "Not enough data to prepare the call",
     ),

@@ -32,9 +32,16 @@ def area_of(vendor_description: str | None) -> str | None:
     return text or None
 
 
-def matching_people(findings: Sequence[Finding], vendor_description: str | None) -> list[Finding]:
-    """People whose roles share a word with what we sell (a risk leader for a fraud tool)."""
-    words = F.keywords(vendor_description)
+def _words(vendor_description: str | None, sells_to: Sequence[str]) -> set[str]:
+    return F.keywords(" ".join([vendor_description or "", *sells_to]))
+
+
+def matching_people(
+    findings: Sequence[Finding], vendor_description: str | None, sells_to: Sequence[str] = ()
+) -> list[Finding]:
+    """People whose roles share a word with what we sell or whom we sell to (a risk
+    leader for a fraud tool)."""
+    words = _words(vendor_description, sells_to)
     people = F.of_kind(findings, K.PERSON)
     ranked = sorted(people, key=lambda p: (F.seniority(p), F.person_name(p)))
     return [
@@ -44,18 +51,20 @@ def matching_people(findings: Sequence[Finding], vendor_description: str | None)
     ]
 
 
-def entry_point(findings: Sequence[Finding], vendor_description: str | None) -> list[Sentence]:
+def entry_point(
+    findings: Sequence[Finding], vendor_description: str | None, sells_to: Sequence[str] = ()
+) -> list[Sentence]:
     """Who to approach: a named person in a matching role; otherwise the role to look for
     and what in the data points to it, never the CEO of a large company by default."""
-    matching = matching_people(findings, vendor_description)
+    matching = matching_people(findings, vendor_description, sells_to)
     if matching:
         names = join_words([_named(p) for p in matching[:2]])
         return [S(f"Entry point: {names}, closest to what we sell.", *matching[:2])]
-    area = area_of(vendor_description)
+    area = join_words(list(sells_to), "or") if sells_to else area_of(vendor_description)
     if not area:
         return []
     jobs = F.of_kind(findings, K.JOB_POSTING)
-    words = F.keywords(vendor_description)
+    words = _words(vendor_description, sells_to)
     teams = [g for g in F.by_department(jobs, top=5) if words & F.keywords(g.label)]
     if teams:
         team = teams[0]
@@ -123,6 +132,7 @@ def discovery_questions(
     findings: Sequence[Finding],
     coverage: Mapping[str, CoverageNote],
     vendor_description: str | None,
+    sells_to: Sequence[str] = (),
     *,
     limit: int = 5,
 ) -> list[Sentence]:
@@ -132,7 +142,7 @@ def discovery_questions(
     jobs = F.of_kind(findings, K.JOB_POSTING)
     for group in F.by_department(jobs, top=2):
         questions.append(S(f"What is driving the hiring in {group.label}?", *group.findings[:1]))
-    if not matching_people(findings, vendor_description):
+    if not matching_people(findings, vendor_description, sells_to):
         questions.append(Sentence(f"Who owns {area} today, and who else signs off?"))
     tech = F.of_kind(findings, K.TECHNOLOGY)
     questions.append(

@@ -287,13 +287,15 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     out += hiring(account, found)
     out += funding(account, found)
     out += people(found)
-    out += entry_point(found, request.vendor_description)
+    out += entry_point(found, request.vendor_description, request.vendor_sells_to)
     out += tech(found)
     out += news(account, found, limit=2)
     out += talking_points(account, found, request.vendor_name, request.vendor_description)
     out += opening_hook(account, found)
     if request.vendor_description:  # questions about what we sell need to know what it is
-        out += discovery_questions(account, found, request.coverage, request.vendor_description)
+        out += discovery_questions(
+            account, found, request.coverage, request.vendor_description, request.vendor_sells_to
+        )
     if not out:
         out.append(Sentence(f"Nothing was collected about {account}."))
     return out + gaps(request.coverage)

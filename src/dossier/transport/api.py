@@ -13,6 +13,7 @@ from dossier.collectors.replay import demo_info
 from dossier.core.export import file_name, to_markdown
 from dossier.core.records import SessionRecord, WorkflowKind, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
+from dossier.core.types import default_vendor
 from dossier.errors import Unavailable
 from dossier.transport.deps import client_key, principal_of_conn, services_of
 from dossier.transport.sse import EventStream
@@ -146,7 +147,7 @@ async def info(request: Request) -> dict[str, Any]:
         "version": __version__,
         "sources": settings.sources,
         "provider": settings.provider,
-        "vendor": {"name": settings.vendor_name, "description": settings.vendor_description},
+        "vendor": default_vendor(settings).model_dump(mode="json"),
         "demo": None
         if demo is None
         else {

@@ -78,10 +78,11 @@ async function errorOf(response) {
 
 /** POST /api/sessions -> {session_id, status, joined, cached, links}. `refresh` asks the
  * sources again instead of serving what the cache holds. */
-export async function createSession(name, domain, refresh = false) {
+export async function createSession(name, domain, refresh = false, vendor = null) {
   const account = { name };
   if (domain) account.domain = domain;
   const body = { account };
+  if (vendor) body.vendor = vendor;
   if (refresh) body.refresh = true;
   const response = await request("POST", "/api/sessions", body);
   return response.json();

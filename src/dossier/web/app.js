@@ -13,6 +13,7 @@ import { FindingsView, renderAnalysis, renderCoverage } from "./findings.js";
 import { renderTimelines, resetTimelines } from "./timeline.js";
 import { ageWords, renderHint } from "./hint.js";
 import { STATUS_LABEL } from "./vocabulary.js";
+import { setupVendorPanel, vendorForRequest } from "./vendor.js";
 
 let current = null; // the session view on screen: {model, stream, socket, ...}
 
@@ -52,7 +53,7 @@ async function open(name, domain, refresh) {
   setFormError("");
   setFormHint("");
   try {
-    const opened = await api.createSession(name, domain || undefined, refresh);
+    const opened = await api.createSession(name, domain || undefined, refresh, vendorForRequest());
     const url = new URL(window.location.href);
     url.searchParams.set("session", opened.session_id);
     window.history.replaceState(null, "", url);
@@ -111,8 +112,10 @@ async function showDemoBanner() {
   try {
     info = await api.getInfo();
   } catch {
+    setupVendorPanel(null);
     return; // no token yet, or an older server: no banner
   }
+  setupVendorPanel(info && info.vendor);
   const banner = $('[data-role="demo-banner"]');
   if (!info || info.sources !== "replay" || !info.demo) {
     banner.hidden = true;

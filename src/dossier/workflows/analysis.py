@@ -47,6 +47,7 @@ async def run_analysis(
         account_name=subject.name if subject else (vendor.name or "our company"),
         vendor_name=vendor.name,
         vendor_description=vendor.description,
+        vendor_sells_to=vendor.sells_to,
         findings=findings,
         coverage=coverage,
         vendor_summary=vendor_text,
