@@ -51,6 +51,14 @@ def _md(text: object) -> str:
     return value
 
 
+def _inert(piece: str) -> str:
+    """:func:`_md` for a piece of a longer text: the spaces at its ends are kept."""
+    lead = " " if piece[:1].isspace() else ""
+    trail = " " if piece[-1:].isspace() else ""
+    body = _md(piece)
+    return f"{lead}{body}{trail}" if body else lead
+
+
 def _safe_url(url: object) -> bool:
     text = str(url or "")
     return text.startswith(("http://", "https://")) and not any(c in text for c in " <>\n\r\t")
@@ -95,10 +103,10 @@ def with_markers(text: str, citations: list[Any], numbers: dict[str, int]) -> st
     for at in sorted(marks):
         head = text[start:at]
         stop = "." if head.endswith(".") else ""
-        out.append(_md(head.removesuffix(stop) if stop else head))
+        out.append(_inert(head.removesuffix(stop) if stop else head))
         out.append(" " + "".join(f"[{n}]" for n in sorted(set(marks[at]))) + stop)
         start = at
-    out.append(_md(text[start:]))
+    out.append(_inert(text[start:]))
     joined = "".join(out)
     return "\n\n".join(p.strip() for p in _PARAGRAPH.split(joined) if p.strip())
 
