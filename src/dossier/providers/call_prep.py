@@ -32,22 +32,27 @@ def area_of(vendor_description: str | None) -> str | None:
     return text or None
 
 
-def _words(vendor_description: str | None, sells_to: Sequence[str]) -> set[str]:
-    return F.keywords(" ".join([vendor_description or "", *sells_to]))
+class _Fit:
+    """Whether a role or a team is one we sell to: it shares a word with what we sell, or
+    holds every word of a role we sell to ("fraud operations" is not any "operations")."""
+
+    def __init__(self, vendor_description: str | None, sells_to: Sequence[str]) -> None:
+        self.described = F.keywords(vendor_description)
+        self.roles = [words for r in sells_to if (words := F.keywords(r))]
+
+    def __call__(self, text: str) -> bool:
+        held = F.keywords(text)
+        return bool(self.described & held) or any(role <= held for role in self.roles)
 
 
 def matching_people(
     findings: Sequence[Finding], vendor_description: str | None, sells_to: Sequence[str] = ()
 ) -> list[Finding]:
-    """People whose roles share a word with what we sell or whom we sell to (a risk
-    leader for a fraud tool)."""
-    words = _words(vendor_description, sells_to)
-    people = F.of_kind(findings, K.PERSON)
-    ranked = sorted(people, key=lambda p: (F.seniority(p), F.person_name(p)))
+    """People in a role we sell to (see :class:`_Fit`), most senior first."""
+    fits = _Fit(vendor_description, sells_to)
+    ranked = sorted(F.of_kind(findings, K.PERSON), key=lambda p: (F.seniority(p), F.person_name(p)))
     return [
-        p
-        for p in ranked
-        if words & F.keywords(" ".join(F.person_roles(p)) + " " + (F.text_field(p, "title") or ""))
+        p for p in ranked if fits(" ".join([*F.person_roles(p), F.text_field(p, "title") or ""]))
     ]
 
 
@@ -64,8 +69,8 @@ def entry_point(
     if not area:
         return []
     jobs = F.of_kind(findings, K.JOB_POSTING)
-    words = _words(vendor_description, sells_to)
-    teams = [g for g in F.by_department(jobs, top=5) if words & F.keywords(g.label)]
+    fits = _Fit(vendor_description, sells_to)
+    teams = [g for g in F.by_department(jobs, top=5) if fits(g.label)]
     if teams:
         team = teams[0]
         return [
