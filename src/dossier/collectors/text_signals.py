@@ -94,24 +94,9 @@ def funding_from_news(items: Iterable[Finding], *, observed_at: datetime) -> lis
             "currency": (amount or valuation or (0.0, "USD"))[1],
             "valuation": valuation[0] if valuation else None,
             "amount_sold": None,
-            "read_from": item.id,
-            "read_from_url": item.url,
-            "evidence": item.title,
         }
-        _keep_sample(item, fields)
-        out.append(
-            Finding(
-                id=finding_id(FindingKind.FUNDING_ROUND, SOURCE, item.id),
-                kind=FindingKind.FUNDING_ROUND,
-                title=item.title,
-                source=SOURCE,
-                url=item.url,
-                observed_at=observed_at,
-                published_at=item.published_at,
-                confidence=CONFIDENCE,
-                fields=fields,
-            )
-        )
+        key = (SOURCE, item.id)
+        out.append(_read(item, FindingKind.FUNDING_ROUND, key, item.title, fields, observed_at))
     return out
 
 
@@ -135,24 +120,10 @@ def people_from_news(items: Iterable[Finding], *, observed_at: datetime) -> list
                 "since": item.published_at.date().isoformat() if item.published_at else None,
                 "change": change,
                 "company": None,
-                "read_from": item.id,
-                "read_from_url": item.url,
-                "evidence": item.title,
             }
-            _keep_sample(item, fields)
-            out.append(
-                Finding(
-                    id=finding_id(FindingKind.PERSON, person_key(name)),
-                    kind=FindingKind.PERSON,
-                    title=f"{name} — {change} {role}",
-                    source=SOURCE,
-                    url=item.url,
-                    observed_at=observed_at,
-                    published_at=item.published_at,
-                    confidence=CONFIDENCE,
-                    fields=fields,
-                )
-            )
+            title = f"{name} — {change} {role}"
+            key = (person_key(name),)
+            out.append(_read(item, FindingKind.PERSON, key, title, fields, observed_at))
             break
     return out
 
@@ -184,6 +155,27 @@ def _is_only_valuation(text: str) -> bool:
     return len(_AMOUNT.findall(text)) == 1
 
 
-def _keep_sample(item: Finding, fields: dict[str, JsonValue]) -> None:
+def _read(
+    item: Finding,
+    kind: FindingKind,
+    key: tuple[str, ...],
+    title: str,
+    fields: dict[str, JsonValue],
+    observed_at: datetime,
+) -> Finding:
+    """A finding read from ``item``: it names the item, dates like it, ranks below a
+    primary source, and stays a sample when the item is one."""
+    fields = {**fields, "read_from": item.id, "read_from_url": item.url, "evidence": item.title}
     if item.fields.get("sample") is True:
         fields["sample"] = True
+    return Finding(
+        id=finding_id(kind, *key),
+        kind=kind,
+        title=title,
+        source=SOURCE,
+        url=item.url,
+        observed_at=observed_at,
+        published_at=item.published_at,
+        confidence=CONFIDENCE,
+        fields=fields,
+    )

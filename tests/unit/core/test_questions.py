@@ -32,6 +32,23 @@ from dossier.core.suggestions import _SUGGESTIONS
         ("What is new with them?", "news|window_days=180"),
         ("What's new?", "news|window_days=180"),
         ("Any news this month?", "news|window_days=31|yes_no=yes"),
+        # by keywords alone
+        ("What technology do they use?", "tech_stack"),
+        ("what's their tech stack", "tech_stack"),
+        (
+            "Have they raised money recently?",
+            "funding|event=funding_raise|window_days=180|yes_no=yes",
+        ),
+        ("Any SEC filings?", "funding|yes_no=yes"),
+        ("Who should I talk to?", "people"),
+        ("What's new with them? any news", "news|window_days=180"),
+        ("Give me talking points for my call", "fit"),
+        ("How does our product fit them?", "fit"),
+        ("What should I open the call with?", "call_prep"),
+        ("Give me an overview", "overview"),
+        ("What is still pending?", "pending"),
+        ("asdf qwerty", "unknown"),
+        ("", "unknown"),
     ],
 )
 def test_a_question_is_read_as_its_intent_and_slots(question: str, key: str) -> None:
