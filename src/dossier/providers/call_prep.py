@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from dossier.core.coverage import CoverageNote, CoverageState
 from dossier.core.types import DataType, Finding, FindingKind
-from dossier.core.words import join_words
+from dossier.core.words import join_words, plural
 from dossier.providers import facts as F
 from dossier.providers.sentences import S, Sentence
 
@@ -81,6 +81,40 @@ def entry_point(
             )
         ]
     return [Sentence(f"Entry point: nobody in {area} is named yet; ask who owns it (suggested).")]
+
+
+def quick_take(
+    account: str, findings: Sequence[Finding], *, now: datetime | None = None
+) -> list[Sentence]:
+    """At most two lines a seller reads first: who they are, and what is moving now."""
+    out: list[Sentence] = []
+    profiles = F.of_kind(findings, K.COMPANY_PROFILE)
+    if profiles:
+        p = profiles[0]
+        what = F.text_field(p, "short_description") or F.text_field(p, "industry")
+        parts = [what] if what else []
+        if hq := F.text_field(p, "headquarters"):
+            parts.append(f"based in {hq}")
+        if isinstance(employees := p.fields.get("employees"), int):
+            parts.append(f"about {employees:,} employees")
+        if parts:
+            out.append(S(f"Quick take: {account}, {', '.join(parts)}.", p))
+    moving: list[Sentence] = []
+    jobs = F.of_kind(findings, K.JOB_POSTING)
+    if jobs:
+        teams = join_words([g.label for g in F.by_department(jobs, top=2)])
+        moving.append(S(f"hiring ({plural(len(jobs), 'open role')}, {teams})", *jobs[:2]))
+    rounds = F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=HOOK_DAYS, now=now)
+    if rounds:
+        latest = F.newest_first(rounds)[0]
+        moving.append(S(F.round_words(latest), latest))
+    changes = F.recent(F.executive_changes(findings), days=HOOK_DAYS, now=now)
+    if changes:
+        moving.append(S(f"a leadership change ({F.person_name(changes[0])})", changes[0]))
+    if moving:
+        cites = tuple(c for m in moving for c in m.cites)
+        out.append(Sentence(f"Now: {'; '.join(m.text for m in moving)}.", cites))
+    return out
 
 
 def opening_hook(

@@ -16,7 +16,12 @@ from dossier.core.records import WorkflowKind
 from dossier.core.types import Finding, FindingKind
 from dossier.core.words import join_words, plural
 from dossier.providers import facts as F
-from dossier.providers.call_prep import discovery_questions, entry_point, opening_hook
+from dossier.providers.call_prep import (
+    discovery_questions,
+    entry_point,
+    opening_hook,
+    quick_take,
+)
 from dossier.providers.changes import news
 from dossier.providers.sentences import DATA_TYPE_TEXT, S, Sentence, gaps, marked
 
@@ -281,7 +286,8 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
             )
         out += profile(account, found) + tech(found) + news(account, found, limit=2)
         return out + gaps(request.coverage)
-    out = profile(account, found)
+    out = quick_take(account, found)
+    out += profile(account, found)
     out += signals(account, found)
     out += priorities(found)
     out += hiring(account, found)

@@ -170,6 +170,7 @@ def test_the_analysis_of_the_customer_covers_signals_people_and_points() -> None
         "Hiring signal: 3 open roles, led by Fraud Operations",
         "Entry point: nobody in fraud and risk analytics is named yet; their hiring for Fraud",
         "Opening hook (suggested):",
+        "Now: hiring (3 open roles, Fraud Operations and Data).",
         "Discovery question 1 (suggested): What is driving the hiring in Fraud Operations?",
         "Named in their job posts: Kafka",
         "Talking point:",
