@@ -126,6 +126,25 @@ NVIDIA = [
 ]
 
 
+RAMP = [
+    Ask("Do they use Terraform?", ("Yes: Terraform is among the technologies seen at Ramp",)),
+    Ask("Do they use AWS?", ("Likely: their job posts “Security Engineer, Cloud” name AWS",)),
+    Ask("What do they pay?", ("pays $211.4k–$290.6k per year",), (_DUMP, "answers that")),
+    Ask("Which teams are they hiring for?", ("2 open roles", "Engineering (2)"), ("mostly",)),
+]
+
+SHOPIFY = [
+    Ask("Where are they based?", ("Headquarters: Ottawa",)),
+    Ask("What is their stock ticker?", ("Ticker: SHOP",)),
+    Ask("Who is the CEO?", ("No CEO is named", "discovery"), cites=False),
+    Ask(
+        "Have they raised money recently?",
+        ("No funding round", "none found (SEC EDGAR lists no funding rounds or filings)"),
+        cites=False,
+    ),
+]
+
+
 async def _answers(live: httpx.AsyncClient, account: str, asks: list[Ask]) -> None:
     opened = (await live.post("/api/sessions", json={"account": {"name": account}})).json()
     session_id = opened["session_id"]
@@ -168,3 +187,11 @@ async def test_stripe_questions_are_answered_as_asked(live: httpx.AsyncClient) -
 
 async def test_nvidia_questions_are_answered_as_asked(live: httpx.AsyncClient) -> None:
     await _answers(live, "NVIDIA", NVIDIA)
+
+
+async def test_ramp_questions_are_answered_as_asked(live: httpx.AsyncClient) -> None:
+    await _answers(live, "Ramp", RAMP)
+
+
+async def test_shopify_questions_are_answered_as_asked(live: httpx.AsyncClient) -> None:
+    await _answers(live, "Shopify", SHOPIFY)

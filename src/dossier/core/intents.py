@@ -129,6 +129,10 @@ INTENTS: tuple[Intent, ...] = (
             "growing",
             "careers",
             "departments",
+            "pay",
+            "salary",
+            "salaries",
+            "compensation",
         ),
     ),
     Intent(
