@@ -16,7 +16,11 @@ _SUGGESTIONS: tuple[tuple[IntentName, str, tuple[str, ...]], ...] = (
     (_I.TECH_STACK, "What technology do they use?", ("technology", "job_posting")),
     (_I.FUNDING, "Have they raised money recently?", ("funding_round", "filing")),
     (_I.NEWS, "What is new with them?", ("news_article",)),
-    (_I.CALL_PREP, "What should I open the call with?", ()),
+    (
+        _I.CALL_PREP,
+        "What should I open the call with?",
+        ("job_posting", "person", "news_article", "funding_round", "company_profile"),
+    ),
     (_I.PENDING, "What is still being collected?", ()),
 )
 

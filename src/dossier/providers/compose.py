@@ -293,12 +293,14 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     out += hiring(account, found)
     out += funding(account, found)
     out += people(found)
-    out += entry_point(found, request.vendor_description, request.vendor_sells_to)
+    # call prep rests on what was collected: with nothing in, it would only advise blind
+    prep = bool(found)
+    out += entry_point(found, request.vendor_description, request.vendor_sells_to) if prep else []
     out += tech(found)
     out += news(account, found, limit=2)
     out += talking_points(account, found, request.vendor_name, request.vendor_description)
     out += opening_hook(account, found)
-    if request.vendor_description:  # questions about what we sell need to know what it is
+    if prep and request.vendor_description:  # questions about what we sell need to know what it is
         out += discovery_questions(
             account, found, request.coverage, request.vendor_description, request.vendor_sells_to
         )
