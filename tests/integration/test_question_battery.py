@@ -127,8 +127,17 @@ NVIDIA = [
 
 
 RAMP = [
-    Ask("Do they use Terraform?", ("Yes: Terraform is among the technologies seen at Ramp",)),
-    Ask("Do they use AWS?", ("Likely: their job posts “Security Engineer, Cloud” name AWS",)),
+    # named only in job posts: "likely", quoting the sentence that names it
+    Ask(
+        "Do they use Terraform?",
+        ("Likely: their job posts name Terraform: “", "(with Terraform)”"),
+        ("Yes",),
+    ),
+    # "AWS" is Amazon Web Services: the alias finds the technology finding
+    Ask(
+        "Do they use Amazon Web Services?", ("Likely: their job posts name Amazon Web Services: “",)
+    ),
+    Ask("Do they use AWS?", ("Likely: their job posts name AWS: “", "building in AWS")),
     Ask("What do they pay?", ("pays $211.4k–$290.6k per year",), (_DUMP, "answers that")),
     Ask("Which teams are they hiring for?", ("2 open roles", "Engineering (2)"), ("mostly",)),
 ]

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from pydantic import JsonValue
 
-from dossier.collectors.tech_terms import technologies_in_text
+from dossier.collectors.tech_terms import technologies_in_text, technology_sentences
 from dossier.core.types import Finding, FindingKind, finding_id
 
 DESCRIPTION_CHARS = 4000
@@ -69,6 +69,7 @@ def job_finding(posting: JobPosting, *, observed_at: datetime) -> Finding:
         "remote": posting.remote,
         "employment_type": posting.employment_type,
         "technologies": list(technologies_in_text(f"{posting.title}\n{text}")),
+        "technology_sentences": technology_sentences(f"{posting.title}\n{text}"),
         "language": posting.language,
     }
     if posting.department and department != posting.department.strip():

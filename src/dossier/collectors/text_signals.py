@@ -11,16 +11,20 @@ read from sample (constructed) items stay marked as samples. Pure.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from pydantic import JsonValue
 
 from dossier.collectors.normalize import person_key
-from dossier.core.types import Finding, FindingKind, finding_id
+from dossier.core.types import NEWS_SIGNALS_SOURCE, Finding, FindingKind, finding_id
 
-SOURCE = "news_signals"
+SOURCE = NEWS_SIGNALS_SOURCE
 CONFIDENCE = 0.5  # below every primary source: read from a headline, not a filing
+# A headline and a filing about one round: reported within this many days of each other,
+# and (when the headline names an amount) amounts within this share of each other.
+SAME_ROUND_DAYS = 60
+SAME_ROUND_AMOUNT = 0.15
 
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9,
           "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12}  # fmt: skip
@@ -129,11 +133,48 @@ def people_from_news(items: Iterable[Finding], *, observed_at: datetime) -> list
 
 
 def signals_from_news(items: Iterable[Finding], *, observed_at: datetime) -> list[Finding]:
-    news = [i for i in items if i.kind is FindingKind.NEWS_ARTICLE]
-    return [
-        *funding_from_news(news, observed_at=observed_at),
-        *people_from_news(news, observed_at=observed_at),
-    ]
+    """Everything read from the news in ``items``; a round that restates a primary round
+    among ``items`` (a Form D) is that round's second source (see :func:`corroborated`)."""
+    collected = list(items)
+    news = [i for i in collected if i.kind is FindingKind.NEWS_ARTICLE]
+    return corroborated(
+        [
+            *funding_from_news(news, observed_at=observed_at),
+            *people_from_news(news, observed_at=observed_at),
+        ],
+        collected,
+    )
+
+
+def corroborated(signals: Sequence[Finding], collected: Sequence[Finding]) -> list[Finding]:
+    """Read rounds that restate a primary round take that round's id (``corroborates``
+    says which): the page, the snapshot and the analysis merge findings by id, so a Form D
+    and a headline about one round become one signal with two sources, counted once."""
+    primaries = [f for f in collected if f.kind is FindingKind.FUNDING_ROUND and f.source != SOURCE]
+    out: list[Finding] = []
+    for signal in signals:
+        match = next((p for p in primaries if _same_round(signal, p)), None)
+        if match is None or signal.kind is not FindingKind.FUNDING_ROUND:
+            out.append(signal)
+            continue
+        fields = {**signal.fields, "corroborates": match.id}
+        out.append(signal.model_copy(update={"id": match.id, "fields": fields}))
+    return out
+
+
+def _same_round(read: Finding, primary: Finding) -> bool:
+    if read.published_at is None or primary.published_at is None:
+        return False
+    if abs(read.published_at - primary.published_at) > timedelta(days=SAME_ROUND_DAYS):
+        return False
+    amount = read.fields.get("amount")
+    if not isinstance(amount, (int, float)):
+        return True  # a valuation or a round name: the date is all there is to go on
+    stated = [primary.fields.get(k) for k in ("amount", "amount_sold")]
+    return any(
+        isinstance(v, (int, float)) and v > 0 and abs(v - amount) <= SAME_ROUND_AMOUNT * v
+        for v in stated
+    )
 
 
 def _text_of(item: Finding) -> str:
@@ -165,7 +206,13 @@ def _read(
 ) -> Finding:
     """A finding read from ``item``: it names the item, dates like it, ranks below a
     primary source, and stays a sample when the item is one."""
-    fields = {**fields, "read_from": item.id, "read_from_url": item.url, "evidence": item.title}
+    fields = {
+        **fields,
+        "read_from": item.id,
+        "read_from_url": item.url,
+        "headline": item.title,
+        "evidence": item.title,
+    }
     if item.fields.get("sample") is True:
         fields["sample"] = True
     return Finding(

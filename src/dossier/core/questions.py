@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from dossier.core.intents import BY_NAME, Intent, IntentName, classify
+from dossier.core.technologies import technologies_in_text
 
 # Roles a seller asks for by their short name; "head of security" style titles are read
 # by _TITLE and kept as written.
@@ -174,12 +175,26 @@ def _role_of(text: str) -> str | None:
 
 
 def _technology_of(text: str) -> str | None:
+    # a name in the vocabulary, as written ("Amazon Web Services", "Postgres"), first
+    known = technologies_in_text(text)
     for match in _TECH.finditer(text):
+        tail = text[match.start(1) :]
+        if known and (spelled := _spelling(tail, known[0])):
+            return spelled
         name = match.group(1).strip(" ?.!,")
         first = name.split()[0].lower()
         if first in _NOT_TECH or len(name) < 2:
             continue
         return name
+    return None
+
+
+def _spelling(text: str, name: str) -> str | None:
+    """How ``text`` spells the technology ``name`` ("AWS" for Amazon Web Services)."""
+    for word_count in range(1, min(4, len(text.split())) + 1):  # the fewest words
+        words = " ".join(text.split()[:word_count]).strip(" ?.!,")
+        if technologies_in_text(words) == [name]:
+            return words
     return None
 
 

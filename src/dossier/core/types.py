@@ -231,6 +231,11 @@ class Finding(BaseModel):
         return DATA_TYPE_OF_KIND[self.kind]
 
 
+# The source of findings read from news text (collectors/text_signals.py): named here
+# because the analysts word such a finding as a claim ("read from the headline …").
+NEWS_SIGNALS_SOURCE = "news_signals"
+
+
 def finding_id(kind: FindingKind, *natural_key: str) -> str:
     """A stable id from the kind and what makes the fact unique (url, name, ...)."""
     text = "\x1f".join(part.strip().lower() for part in natural_key)

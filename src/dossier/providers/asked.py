@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from dossier.core.coverage import CoverageState
 from dossier.core.ports import QuestionRequest
+from dossier.core.technologies import technologies_in_text
 from dossier.core.types import DataType, Finding, FindingKind
 from dossier.core.words import join_words
 from dossier.providers import facts as F
@@ -116,19 +117,33 @@ def mentions(text: str, name: str) -> bool:
 
 
 def technology_answer(request: QuestionRequest, name: str) -> list[Sentence]:
+    # "AWS" and "Amazon Web Services" are one technology: match every spelling we know
+    names = {name, *technologies_in_text(name)}
+
+    def named(text: str) -> bool:
+        return any(mentions(text, n) for n in names)
+
     seen = [
         t
         for t in F.of_kind(request.findings, K.TECHNOLOGY)
-        if mentions(t.title, name) or mentions(F.text_field(t, "name") or "", name)
+        if named(t.title) or named(F.text_field(t, "name") or "")
     ]
-    if seen:
+    on_site = [t for t in seen if F.seen_on_site(t)]
+    if on_site:
         return [
-            S(f"Yes: {name} is among the technologies seen at {request.account_name}.", *seen[:2])
+            S(
+                f"Yes: {name} is among the technologies seen at {request.account_name}.",
+                *on_site[:2],
+            )
         ]
+    if seen:  # only their job posts name it: likely, with the sentence that says so
+        said = F.job_sentence(seen[0])
+        quote = f": “{said}”" if said else ""
+        return [S(f"Likely: their job posts name {name}{quote}.", *seen[:2])]
     posts = [
         j
         for j in F.of_kind(request.findings, K.JOB_POSTING)
-        if mentions(F.finding_text(j), name) or mentions(F.text_field(j, "description") or "", name)
+        if named(F.finding_text(j)) or named(F.text_field(j, "description") or "")
     ]
     if posts:
         titles = join_words([f"“{j.title}”" for j in posts[:2]])

@@ -135,7 +135,7 @@ def tech(findings: Sequence[Finding], *, limit: int = 10) -> list[Sentence]:
     found = F.of_kind(findings, K.TECHNOLOGY)
     if not found:
         return []
-    site = [t for t in found if _seen_on_site(t)]
+    site = [t for t in found if F.seen_on_site(t)]
     jobs = [t for t in found if t not in site]
     out: list[Sentence] = []
     if site:
@@ -152,12 +152,6 @@ def tech(findings: Sequence[Finding], *, limit: int = 10) -> list[Sentence]:
             )
         )
     return out
-
-
-def _seen_on_site(technology: Finding) -> bool:
-    evidence = technology.fields.get("evidence")
-    items = evidence if isinstance(evidence, list) else []
-    return any(isinstance(e, dict) and e.get("type") != "job_description" for e in items)
 
 
 def signals(account: str, findings: Sequence[Finding]) -> list[Sentence]:

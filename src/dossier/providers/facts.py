@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from dossier.core.types import NEWS_SIGNALS_SOURCE as READ_FROM_NEWS
 from dossier.core.types import Finding, FindingKind
 
 _STOP = frozenset(
@@ -159,7 +160,7 @@ def round_words(funding: Finding) -> str:
     currency = text_field(funding, "currency") or "USD"
     kind = text_field(funding, "round_type") or "Funding"
     parts = [f"{kind} on {when(funding)}"]
-    if text_field(funding, "read_from"):
+    if funding.source == READ_FROM_NEWS:
         if isinstance(amount, (int, float)):
             parts.append(f"{money(amount, currency)} raised")
         if isinstance(valuation, (int, float)):
@@ -168,7 +169,10 @@ def round_words(funding: Finding) -> str:
     parts.append(f"{money(amount, currency)} offered")
     if isinstance(sold, (int, float)):
         parts.append(f"{money(sold, currency)} sold")
-    return ", ".join(parts)
+    said = ", ".join(parts)
+    # a filing that a headline restates: one round, both sources named
+    headline = text_field(funding, "headline")
+    return f"{said} (also reported: “{headline}”)" if headline else said
 
 
 def pay_range(job: Finding) -> str | None:
@@ -250,3 +254,22 @@ def executive_changes(findings: Sequence[Finding]) -> list[Finding]:
         for p in of_kind(findings, FindingKind.PERSON)
         if text_field(p, "change") in ("appointed", "departed")
     ]
+
+
+def seen_on_site(technology: Finding) -> bool:
+    """Whether a technology was seen on their website (not only named in job posts)."""
+    return any(e.get("type") != "job_description" for e in _evidence(technology))
+
+
+def job_sentence(technology: Finding) -> str | None:
+    """The first job-post sentence naming a technology: the evidence a seller can quote."""
+    for e in _evidence(technology):
+        value = e.get("value")
+        if e.get("type") == "job_description" and isinstance(value, str) and e.get("posting"):
+            return value if value != e.get("posting") else None
+    return None
+
+
+def _evidence(technology: Finding) -> list[dict[str, object]]:
+    evidence = technology.fields.get("evidence")
+    return [e for e in evidence if isinstance(e, dict)] if isinstance(evidence, list) else []

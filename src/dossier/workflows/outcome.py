@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from dossier.core.coverage import ANSWERED, Gap, Outcome, answered_fully, build_coverage
-from dossier.core.types import Finding
+from dossier.core.types import NEWS_SIGNALS_SOURCE, Finding
 from dossier.core.verdict import causes_of, hint_of, missing_of, verdict
 from dossier.workflows.cached import found_by_kind, found_by_type
 from dossier.workflows.plan import wanted_types
@@ -21,7 +21,7 @@ __all__ = ["Outcome", "coverage_of", "derived_outcomes", "workflow_summary"]
 
 
 DERIVED_SOURCE = "job_posts"  # technologies named in job posts
-NEWS_SIGNALS = "news_signals"  # rounds, valuations and executive changes read from news
+NEWS_SIGNALS = NEWS_SIGNALS_SOURCE  # rounds, valuations and executive changes read from news
 
 
 def derived_outcomes(derived: list[Finding]) -> list[Outcome]:
@@ -37,6 +37,8 @@ def derived_outcomes(derived: list[Finding]) -> list[Outcome]:
 
 
 def _derived(name: str, findings: list[Finding]) -> Outcome:
+    # a headline restating a primary round carries its id: coverage counts ids, so the
+    # round is counted once, with both sources named
     return {
         "name": name,
         "data_types": sorted({f.data_type.value for f in findings}),

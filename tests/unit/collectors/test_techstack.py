@@ -6,9 +6,14 @@ import httpx
 import pytest
 from pydantic import JsonValue
 
+from dossier.collectors.ashby import parse_job_board
 from dossier.collectors.http import SourceHttp
 from dossier.collectors.replay import ReplayTransport
-from dossier.collectors.tech_terms import technologies_from_jobs, technologies_in_text
+from dossier.collectors.tech_terms import (
+    technologies_from_jobs,
+    technologies_in_text,
+    technology_sentences,
+)
 from dossier.collectors.techstack import (
     TechStackCollector,
     detect_technologies,
@@ -31,6 +36,7 @@ from tests.unit.collectors import (
     Recorder,
     deps,
     fixture_bytes,
+    fixture_json,
     mock_http,
     no_sleep,
     replay_http,
@@ -254,11 +260,46 @@ def test_technologies_from_jobs_count_postings_and_cite_them() -> None:
     assert python.fields["job_postings"] == 2
     assert python.fields["category"] == "Programming languages"
     assert python.fields["evidence"] == [
-        {"type": "job_description", "value": "Backend Engineer (https://jobs.example/1)"},
-        {"type": "job_description", "value": "Data Engineer (https://jobs.example/2)"},
+        {
+            "type": "job_description",
+            "value": "Backend Engineer",  # no sentence recorded: the posting's title
+            "posting": "Backend Engineer",
+            "url": "https://jobs.example/1",
+        },
+        {
+            "type": "job_description",
+            "value": "Data Engineer",
+            "posting": "Data Engineer",
+            "url": "https://jobs.example/2",
+        },
     ]
+    assert python.url == "https://jobs.example/1"  # the finding links to a posting
     assert python.confidence == 0.7
     assert kafka.title == "Kafka" and kafka.confidence == 0.6
+
+
+def test_the_recorded_ramp_posts_name_technologies_with_the_sentence_as_evidence() -> None:
+    jobs = parse_job_board(fixture_json("ashby/ramp_job_board.json"), board="ramp",
+                           observed_at=OBSERVED_AT)  # fmt: skip
+    found = technologies_from_jobs(jobs, domain="ramp.com", observed_at=OBSERVED_AT)
+    assert found, "the recorded Ramp postings name technologies"
+    for technology in found:
+        for evidence in technology.fields["evidence"]:  # type: ignore[union-attr]
+            sentence = evidence["value"]  # type: ignore[index,call-overload]
+            assert technologies_in_text(str(sentence)).count(technology.title) == 1
+            assert len(str(sentence)) <= 241 and "\n" not in str(sentence)
+        assert technology.url and technology.url.startswith("https://jobs.ashbyhq.com/ramp/")
+
+
+def test_sentences_split_at_stops_lines_and_bullets() -> None:
+    text = "About us. We run on AWS and Terraform!\n• Python experience\nNice to have: Go, Rust."
+    assert technology_sentences(text) == {
+        "Amazon Web Services": "We run on AWS and Terraform!",
+        "Terraform": "We run on AWS and Terraform!",
+        "Python": "Python experience",
+        "Go": "Go, Rust.",
+        "Rust": "Go, Rust.",
+    }
 
 
 # -- the collector

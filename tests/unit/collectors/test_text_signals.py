@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from dossier.collectors.hn import parse_search
+from dossier.collectors.normalize import merge_findings
 from dossier.collectors.text_signals import (
     CONFIDENCE,
     amount_of,
     funding_from_news,
     people_from_news,
+    signals_from_news,
 )
 from dossier.core.types import Finding, FindingKind
+from dossier.providers.facts import round_words
 from tests.fakes import make_finding
 from tests.unit.collectors import OBSERVED_AT, fixture_json
 
@@ -109,3 +112,43 @@ def test_amounts() -> None:
     assert amount_of("values it at $91.5B") == (91.5e9, "USD")
     assert amount_of("US$2.5 billion") == (2.5e9, "USD")
     assert amount_of("no money here") is None
+
+
+def form_d(amount_sold: float, *, days_ago: int) -> Finding:
+    return make_finding(
+        FindingKind.FUNDING_ROUND,
+        "Acme: D offering, $48M sold",
+        source="sec_edgar",
+        days_ago=days_ago,
+        confidence=0.95,
+        amount=None,
+        amount_sold=amount_sold,
+        round_type="Form D offering",
+        currency="USD",
+    )
+
+
+def test_a_headline_restating_a_form_d_is_one_round_with_two_sources() -> None:
+    filing = form_d(48e6, days_ago=20)
+    story = make_finding(FindingKind.NEWS_ARTICLE, "Acme raises $50M Series B", days_ago=5)
+    (read,) = signals_from_news([filing, story], observed_at=OBSERVED_AT)
+    assert read.id == filing.id and read.fields["corroborates"] == filing.id
+    (merged,) = merge_findings([filing, read])
+    assert merged.source == "sec_edgar" and merged.fields["sources"] == [
+        "news_signals",
+        "sec_edgar",
+    ]
+    said = round_words(merged)
+    assert "$48M sold" in said and "also reported: “Acme raises $50M Series B”" in said
+
+
+@pytest.mark.parametrize(
+    ("amount_sold", "days_ago"),
+    [(48e6, 200), (10e6, 20)],  # months apart, or another amount: another round
+)
+def test_a_headline_about_another_round_stays_its_own(amount_sold: float, days_ago: int) -> None:
+    filing = form_d(amount_sold, days_ago=days_ago)
+    story = make_finding(FindingKind.NEWS_ARTICLE, "Acme raises $50M Series B", days_ago=5)
+    (read,) = signals_from_news([filing, story], observed_at=OBSERVED_AT)
+    assert read.id != filing.id and "corroborates" not in read.fields
+    assert "read from the headline" in round_words(read)

@@ -67,3 +67,16 @@ def test_every_suggestion_chip_is_read_as_its_own_intent() -> None:
 
 def test_a_question_with_no_known_words_is_unknown() -> None:
     assert understand("Is the sky blue on Tuesdays?").intent.name is IntentName.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("text", "technology"),
+    [
+        ("Do they use Amazon Web Services?", "Amazon Web Services"),
+        ("Do they use AWS for storage?", "AWS"),
+        ("Are they on Postgres today?", "Postgres"),
+        ("Do they use Snowflake?", "Snowflake"),
+    ],
+)
+def test_technology_slots_keep_the_spelling_asked(text: str, technology: str) -> None:
+    assert understand(text).technology == technology
