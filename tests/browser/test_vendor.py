@@ -31,6 +31,18 @@ async def test_the_vendor_panel_shapes_the_brief(page: Page, api: httpx.AsyncCli
     await expect(brief).to_contain_text("Entry point: nobody in security or fraud operations")
     await expect(brief).to_contain_text("where Riskly's fraud work fits")
     await expect(brief).to_contain_text("Discovery question 1 (suggested)")
+    # qualification: what is known (cited), what to ask (suggested)
+    await expect(brief).to_contain_text("Need: known — they are hiring in Fraud Operations")
+    await expect(brief).to_contain_text("Authority: unknown — ask who owns fraud detection")
+    # the profile as a table, citing the profile finding
+    profile = page.locator('[data-role="profile"]')
+    await expect(profile).to_be_visible()
+    await expect(profile.locator("tr", has_text="Headquarters")).to_contain_text("San Francisco")
+    await expect(profile.locator("tr", has_text="Employees")).to_contain_text("8,000 (2022)")
+    await profile.locator("button.cite-inline").click()
+    await expect(page.locator(".finding.is-highlighted")).to_have_attribute(
+        "data-kind", "company_profile"
+    )
     await shoot(page, "vendor-brief")
     sent = await snapshot(api, session_id)
     assert sent["vendor"]["sells_to"] == ["security", "fraud operations"]

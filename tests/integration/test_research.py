@@ -246,7 +246,7 @@ async def test_the_dossier_exports_as_markdown_and_json(client: httpx.AsyncClien
     listed = [int(n) for n in re.findall(r"^(\d+)\. ", sources, flags=re.M)]
     assert listed == list(range(1, len(listed) + 1)) and cited == set(listed)
     assert "\n\nTalking point:" in briefing  # paragraphs, not one block
-    assert "Headquarters: San Francisco" in text  # the profile's fields, not only a link
+    assert "| Headquarters | San Francisco |" in text  # the profile as a table, not a link
     assert "Security Analytics · Dublin" in text  # a job's team and place
     as_json = (await client.get(f"/api/sessions/{session_id}/export?format=json")).json()
     assert as_json["session_id"] == session_id and len(as_json["findings"]) == 13

@@ -7,6 +7,7 @@ order of first citation; citing the same finding again reuses its number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,10 @@ from rich.console import Group
 from rich.text import Text
 
 MARKER_STYLE = "bold cyan"
+# A paragraph starts at a sentence opening with a short label and a colon (as
+# core/export.py and web/findings.js split it); markers may stand between the two.
+_MARK = "\x00"  # a marker's place while the text is split into paragraphs
+_PARAGRAPH = re.compile(r"(?<=[.!?”\"\x00])\s+(?=[A-Z][A-Za-z0-9 ,'’()-]{2,40}:\s)")
 
 
 @dataclass
@@ -72,13 +77,19 @@ class CitedText:
     def plain(self) -> str:
         return "".join(p if isinstance(p, str) else f"[{p}]" for p in self.pieces)
 
-    def text(self, style: str = "") -> Text:
+    def text(self, style: str = "", *, paragraphs: bool = False) -> Text:
+        """The text with its markers; ``paragraphs`` starts a paragraph at each labelled
+        sentence ("Entry point: …"), as the page and the Markdown export do. The text came
+        in arbitrary chunks, so it is split as a whole, a marker standing as one NUL."""
+        numbers = [p for p in self.pieces if isinstance(p, int)]
+        joined = "".join(p.replace(_MARK, "") if isinstance(p, str) else _MARK for p in self.pieces)
+        if paragraphs:
+            joined = _PARAGRAPH.sub("\n\n", joined)
         out = Text(style=style)
-        for piece in self.pieces:
-            if isinstance(piece, str):
-                out.append(piece)
-            else:
-                out.append(f"[{piece}]", style=MARKER_STYLE)
+        for i, chunk in enumerate(joined.split(_MARK)):
+            if i:
+                out.append(f"[{numbers[i - 1]}]", style=MARKER_STYLE)
+            out.append(chunk)
         return out
 
     def sources_list(self, indent: str = "  ") -> Group:

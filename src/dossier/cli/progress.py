@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dossier.cli.cited import CitedText
+from dossier.cli.profile import profile_table
 from dossier.core.coverage import STATE_WORDS
 from dossier.core.events import Event, EventType
 from dossier.core.records import WorkflowKind
@@ -289,6 +290,8 @@ class ResearchProgress:
             line.append(f" · {workflow.result.get('found', 0)} found", style="dim")
             parts.append(line)
         parts.append(self.findings_by_kind())
+        about_us = self.state.vendor_finding_ids - self.state.customer_finding_ids
+        parts += filter(None, [profile_table(self.state.findings.values(), about_us)])
         parts.append(coverage_table(done.get("coverage")))
         parts += _next_steps(done, account)
         order = {kind: i for i, kind in enumerate(_WORKFLOW_ORDER)}
@@ -297,7 +300,7 @@ class ResearchProgress:
                 continue
             title = _ANALYSIS_TITLE.get(kind, f"Analysis · {kind}")
             parts += [Text(""), Text(title, style="bold underline")]
-            parts.append(cited.text())
+            parts.append(cited.text(paragraphs=True))
             if cited.sources:
                 parts += [Text("Sources", style="bold"), cited.sources_list()]
         return Group(*parts)

@@ -69,7 +69,9 @@ def job_finding(posting: JobPosting, *, observed_at: datetime) -> Finding:
         "remote": posting.remote,
         "employment_type": posting.employment_type,
         "technologies": list(technologies_in_text(f"{posting.title}\n{text}")),
-        "technology_sentences": technology_sentences(f"{posting.title}\n{text}"),
+        "technology_sentences": dict[str, JsonValue](
+            technology_sentences(f"{posting.title}\n{text}")
+        ),
         "language": posting.language,
     }
     if posting.department and department != posting.department.strip():

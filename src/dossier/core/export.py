@@ -40,15 +40,21 @@ _PROFILE_FIELDS = (
     ("short_description", "In short"),
 )
 # where the page starts a paragraph: a sentence opening with a short label and a colon
-_PARAGRAPH = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z][A-Za-z ,'’-]{2,40}:\s)")
+# ("Entry point:", "Discovery question 2 (suggested):"), as web/findings.js paragraphsOf
+_PARAGRAPH = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z][A-Za-z0-9 ,'’()-]{2,40}:\s)")
 
 
 def _md(text: object) -> str:
     """Source text, made inert for Markdown (no links, emphasis or HTML injected)."""
     value = " ".join(str(text or "").split())
-    for ch in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|"):
+    for ch in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|", "@"):
         value = value.replace(ch, "\\" + ch)
-    return value
+    # no autolinks either: viewers link bare "https://…" and "www.…" in text (GFM)
+    value = value.replace("://", "\\://")
+    return _WWW.sub(lambda m: m.group(0)[:-1] + "\\.", value)
+
+
+_WWW = re.compile(r"(?i)\bwww\.")
 
 
 def _inert(piece: str) -> str:
@@ -126,6 +132,12 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
     lines += [" · ".join(meta), ""]
     if snapshot.get("hint"):
         lines += [f"> {_md(snapshot['hint'])}", ""]
+    vendor_side = set(snapshot.get("vendor_findings") or [])
+    profile = next(
+        (f for f in findings if f.get("kind") == "company_profile" and f["id"] not in vendor_side),
+        None,
+    )
+    lines += _profile_table(profile, numbers)
     analyses = snapshot.get("analysis") or {}
     for workflow, title in _ANALYSES:
         analysis = analyses.get(workflow)
@@ -139,7 +151,7 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
             lines.append(f"{n}. {_finding_line(by_id[finding_id])}")
         lines.append("")
     lines += _coverage(snapshot.get("coverage") or {})
-    for kind, title in KIND_TITLES:
+    for kind, title in KIND_TITLES[1:] if profile else KIND_TITLES:  # the table above
         group = [f for f in findings if f.get("kind") == kind]
         if not group:
             continue
@@ -151,6 +163,17 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
         lines.append("")
     lines += _chat(snapshot.get("chat") or [])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _profile_table(profile: dict[str, Any] | None, numbers: dict[str, int]) -> list[str]:
+    """The account's profile as a two-column table, citing the profile finding."""
+    rows = [line.split(": ", 1) for line in (_details(profile) if profile else [])]
+    if not profile or not rows:
+        return []
+    cited = f" \\[{numbers[profile['id']]}\\]" if profile["id"] in numbers else ""
+    sample = " \\[sample data\\]" if (profile.get("fields") or {}).get("sample") is True else ""
+    table = ["| Field | Value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    return ["## Profile", "", f"From {_md(profile.get('title'))}{cited}{sample}.", "", *table, ""]
 
 
 def _finding_line(f: dict[str, Any]) -> str:

@@ -208,6 +208,84 @@ def discovery_questions(
     ]
 
 
+def qualification(
+    account: str,
+    findings: Sequence[Finding],
+    vendor_description: str | None,
+    sells_to: Sequence[str] = (),
+    *,
+    now: datetime | None = None,
+) -> list[Sentence]:
+    """Budget, authority, need and timing: what the facts say (cited), and what they
+    leave unknown, as something to ask in discovery (suggested), one line each."""
+    area = area_of(vendor_description) or "what we sell"
+    fits = _Fit(vendor_description, sells_to)
+    out: list[Sentence] = []
+    rounds = F.newest_first(F.recent(F.of_kind(findings, K.FUNDING_ROUND), days=HOOK_DAYS, now=now))
+    annual = [f for f in F.newest_first(F.of_kind(findings, K.FILING)) if _annual(f)]
+    if rounds:
+        out.append(S(f"Budget: known — {F.round_words(rounds[0])}.", rounds[0]))
+    elif annual:
+        out.append(
+            S(
+                f"Budget: known — they file annual reports ({F.text_field(annual[0], 'form')}, "
+                f"{F.when(annual[0])}); budgets follow their fiscal year.",
+                annual[0],
+            )
+        )
+    else:
+        out.append(
+            Sentence(f"Budget: unknown — ask whether {area} has budget this year (suggested).")
+        )
+    people = matching_people(findings, vendor_description, sells_to)
+    if people:
+        names = join_words([_named(p) for p in people[:2]])
+        out.append(S(f"Authority: known — {names}, in a role we sell to.", *people[:2]))
+    else:
+        out.append(
+            Sentence(f"Authority: unknown — ask who owns {area} and who signs off (suggested).")
+        )
+    teams = [g for g in F.by_department(F.of_kind(findings, K.JOB_POSTING), top=5) if fits(g.label)]
+    if teams and (vendor_description or sells_to):
+        team = teams[0]
+        roles = plural(len(team.findings), "open role")
+        out.append(
+            S(f"Need: known — they are hiring in {team.label} ({roles}).", *team.findings[:2])
+        )
+    else:
+        out.append(Sentence(f"Need: unknown — ask what {area} costs them today (suggested)."))
+    changes = F.recent(F.executive_changes(findings), days=HOOK_DAYS, now=now)
+    if changes:
+        change = F.newest_first(changes)[0]
+        out.append(
+            S(
+                f"Timing: known — {F.person_name(change)} {F.text_field(change, 'change')} "
+                f"({F.when(change)}); a new leader reopens decisions.",
+                change,
+            )
+        )
+    elif rounds:
+        out.append(
+            S(
+                f"Timing: known — money raised on {F.when(rounds[0])} is usually spent "
+                "within the year.",
+                rounds[0],
+            )
+        )
+    else:
+        out.append(
+            Sentence(
+                f"Timing: unknown — ask what would make {area} a priority for {account} "
+                "this quarter (suggested)."
+            )
+        )
+    return out
+
+
+def _annual(filing: Finding) -> bool:
+    return (F.text_field(filing, "form") or "").upper() in ("10-K", "20-F", "40-F")
+
+
 def _unknown(coverage: Mapping[str, CoverageNote], data_type: DataType) -> bool:
     note = coverage.get(data_type.value)
     return note is not None and note.state not in (None, CoverageState.FOUND)

@@ -20,6 +20,7 @@ from dossier.providers.call_prep import (
     discovery_questions,
     entry_point,
     opening_hook,
+    qualification,
     quick_take,
 )
 from dossier.providers.changes import news
@@ -179,7 +180,8 @@ def signals(account: str, findings: Sequence[Finding]) -> list[Sentence]:
     for change in F.executive_changes(findings)[:1]:
         out.append(
             S(
-                f"Leadership signal: {F.person_name(change)} {F.text_field(change, 'change')}.",
+                f"Leadership signal: {F.person_name(change)} {F.text_field(change, 'change')}; "
+                "a new leader reviews tools and vendors in the first months.",
                 change,
             )
         )
@@ -192,7 +194,13 @@ def signals(account: str, findings: Sequence[Finding]) -> list[Sentence]:
         )
     ]
     if moves:
-        out.append(S(f"Recent move: “{moves[0].title}”.", moves[0]))
+        out.append(
+            S(
+                f"Recent move: “{moves[0].title}” ({F.when(moves[0])}); a move like this "
+                "resets priorities and opens the door to new tools.",
+                moves[0],
+            )
+        )
     return out
 
 
@@ -290,6 +298,8 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     # call prep rests on what was collected: with nothing in, it would only advise blind
     prep = bool(found)
     out += entry_point(found, request.vendor_description, request.vendor_sells_to) if prep else []
+    if prep:
+        out += qualification(account, found, request.vendor_description, request.vendor_sells_to)
     out += tech(found)
     out += news(account, found, limit=2)
     out += talking_points(account, found, request.vendor_name, request.vendor_description)

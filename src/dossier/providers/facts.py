@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import JsonValue
+
 from dossier.core.types import NEWS_SIGNALS_SOURCE as READ_FROM_NEWS
 from dossier.core.types import Finding, FindingKind
 
@@ -270,6 +272,6 @@ def job_sentence(technology: Finding) -> str | None:
     return None
 
 
-def _evidence(technology: Finding) -> list[dict[str, object]]:
+def _evidence(technology: Finding) -> list[dict[str, JsonValue]]:
     evidence = technology.fields.get("evidence")
     return [e for e in evidence if isinstance(e, dict)] if isinstance(evidence, list) else []

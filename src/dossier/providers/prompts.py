@@ -172,14 +172,25 @@ Proof points: facts from the findings that make us credible (customers, funding,
 Missing: what could not be found (one line; write "nothing" if complete)."""
 
 _CUSTOMER_TASK = """\
-Task: brief our salesperson on the account "{account}" before a call.
-Write these parts, each starting with its label on its own line:
-Summary: who they are, in two or three sentences.
-Buying signals: hiring patterns, funding and executive changes, each with what it suggests.
-Likely priorities: what they probably care about now, grounded in the signals.
-Decision makers: people to approach and why.
+Task: brief our salesperson on the account "{account}" before a call: the same brief the \
+builtin analyst writes. Write these parts, each starting with its label on its own line; \
+a part with nothing cited to say is one line saying what is unknown:
+Quick take: at most three lines: who they are, and what is moving now.
+Profile: one "Field: value" line each for headquarters, founded, employees, industry, \
+ticker, website, as the findings state them.
+Signals: hiring, money raised, leadership changes and recent moves, newest first with \
+their dates, each ending with one clause on why it matters to us. Filings are not funding.
+People: the people found with their roles, and the angle for each.
+Tech stack: the technologies with their evidence (website or the job-post sentence).
 Talking points: how {vendor} connects to this account's signals.
-Missing: what could not be found (one line; write "nothing" if complete)."""
+Qualification: one line each for Budget, Authority, Need and Timing, "known" with the \
+fact cited, or "unknown" with what to ask in discovery.
+Entry point: who to approach among the roles we sell to{sells_to}; when nobody in such a \
+role is named, the role to look for and what in the data points to it.
+Opening hook: the freshest dated signal as a way to open (mark it "(suggested)").
+Discovery questions: three to five, each marked "(suggested)", drawn from the facts and \
+the unknowns.
+Missing: what could not be found and why (one line; write "nothing" if complete)."""
 
 _QUESTION_TASK = """\
 Task: answer the salesperson's question about "{account}" in at most five short sentences.
@@ -198,7 +209,9 @@ def analysis_prompt(request: AnalysisRequest) -> Prompt:
     account = neutralize(request.account_name, 200)
     vendor = _vendor_label(request.vendor_name)
     template = _VENDOR_TASK if request.workflow == WorkflowKind.VENDOR_CONTEXT else _CUSTOMER_TASK
-    parts = [template.format(account=account, vendor=vendor)]
+    roles = ", ".join(neutralize(r, 60) for r in request.vendor_sells_to)
+    sells_to = f" ({roles})" if roles else ""
+    parts = [template.format(account=account, vendor=vendor, sells_to=sells_to)]
     parts += _evidence(
         request, shown, ("our company, written earlier from findings", request.vendor_summary)
     )
@@ -233,7 +246,7 @@ def _evidence(
     """What both prompts give after the task, in this order: who we are, what is still
     being collected, what is missing and why, the counts, ``earlier`` notes (label, text),
     and the findings themselves."""
-    parts = _vendor_lines(request.vendor_name, request.vendor_description)
+    parts = _vendor_lines(request.vendor_name, request.vendor_description, request.vendor_sells_to)
     if pending is not None:
         parts.append(pending)
     gaps = _coverage_lines(request.coverage)
@@ -302,7 +315,9 @@ def _vendor_label(vendor_name: str | None) -> str:
     return f'the seller "{neutralize(vendor_name, 200)}"' if vendor_name else "our offering"
 
 
-def _vendor_lines(name: str | None, description: str | None) -> list[str]:
+def _vendor_lines(
+    name: str | None, description: str | None, sells_to: Sequence[str] = ()
+) -> list[str]:
     # The seller's own words come from our user, not from the web: outside the untrusted
     # block, citable without an id, but still neutralised so they cannot fake a block.
     lines = []
@@ -311,6 +326,9 @@ def _vendor_lines(name: str | None, description: str | None) -> list[str]:
     if description:
         text = neutralize(description, 1000)
         lines.append(f"The seller's own description, from our user (needs no citation): {text}")
+    if sells_to:
+        roles = ", ".join(neutralize(r, 60) for r in sells_to)
+        lines.append(f"The roles and teams we sell to, from our user: {roles}.")
     return lines
 
 

@@ -9,7 +9,7 @@ import { Dirty, SessionModel } from "./model.js";
 import { EventStream } from "./stream.js";
 import { ChatSocket } from "./socket.js";
 import { ChatPanel } from "./chat.js";
-import { FindingsView, renderAnalysis, renderCoverage } from "./findings.js";
+import { FindingsView, renderAnalysis, renderProfile, renderCoverage } from "./findings.js";
 import { renderTimelines, resetTimelines } from "./timeline.js";
 import { ageWords, renderHint } from "./hint.js";
 import { STATUS_LABEL } from "./vocabulary.js";
@@ -310,6 +310,7 @@ function flush(session) {
   if (all) session.findings.render();
   else if (dirty.findings.size) session.findings.render(dirty.findings);
   if (all || dirty.analysis) renderAnalysis($('[data-role="analysis"]'), model, session.onCite);
+  if (all || dirty.findings.size) renderProfile($('[data-role="profile"]'), model, session.onCite);
   if (all || dirty.coverage || dirty.header) {
     renderCoverage($('[data-role="coverage"]'), model);
     if (!model.running) session.findings.refreshGroups(); // empty groups now say why

@@ -168,6 +168,35 @@ function detailLine(kind, fields) {
   return text ? el("div", { class: "finding-detail", text }) : null;
 }
 
+// The profile table's rows: field, label, and how to show the value.
+const PROFILE_ROWS = [
+  ["headquarters", "Headquarters", str],
+  ["country", "Country", str],
+  ["founded", "Founded", str],
+  ["employees", "Employees", (v, f) => (typeof v === "number" ? v.toLocaleString() + (f.employees_as_of ? ` (${str(f.employees_as_of)})` : "") : "")],
+  ["industry", "Industry", str],
+  ["ticker", "Ticker", str],
+  ["website", "Website", str],
+];
+
+/** The company profile as a table at the top of the briefing, citing the profile finding. */
+export function renderProfile(root, model, onCite) {
+  const profile = [...model.findings.values()].find((f) => f.kind === "company_profile" && !model.vendorFindings.has(f.id));
+  const fields = profile?.fields || {};
+  const rows = PROFILE_ROWS.map(([key, label, show]) => [label, show(fields[key], fields)]).filter(([, value]) => value);
+  root.hidden = !rows.length;
+  if (!rows.length) return replaceChildren(root);
+  const sources = Array.isArray(fields.sources) && fields.sources.length ? fields.sources : [profile.source];
+  replaceChildren(root,
+    el("caption", { class: "small muted" },
+      fields.sample === true ? el("span", { class: "badge badge-sample", text: "sample data" }) : null,
+      fields.sample === true ? " " : null,
+      "Profile from ",
+      el("button", { type: "button", class: "cite-inline", dataset: { finding: profile.id, where: "profile" },
+        on: { click: () => onCite({ finding: profile.id, title: profile.title }) }, text: sources.map(sourceLabel).join(" + ") })),
+    el("tbody", {}, rows.map(([label, value]) => el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: value })))));
+}
+
 /** The briefing (customer analysis) and the vendor's own, with citation chips. */
 export function renderAnalysis(root, model, onCite) {
   const customer = model.analysis.get("customer_intelligence");
@@ -196,7 +225,7 @@ export function renderAnalysis(root, model, onCite) {
 /** Split an analysis into paragraphs where a sentence opens with a label ("Talking point: …"),
  * which is how analysts structure a briefing; plain prose stays one paragraph. */
 export function paragraphsOf(text) {
-  return String(text || "").split(/(?<=[.!?”"])\s+(?=[A-Z][A-Za-z ,'’-]{2,40}:\s)/u).filter((p) => p.trim());
+  return String(text || "").split(/(?<=[.!?”"])\s+(?=[A-Z][A-Za-z0-9 ,'’()-]{2,40}:\s)/u).filter((p) => p.trim());
 }
 
 /** Numbered citation chips; each jumps to its finding. */

@@ -52,6 +52,8 @@ export class SessionModel {
     this.joined = false;
     this.workflows = new Map();
     this.findings = new Map(); // id -> Finding (merged when a fact comes from several sources)
+    this.vendorFindings = new Set(); // ids only our own side (vendor context) found
+    this.customerFindings = new Set();
     this.aliases = new Map(); // merged id -> id of the finding that absorbed it
     this.analysis = new Map(); // workflow kind -> {status, text, citations, ...}
     this.chat = new Map(); // question id -> turn (insertion order = conversation order)
@@ -92,6 +94,8 @@ export class SessionModel {
     this.findings.clear();
     this.aliases.clear();
     for (const finding of snap.findings || []) this.putFinding(finding);
+    this.vendorFindings = new Set(snap.vendor_findings || []);
+    this.customerFindings = new Set([...this.findings.keys()].filter((id) => !this.vendorFindings.has(id)));
     this.analysis.clear();
     for (const [kind, a] of Object.entries(snap.analysis || {})) {
       this.analysis.set(kind, { ...a, citations: [...(a.citations || [])] });
@@ -134,6 +138,7 @@ export class SessionModel {
     } else if (type === "finding") {
       const id = this.putFinding(data);
       if (id) dirty.findings.add(id);
+      if (id) this.noteSide(id, event.workflow);
       dirty.coverage = true;
     } else if (type.startsWith("analysis.")) {
       this.applyAnalysis(event);
@@ -221,6 +226,14 @@ export class SessionModel {
   }
 
   /** Store a finding (merging with one of the same id); returns its id, or null if invalid. */
+  /** Which side found a finding, as the snapshot counts it: one the customer side found is theirs. */
+  noteSide(id, workflow) {
+    if (workflow !== "vendor_context") {
+      this.customerFindings.add(id);
+      this.vendorFindings.delete(id);
+    } else if (!this.customerFindings.has(id)) this.vendorFindings.add(id);
+  }
+
   putFinding(finding) {
     if (!finding || typeof finding.id !== "string" || typeof finding.kind !== "string") return null;
     const known = this.findings.get(finding.id);

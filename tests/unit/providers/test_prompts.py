@@ -143,7 +143,7 @@ def test_prompt_is_identical_whatever_the_order_of_findings() -> None:
     assert select_findings(findings) == select_findings(list(reversed(findings)))
 
 
-def test_customer_intelligence_asks_for_signals_priorities_people_and_talking_points() -> None:
+def test_customer_intelligence_asks_for_the_builtin_brief() -> None:
     coverage = {
         "tech": CoverageNote(CoverageState.FAILED, "could not reach Website fingerprint (network)"),
         "funding": CoverageNote(CoverageState.NONE_FOUND, "SEC EDGAR lists no filings"),
@@ -152,14 +152,20 @@ def test_customer_intelligence_asks_for_signals_priorities_people_and_talking_po
     prompt = analysis_prompt(_customer_request(JOB, coverage=coverage))
 
     for label in (
-        "Summary:",
-        "Buying signals:",
-        "Likely priorities:",
-        "Decision makers:",
+        "Quick take:",
+        "Profile:",
+        "Signals:",
+        "People:",
+        "Tech stack:",
         "Talking points:",
+        "Qualification:",
+        "Entry point:",
+        "Opening hook:",
+        "Discovery questions:",
         "Missing:",
     ):
         assert f"\n{label}" in prompt.user
+    assert "Filings are not funding." in prompt.user
     assert 'how the seller "Acme Analytics" connects' in prompt.user
     assert "- funding records: none found (SEC EDGAR lists no filings)" in prompt.user
     assert "- technology signals: failed (could not reach Website fingerprint (network))" in (
@@ -182,7 +188,7 @@ def test_vendor_context_describes_value_and_ideal_customer() -> None:
     assert 'describe who we are, the seller "Acme Analytics"' in prompt.user
     assert "\nValue:" in prompt.user
     assert "\nIdeal customer:" in prompt.user
-    assert "Buying signals" not in prompt.user
+    assert "Discovery questions" not in prompt.user
 
 
 def test_vendor_summary_goes_in_an_untrusted_notes_block() -> None:
@@ -225,3 +231,12 @@ def test_question_prompt_without_pending_says_data_is_complete() -> None:
     assert "Findings collected so far: none." in prompt.user
     assert _block(prompt.user) == f"{FINDINGS_OPEN}\n{FINDINGS_CLOSE}"
     assert prompt.findings == ()
+
+
+def test_the_roles_we_sell_to_reach_the_entry_point_and_the_questions() -> None:
+    roles = ["risk", "fraud operations"]
+    prompt = analysis_prompt(_customer_request(JOB, vendor_sells_to=roles))
+    assert "among the roles we sell to (risk, fraud operations)" in prompt.user
+    assert "The roles and teams we sell to, from our user: risk, fraud operations." in prompt.user
+    asked = question_prompt(make_question("Who should I talk to?", vendor_sells_to=roles))
+    assert "we sell to, from our user: risk, fraud operations." in asked.user
