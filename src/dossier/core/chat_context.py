@@ -17,9 +17,9 @@ from dossier.core.intents import Intent
 from dossier.core.ports import QuestionRequest
 from dossier.core.questions import Question
 from dossier.core.records import WorkflowKind
-from dossier.core.snapshot import SnapshotBuilder
+from dossier.core.snapshot import SnapshotBuilder, WorkflowState
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
-from dossier.core.types import Basis, DataType, Vendor, normalize_name
+from dossier.core.types import Basis, DataType, FindingKind, Vendor, normalize_name
 
 
 @dataclass
@@ -94,6 +94,35 @@ def pending_types(
                 best = out.get(str(t))
                 value = float(eta) if isinstance(eta, (int, float)) else None
                 out[str(t)] = value if best is None else max(best, value or 0.0)
+    return _read_later(builder, workflow, targets, out)
+
+
+# Signals read from text land at the analyze step (collectors/text_signals.py, tech_terms):
+# rounds and executive changes from news, technologies from job posts. Until that step
+# ends, what they feed is still pending, so an early "no funding round" gets revised.
+_READ_FROM = {DataType.FUNDING: (FindingKind.NEWS_ARTICLE, DataType.NEWS),
+              DataType.PEOPLE: (FindingKind.NEWS_ARTICLE, DataType.NEWS),
+              DataType.TECH: (FindingKind.JOB_POSTING, DataType.JOBS)}  # fmt: skip
+
+
+def _read_later(
+    builder: SnapshotBuilder,
+    workflow: WorkflowState,
+    targets: set[str],
+    pending: dict[str, float | None],
+) -> dict[str, float | None]:
+    analyze = workflow.steps.get("analyze")
+    if analyze is not None and analyze.status in TERMINAL_STEP:
+        return pending
+    kinds = {f.kind for f in builder.findings.values() if _customer(builder, f.id)}
+    out = dict(pending)
+    for derived, (kind, source) in _READ_FROM.items():
+        if derived.value not in targets or derived.value in out:
+            continue
+        if source.value in pending:
+            out[derived.value] = pending[source.value]
+        elif kind in kinds:
+            out[derived.value] = None
     return out
 
 
