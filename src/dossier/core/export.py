@@ -188,7 +188,7 @@ def _details(f: dict[str, Any]) -> list[str]:
     fields = f.get("fields") or {}
     if f.get("kind") == "company_profile":
         return [
-            f"{label}: {_md(_value(key, value))}"
+            f"{label}: {_md(_value(key, value, fields))}"
             for key, label in _PROFILE_FIELDS
             if (value := fields.get(key)) not in (None, "", [])
         ]
@@ -202,8 +202,11 @@ def _details(f: dict[str, Any]) -> list[str]:
     return []
 
 
-def _value(key: str, value: object) -> str:
-    return f"{value:,}" if key == "employees" and isinstance(value, int) else str(value)
+def _value(key: str, value: object, fields: dict[str, Any]) -> str:
+    if key == "employees" and isinstance(value, int):
+        as_of = fields.get("employees_as_of")
+        return f"{value:,}" + (f" ({as_of})" if as_of else "")
+    return str(value)
 
 
 def _coverage(coverage: dict[str, Any]) -> list[str]:

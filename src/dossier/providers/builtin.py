@@ -38,18 +38,16 @@ def tokens(text: str, lead: str = "") -> list[str]:
 async def stream_sentences(
     sentences: Sequence[Sentence], *, delay_s: float = 0.0
 ) -> AsyncIterator[ProviderChunk]:
-    cited: set[str] = set()
+    # every sentence carries its citations, even a source cited before: each fact in the
+    # brief shows its [n] (clients number a finding once and reuse the number)
     for index, sentence in enumerate(sentences):
         for token in tokens(sentence.text, " " if index else ""):
             yield TextDelta(token)
             if delay_s:
                 await asyncio.sleep(delay_s)
-        for finding in sentence.cites:
-            if finding.id not in cited:
-                cited.add(finding.id)
-                yield CitationMark(
-                    Citation(finding=finding.id, url=finding.url, title=finding.title)
-                )
+        by_id = {f.id: f for f in sentence.cites}
+        for finding in by_id.values():
+            yield CitationMark(Citation(finding=finding.id, url=finding.url, title=finding.title))
 
 
 def render(sentences: Sequence[Sentence]) -> str:

@@ -269,6 +269,15 @@ def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
+def _labelled(label: str, sentences: list[Sentence]) -> list[Sentence]:
+    """A part of the brief opens with its label ("News: …"): a paragraph of its own on the
+    page, in the terminal and in the export."""
+    if not sentences:
+        return sentences
+    first = sentences[0]
+    return [Sentence(f"{label}: {first.text}", first.cites), *sentences[1:]]
+
+
 def analysis(request: AnalysisRequest) -> list[Sentence]:
     return marked(_analysis(request))
 
@@ -289,11 +298,11 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
         out += profile(account, found) + tech(found) + news(account, found, limit=2)
         return out + gaps(request.coverage)
     out = quick_take(account, found)
-    out += profile(account, found)
+    out += _labelled("Profile", profile(account, found))
     out += signals(account, found)
     out += priorities(found)
-    out += hiring(account, found)
-    out += funding(account, found)
+    out += _labelled("Hiring", hiring(account, found))
+    out += _labelled("Funding", funding(account, found))
     out += people(found)
     # call prep rests on what was collected: with nothing in, it would only advise blind
     prep = bool(found)
@@ -301,7 +310,7 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     if prep:
         out += qualification(account, found, request.vendor_description, request.vendor_sells_to)
     out += tech(found)
-    out += news(account, found, limit=2)
+    out += _labelled("News", news(account, found, limit=2))
     out += talking_points(account, found, request.vendor_name, request.vendor_description)
     out += opening_hook(account, found)
     if prep and request.vendor_description:  # questions about what we sell need to know what it is
