@@ -104,7 +104,11 @@ NVIDIA = [
     ),
     Ask(
         "Any recent leadership changes?",
-        ("No appointment or departure in the last 180 days", "8-K item 5.02", "2026-01-23"),
+        (
+            "No appointment or departure in the last 180 days",
+            "(item 5.02: an appointment, a departure or pay)",
+            "2026-01-23",
+        ),
         ("Leadership:",),
     ),
     Ask(

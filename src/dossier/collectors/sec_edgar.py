@@ -57,7 +57,7 @@ ITEM_NAMES = {
     "1.01": "material agreement",
     "2.01": "acquisition or disposition",
     "2.02": "results of operations",
-    "5.02": "officer or director change",
+    "5.02": "officers or directors (appointment, departure or pay)",
     "5.07": "shareholder vote",
     "7.01": "Regulation FD disclosure",
     "8.01": "other events",

@@ -100,7 +100,8 @@ def leadership_changes(request: QuestionRequest, now: datetime | None = None) ->
         listed = join_words([_filing_words(f) for f in reports[:3]])
         out.append(
             S(
-                f"Their filings on officer or director changes (8-K item 5.02): {listed}.",
+                f"Their 8-K filings on officers or directors (item 5.02: an appointment, a "
+                f"departure or pay): {listed}.",
                 *reports[:3],
             )
         )

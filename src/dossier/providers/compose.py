@@ -302,7 +302,9 @@ def _analysis(request: AnalysisRequest) -> list[Sentence]:
     out += signals(account, found)
     out += priorities(found)
     out += _labelled("Hiring", hiring(account, found))
-    out += _labelled("Funding", funding(account, found))
+    # filings are reports, not money raised: the part is named for what it holds
+    money = "Funding" if F.of_kind(found, K.FUNDING_ROUND) else "Filings"
+    out += _labelled(money, funding(account, found))
     out += people(found)
     # call prep rests on what was collected: with nothing in, it would only advise blind
     prep = bool(found)

@@ -76,7 +76,7 @@ def test_nvidia_submissions_give_profile_and_recent_filings() -> None:
     assert filings["0001045810-26-000019"].fields["items"] == ["2.02", "9.01"]
     exec_change = filings["0001045810-26-000003"]
     assert exec_change.fields["items"] == ["5.02"]
-    assert "officer or director change" in exec_change.title
+    assert "officers or directors (appointment, departure or pay)" in exec_change.title
     assert exec_change.url == (
         "https://www.sec.gov/Archives/edgar/data/1045810/000104581026000003/nvda-20260120.htm"
     )
