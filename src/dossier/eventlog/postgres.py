@@ -63,6 +63,21 @@ _EVENT_COLS = "seq, type, ts, workflow, step, envelope"
 _MAX_GROUP_APPENDS = 64
 
 
+# Every dossier process creates the schema it needs at start. ``CREATE … IF NOT EXISTS``
+# is not safe against itself: two processes starting together on a fresh database both
+# pass the check and one dies on the catalog's unique index ("dossier_sessions already
+# exists"). The DDL therefore runs under one transaction-scoped advisory lock, shared by
+# every dossier table, so any start order works; the lock is released at commit.
+_SCHEMA_LOCK = 0x646F7373  # "doss"
+
+
+async def create_schema(conn: psycopg.AsyncConnection[Any], ddl: str) -> None:
+    """Run ``ddl`` with no other dossier process creating tables at the same time."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        await conn.execute(ddl)
+
+
 def _conninfo(url: str) -> str:
     # SQLAlchemy-style URLs (what DBOS takes) name a driver; libpq does not.
     return url.replace("postgresql+psycopg://", "postgresql://").replace(
@@ -85,7 +100,7 @@ class PostgresEventLog:
         try:
             await self._pool.open(wait=True, timeout=10)
             async with self._pool.connection() as conn:
-                await conn.execute(_SCHEMA)
+                await create_schema(conn, _SCHEMA)
         except (psycopg.Error, TimeoutError) as exc:
             raise Unavailable(f"PostgreSQL unreachable: {exc}") from exc
         self._appends = GroupCommit(self._commit_appends, max_batch_ops=_MAX_GROUP_APPENDS)
@@ -251,7 +266,7 @@ class PostgresHeartbeats:
     async def start(self) -> None:
         await self._pool.open(wait=True, timeout=10)
         async with self._pool.connection() as conn:
-            await conn.execute(self._DDL)
+            await create_schema(conn, self._DDL)
 
     async def close(self) -> None:
         await self._pool.close()
