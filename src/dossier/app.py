@@ -52,6 +52,7 @@ from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
 from dossier.workflows.outcome import DERIVED_LABEL
 from dossier.workflows.steering import SteeringBoard
+from dossier.workflows.takeover import Takeover
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +187,12 @@ async def open_services(
         )
         stack.callback(runtime.bind, None)
         engine = overrides.engine
+        takeover = None
         if engine is None:
             await dbos_engine.launch(settings)
             stack.push_async_callback(_shutdown_dbos)
-            engine = dbos_engine.DbosEngine(settings)
+            takeover = await _takeover(settings, event_log, stack)
+            engine = dbos_engine.DbosEngine(settings, takeover)
         states = LiveStates(hub, event_log)
         stack.callback(states.close)
         sessions = SessionService(
@@ -224,10 +227,8 @@ async def open_services(
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
             background.append(asyncio.create_task(bus.run(), name="redis-bus"))
-        if overrides.engine is None and settings.database_url:
-            background.append(
-                asyncio.create_task(dbos_engine.takeover_loop(settings), name="takeover")
-            )
+        if takeover is not None:
+            background.append(asyncio.create_task(takeover.run(), name="takeover"))
         services.ready = True
         if settings.gc_tuning:
             _tune_gc()
@@ -243,6 +244,22 @@ async def open_services(
         finally:
             services.ready = False
             await cancel_all(background)
+
+
+async def _takeover(
+    settings: Settings, event_log: EventLog, stack: contextlib.AsyncExitStack
+) -> Takeover | None:
+    """Executor liveness (scale-out only: an embedded process recovers its own work)."""
+    if not settings.database_url:
+        return None
+    from dossier.eventlog.postgres import PostgresHeartbeats
+
+    heartbeats = PostgresHeartbeats(settings.database_url)
+    await heartbeats.start()
+    stack.push_async_callback(heartbeats.close)
+    takeover = Takeover(settings, heartbeats, event_log)
+    stack.push_async_callback(takeover.close)
+    return takeover
 
 
 def _tune_gc() -> None:

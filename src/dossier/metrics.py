@@ -74,6 +74,9 @@ ANSWERS = Counter("dossier_answers_total", "Chat answers, by provider and outcom
 STEPS_EXECUTED = Counter(
     "dossier_steps_executed_total", "Durable step bodies executed in this process, by step"
 )
+TAKEOVERS = Counter(
+    "dossier_takeovers_total", "Silent executors whose workflows this process handed on"
+)
 CACHE_LOOKUPS = Counter("dossier_cache_lookups_total", "Cache lookups by kind and result")
 
 ALL: tuple[_Metric, ...] = (
@@ -86,6 +89,7 @@ ALL: tuple[_Metric, ...] = (
     SSE_DROPPED,
     ANSWERS,
     STEPS_EXECUTED,
+    TAKEOVERS,
     CACHE_LOOKUPS,
 )
 

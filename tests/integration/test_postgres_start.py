@@ -15,10 +15,12 @@ async def test_replicas_starting_together_on_a_fresh_database_all_start(pg_url: 
     logs = [PostgresEventLog(pg_url, pool_size=1) for _ in range(6)]
     beats = [PostgresHeartbeats(pg_url) for _ in range(6)]
     try:
-        await asyncio.gather(*(x.start() for x in [*logs, *beats]))
+        await asyncio.gather(*(x.start() for x in logs), *(b.start() for b in beats))
         for event_log in logs:
             await event_log.ping()
         await beats[0].beat("exec-a", "worker")
         assert await beats[1].stale(0.0, exclude="exec-b") == ["exec-a"]
     finally:
-        await asyncio.gather(*(x.close() for x in [*logs, *beats]), return_exceptions=True)
+        await asyncio.gather(
+            *(x.close() for x in logs), *(b.close() for b in beats), return_exceptions=True
+        )

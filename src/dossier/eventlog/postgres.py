@@ -281,13 +281,35 @@ class PostgresHeartbeats:
             )
 
     async def stale(self, older_than_s: float, *, exclude: str) -> list[str]:
+        """Executors silent for longer than ``older_than_s``, whatever their role: an API
+        replica holds no workflows now, but one may have before an upgrade, and work
+        must never wait on a process that is gone."""
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
-                "SELECT executor_id FROM dossier_executors WHERE role <> 'api' "
-                "AND executor_id <> %s AND last_seen < now() - make_interval(secs => %s)",
+                "SELECT executor_id FROM dossier_executors "
+                "WHERE executor_id <> %s AND last_seen < now() - make_interval(secs => %s)",
                 (exclude, older_than_s),
             )
             return [row[0] for row in await cursor.fetchall()]
+
+    async def ages(self, executor_ids: Sequence[str]) -> dict[str, float]:
+        """Seconds since each executor's last beat, by the database's clock (one clock for
+        every process); an executor that never beat is absent."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT executor_id, extract(epoch FROM now() - last_seen)::float8 "
+                "FROM dossier_executors WHERE executor_id = ANY(%s)",
+                (list(executor_ids),),
+            )
+            return {row[0]: float(row[1]) for row in await cursor.fetchall()}
+
+    async def forget(self, dead: str, *, claimed_by: str) -> None:
+        """Drop a dead executor that holds no work (it beats in again if it comes back)."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM dossier_executors WHERE executor_id = %s AND claimed_by = %s",
+                (dead, claimed_by),
+            )
 
     async def claim(self, dead: str, by: str, older_than_s: float) -> bool:
         async with self._pool.connection() as conn:
