@@ -223,7 +223,10 @@ async def open_services(
             question_limiter=RateLimiter(settings.question_rate_per_min),
             chat=chat,
             source_labels={**collectors.labels, **DERIVED_LABEL},
+            probes={"postgres" if settings.database_url else "sqlite": sessions.ping},
         )
+        if bus is not None:
+            services.probes["redis"] = bus.ping
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
             background.append(asyncio.create_task(bus.run(), name="redis-bus"))

@@ -74,6 +74,10 @@ ANSWERS = Counter("dossier_answers_total", "Chat answers, by provider and outcom
 STEPS_EXECUTED = Counter(
     "dossier_steps_executed_total", "Durable step bodies executed in this process, by step"
 )
+BUS_ERRORS = Counter("dossier_bus_errors_total", "Redis event bus failures, by operation")
+BUS_DROPPED = Counter(
+    "dossier_bus_dropped_total", "Event batches not published to Redis (others read the log)"
+)
 TAKEOVERS = Counter(
     "dossier_takeovers_total", "Silent executors whose workflows this process handed on"
 )
@@ -90,6 +94,8 @@ ALL: tuple[_Metric, ...] = (
     ANSWERS,
     STEPS_EXECUTED,
     TAKEOVERS,
+    BUS_ERRORS,
+    BUS_DROPPED,
     CACHE_LOOKUPS,
 )
 
