@@ -361,6 +361,24 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
 
 async def run_worker(settings: Settings) -> None:
-    """A headless process that runs workflows (scale-out ``worker`` role) until cancelled."""
-    async with open_services(settings):
-        await asyncio.Event().wait()
+    """A process that runs workflows (scale-out ``worker`` role) until cancelled; with a
+    ``worker_port``, it answers ``/healthz``, ``/readyz`` and ``/metrics`` there."""
+    if settings.worker_port:
+        check_bind(settings)
+    async with open_services(settings) as services:
+        if not settings.worker_port:
+            await asyncio.Event().wait()
+            return
+        import uvicorn
+
+        from dossier.transport.ops import ops_app
+
+        config = uvicorn.Config(
+            ops_app(services),
+            host=settings.host,
+            port=settings.worker_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        await uvicorn.Server(config).serve()

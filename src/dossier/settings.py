@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         "ones); several beats must fit in takeover_after_s.",
     )
     worker_concurrency: int = Field(default=16, ge=1, description="Sessions run at once per worker")
+    worker_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Where a worker answers /healthz, /readyz and /metrics (0: no HTTP).",
+    )
 
     # -- streams
     sse_heartbeat_s: float = Field(default=15.0, gt=0)

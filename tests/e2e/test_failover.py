@@ -50,7 +50,12 @@ async def test_replicas_and_a_worker_started_together_on_a_fresh_database_all_se
         )
         for i in (1, 2)
     ]
-    worker = server_factory(tmp_path / "w", 0, env=env_for(pg_url, redis_url, "worker-1"))
+    ops_port = free_port()
+    worker = server_factory(
+        tmp_path / "w",
+        ops_port,
+        env=env_for(pg_url, redis_url, "worker-1", DOSSIER_WORKER_PORT=str(ops_port)),
+    )
     worker.command = "worker"
     with ThreadPoolExecutor(3) as pool:  # all at once, on a database with no tables yet
         list(pool.map(lambda p: p.start(DOSSIER_REPLAY_LATENCY_MS="20"), [*apis, worker]))
@@ -60,7 +65,13 @@ async def test_replicas_and_a_worker_started_together_on_a_fresh_database_all_se
         ).json()
         url = f"{apis[1].url}/api/sessions/{opened['session_id']}/events"
         events = await follow(client, url, until_collecting=False)
+        # the worker answers health checks and scrapes on its own port
+        assert (await client.get(f"{worker.url}/healthz")).json() == {"ok": True}
+        ready = (await client.get(f"{worker.url}/readyz")).json()
+        assert ready == {"ok": True, "postgres": "ok", "redis": "ok"}
+        worker_metrics = (await client.get(f"{worker.url}/metrics")).text
     check_exactly_once(events)
+    assert collects_executed(worker_metrics) >= 1  # it ran the session
 
 
 async def test_a_killed_workers_session_finishes_on_another_and_the_client_is_told(
