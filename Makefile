@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev run demo test check lint fmt type unit integration e2e browser \
+.PHONY: install install-dev run run-cluster demo test check lint fmt type unit integration e2e browser \
         browser-deps bench lock record-fixtures clean
 
 $(VENV)/.base: pyproject.toml requirements.lock
@@ -24,6 +24,11 @@ install-dev: $(VENV)/.dev
 ## run: the server on embedded defaults (SQLite, disk cache, builtin analyst), 127.0.0.1:8000
 run: install
 	$(VENV)/bin/dossier serve
+
+## run-cluster: 2 API replicas (8001, 8002) + 2 workers (9101, 9102) behind a loopback
+## balancer on 8000, on the local PostgreSQL and Redis (DOSSIER_DATABASE_URL, DOSSIER_REDIS_URL)
+run-cluster: install
+	$(PY) scripts/run_cluster.py
 
 ## demo: the same, answering sources from the packaged recordings (no network)
 demo: install

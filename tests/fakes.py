@@ -334,6 +334,7 @@ class FakeEngine:
         self.started: list[str] = []
         self.cancelled: list[str] = []
         self.cached = cached
+        self.stuck: set[str] = set()  # sessions whose workflows nothing will finish
 
     async def start(self, record: SessionRecord, *, refresh: bool) -> None:
         self.started.append(record.session_id)
@@ -343,6 +344,9 @@ class FakeEngine:
 
     async def cancel(self, session_id: str) -> None:
         self.cancelled.append(session_id)
+
+    async def ensure_running(self, record: SessionRecord) -> bool:
+        return record.session_id not in self.stuck
 
 
 class OfflineTransport(httpx.AsyncBaseTransport):

@@ -52,6 +52,7 @@ from dossier.workflows import engine as dbos_engine
 from dossier.workflows import runtime
 from dossier.workflows.outcome import DERIVED_LABEL
 from dossier.workflows.steering import SteeringBoard
+from dossier.workflows.takeover import Takeover
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +187,12 @@ async def open_services(
         )
         stack.callback(runtime.bind, None)
         engine = overrides.engine
+        takeover = None
         if engine is None:
             await dbos_engine.launch(settings)
             stack.push_async_callback(_shutdown_dbos)
-            engine = dbos_engine.DbosEngine(settings)
+            takeover = await _takeover(settings, event_log, stack)
+            engine = dbos_engine.DbosEngine(settings, takeover)
         states = LiveStates(hub, event_log)
         stack.callback(states.close)
         sessions = SessionService(
@@ -220,14 +223,15 @@ async def open_services(
             question_limiter=RateLimiter(settings.question_rate_per_min),
             chat=chat,
             source_labels={**collectors.labels, **DERIVED_LABEL},
+            probes={"postgres" if settings.database_url else "sqlite": sessions.ping},
         )
+        if bus is not None:
+            services.probes["redis"] = bus.ping
         background = [asyncio.create_task(hub.run(), name="feed-hub")]
         if bus is not None:
             background.append(asyncio.create_task(bus.run(), name="redis-bus"))
-        if overrides.engine is None and settings.database_url:
-            background.append(
-                asyncio.create_task(dbos_engine.takeover_loop(settings), name="takeover")
-            )
+        if takeover is not None:
+            background.append(asyncio.create_task(takeover.run(), name="takeover"))
         services.ready = True
         if settings.gc_tuning:
             _tune_gc()
@@ -243,6 +247,22 @@ async def open_services(
         finally:
             services.ready = False
             await cancel_all(background)
+
+
+async def _takeover(
+    settings: Settings, event_log: EventLog, stack: contextlib.AsyncExitStack
+) -> Takeover | None:
+    """Executor liveness (scale-out only: an embedded process recovers its own work)."""
+    if not settings.database_url:
+        return None
+    from dossier.eventlog.postgres import PostgresHeartbeats
+
+    heartbeats = PostgresHeartbeats(settings.database_url)
+    await heartbeats.start()
+    stack.push_async_callback(heartbeats.close)
+    takeover = Takeover(settings, heartbeats, event_log)
+    stack.push_async_callback(takeover.close)
+    return takeover
 
 
 def _tune_gc() -> None:
@@ -341,6 +361,24 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
 
 async def run_worker(settings: Settings) -> None:
-    """A headless process that runs workflows (scale-out ``worker`` role) until cancelled."""
-    async with open_services(settings):
-        await asyncio.Event().wait()
+    """A process that runs workflows (scale-out ``worker`` role) until cancelled; with a
+    ``worker_port``, it answers ``/healthz``, ``/readyz`` and ``/metrics`` there."""
+    if settings.worker_port:
+        check_bind(settings)
+    async with open_services(settings) as services:
+        if not settings.worker_port:
+            await asyncio.Event().wait()
+            return
+        import uvicorn
+
+        from dossier.transport.ops import ops_app
+
+        config = uvicorn.Config(
+            ops_app(services),
+            host=settings.host,
+            port=settings.worker_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        await uvicorn.Server(config).serve()

@@ -74,6 +74,13 @@ ANSWERS = Counter("dossier_answers_total", "Chat answers, by provider and outcom
 STEPS_EXECUTED = Counter(
     "dossier_steps_executed_total", "Durable step bodies executed in this process, by step"
 )
+BUS_ERRORS = Counter("dossier_bus_errors_total", "Redis event bus failures, by operation")
+BUS_DROPPED = Counter(
+    "dossier_bus_dropped_total", "Event batches not published to Redis (others read the log)"
+)
+TAKEOVERS = Counter(
+    "dossier_takeovers_total", "Silent executors whose workflows this process handed on"
+)
 CACHE_LOOKUPS = Counter("dossier_cache_lookups_total", "Cache lookups by kind and result")
 
 ALL: tuple[_Metric, ...] = (
@@ -86,6 +93,9 @@ ALL: tuple[_Metric, ...] = (
     SSE_DROPPED,
     ANSWERS,
     STEPS_EXECUTED,
+    TAKEOVERS,
+    BUS_ERRORS,
+    BUS_DROPPED,
     CACHE_LOOKUPS,
 )
 

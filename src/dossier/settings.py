@@ -120,10 +120,27 @@ class Settings(BaseSettings):
         default="local", description="Unique, stable per process; recovery is per executor."
     )
     app_version: str = "dossier-2"
+    # Failover time is about takeover_after_s + one beat + a queue poll (~7 s by default).
+    # Shorter risks a busy worker whose loop stalled that long losing live work to a peer
+    # (the log stays right, its dedup keys hold, but the step runs twice).
     takeover_after_s: float = Field(
-        default=30.0, gt=0, description="A silent executor's workflows move after this long."
+        default=5.0,
+        gt=0,
+        description="A silent executor's workflows move to another worker after this long.",
+    )
+    executor_beat_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each process records that it is alive (and looks for dead "
+        "ones); several beats must fit in takeover_after_s.",
     )
     worker_concurrency: int = Field(default=16, ge=1, description="Sessions run at once per worker")
+    worker_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Where a worker answers /healthz, /readyz and /metrics (0: no HTTP).",
+    )
 
     # -- streams
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
@@ -161,6 +178,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"DOSSIER_ROLE={self.role} needs DOSSIER_DATABASE_URL (PostgreSQL) shared "
                 "by every process"
+            )
+        if self.takeover_after_s < 2 * self.executor_beat_s:
+            raise ValueError(
+                "DOSSIER_TAKEOVER_AFTER_S must be at least two DOSSIER_EXECUTOR_BEAT_S: one "
+                "late beat must not hand a live worker's sessions to another"
             )
         return self
 

@@ -84,7 +84,7 @@ async def test_cancel_of_an_unknown_session_is_404(client: httpx.AsyncClient) ->
 
 async def test_ops_endpoints_answer(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"ok": True}
-    assert (await client.get("/readyz")).json() == {"ok": True}
+    assert (await client.get("/readyz")).json() == {"ok": True, "sqlite": "ok"}
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert "dossier_sse_connections" in metrics.text

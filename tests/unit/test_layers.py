@@ -15,6 +15,7 @@ LAYER = {
     "errors": 0,
     "metrics": 0,
     "logs": 0,
+    "outage": 0,
     "core": 1,
     "collectors": 2,
     "providers": 2,

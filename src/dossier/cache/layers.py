@@ -16,6 +16,8 @@ from pathlib import Path
 from cashews import Cache as CashewsCache
 from pydantic import JsonValue
 
+from dossier.outage import Outage
+
 log = logging.getLogger(__name__)
 
 _MEMORY_ITEMS = 20_000
@@ -26,6 +28,8 @@ class LayeredCache:
 
     def __init__(self, layers: list[tuple[str, CashewsCache]]) -> None:
         self._layers = layers
+        # A layer that is down fails every call: logged once, then summarised.
+        self._outages = {name: Outage(f"cache layer {name}", log) for name, _ in layers}
 
     @property
     def names(self) -> list[str]:
@@ -36,9 +40,10 @@ class LayeredCache:
         for name, layer in self._layers:
             try:
                 value = await layer.get(key)
-            except Exception:  # a broken layer is a miss, never an outage
-                log.warning("cache layer %s failed on get", name, exc_info=True)
+            except Exception as exc:  # a broken layer is a miss, never an outage
+                self._outages[name].failed(exc)
                 continue
+            self._outages[name].ok()
             if value is not None:
                 for upper in missed:
                     ttl = await _remaining(layer, key)
@@ -52,15 +57,15 @@ class LayeredCache:
         for name, layer in self._layers:
             try:
                 await layer.set(key, value, expire=max(1.0, ttl_s))
-            except Exception:
-                log.warning("cache layer %s failed on set", name, exc_info=True)
+            except Exception as exc:
+                self._outages[name].failed(exc)
 
     async def delete(self, key: str) -> None:
         for name, layer in self._layers:
             try:
                 await layer.delete(key)
-            except Exception:
-                log.warning("cache layer %s failed on delete", name, exc_info=True)
+            except Exception as exc:
+                self._outages[name].failed(exc)
 
     async def close(self) -> None:
         for _, layer in self._layers:

@@ -135,6 +135,8 @@ class ResearchProgress:
             return [_note("↻", "yellow", where, text + (f", next in {wait:.1f} s" if wait else ""))]
         elif kind == EventType.STEP_SKIPPED:
             return [_note("⤼", "dim", where, f"skipped: {data.get('reason') or ''}".rstrip(": "))]
+        elif kind == EventType.SESSION_RESUMED:
+            return [_note("↻", "yellow", "session", str(data.get("message") or "resumed"))]
         elif kind == EventType.SESSION_ERROR:
             return [_note("!", "red", "session", str(data.get("message") or data))]
         elif kind == EventType.STEP_COMPLETED and data.get("partial"):

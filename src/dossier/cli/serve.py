@@ -63,19 +63,32 @@ def serve(
     )
 
 
-def worker() -> None:
-    """Run workflows only, no HTTP (scale-out).
+def worker(
+    port: int | None = typer.Option(
+        None, "--port", help="Serve /healthz, /readyz, /metrics here (DOSSIER_WORKER_PORT)."
+    ),
+) -> None:
+    """Run workflows only (scale-out); no API, only health and metrics with --port.
 
     Needs DOSSIER_DATABASE_URL (PostgreSQL), ideally DOSSIER_REDIS_URL.
     """
     import asyncio
     import contextlib
 
-    from dossier.app import run_worker
+    from dossier.app import InsecureBind, check_bind, run_worker
     from dossier.logs import configure_logging
 
-    settings = Settings(role="worker")
+    overrides: dict[str, object] = {"role": "worker"}
+    if port is not None:
+        overrides["worker_port"] = port
+    settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_format)
+    if settings.worker_port:
+        try:
+            check_bind(settings)
+        except InsecureBind as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from exc
     typer.secho(f"dossier worker {settings.executor_id} (sources={settings.sources})", err=True)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop a worker
         asyncio.run(run_worker(settings))

@@ -31,6 +31,7 @@ class EventType:
     SESSION_JOINED: Final = "session.joined"
     SESSION_COMPLETED: Final = "session.completed"
     SESSION_ERROR: Final = "session.error"
+    SESSION_RESUMED: Final = "session.resumed"  # its workflows moved to another executor
     WORKFLOW_STARTED: Final = "workflow.started"
     WORKFLOW_COMPLETED: Final = "workflow.completed"
     WORKFLOW_FAILED: Final = "workflow.failed"

@@ -12,6 +12,11 @@ SESSION_CREATED = "session:created"
 SESSION_COMPLETED = "session:completed"
 
 
+def session_resumed(from_executor: str) -> str:
+    """One ``session.resumed`` per executor lost (two survivors racing say it once)."""
+    return f"session:resumed:{from_executor}"
+
+
 def workflow_started(workflow: str) -> str:
     return f"{workflow}:started"
 

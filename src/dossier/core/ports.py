@@ -86,6 +86,11 @@ class WorkflowEngine(Protocol):
 
     async def cancel(self, session_id: str) -> None: ...
 
+    async def ensure_running(self, record: SessionRecord) -> bool:
+        """Whether a running session's workflows will go on (work on an executor that is
+        gone is handed on first); False when nothing will ever finish them."""
+        ...
+
 
 class Cache(Protocol):
     """A cache layer stack: memory -> disk (-> Redis)."""

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 LOCAL_PRINCIPAL = "local"
 
 
+_ABANDONED = "its workflows stopped and nothing was left to run them"
+
+
 def principal_of(token: str | None) -> str:
     """Who a bearer token is, without keeping the token: a short hash."""
     if not token:
@@ -166,6 +169,12 @@ class SessionService:
     async def _join(self, account: Account, vendor: Vendor, principal: str) -> Opened | None:
         running = await self._log.find_running(account.key, vendor.hash)
         if running is None:
+            return None
+        if not await self._engine.ensure_running(running):
+            # Nothing will ever finish it: close it (so the account is not blocked) and
+            # let the caller start anew.
+            log.warning("session %s has no live workflows; ending it", running.session_id)
+            await self._end(running.session_id, SessionStatus.FAILED, error=_ABANDONED)
             return None
         await self._log.add_owner(running.session_id, principal)
         await self._log.append(

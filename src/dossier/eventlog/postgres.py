@@ -63,6 +63,21 @@ _EVENT_COLS = "seq, type, ts, workflow, step, envelope"
 _MAX_GROUP_APPENDS = 64
 
 
+# Every dossier process creates the schema it needs at start. ``CREATE … IF NOT EXISTS``
+# is not safe against itself: two processes starting together on a fresh database both
+# pass the check and one dies on the catalog's unique index ("dossier_sessions already
+# exists"). The DDL therefore runs under one transaction-scoped advisory lock, shared by
+# every dossier table, so any start order works; the lock is released at commit.
+_SCHEMA_LOCK = 0x646F7373  # "doss"
+
+
+async def create_schema(conn: psycopg.AsyncConnection[Any], ddl: str) -> None:
+    """Run ``ddl`` with no other dossier process creating tables at the same time."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        await conn.execute(ddl)
+
+
 def _conninfo(url: str) -> str:
     # SQLAlchemy-style URLs (what DBOS takes) name a driver; libpq does not.
     return url.replace("postgresql+psycopg://", "postgresql://").replace(
@@ -85,7 +100,7 @@ class PostgresEventLog:
         try:
             await self._pool.open(wait=True, timeout=10)
             async with self._pool.connection() as conn:
-                await conn.execute(_SCHEMA)
+                await create_schema(conn, _SCHEMA)
         except (psycopg.Error, TimeoutError) as exc:
             raise Unavailable(f"PostgreSQL unreachable: {exc}") from exc
         self._appends = GroupCommit(self._commit_appends, max_batch_ops=_MAX_GROUP_APPENDS)
@@ -251,7 +266,7 @@ class PostgresHeartbeats:
     async def start(self) -> None:
         await self._pool.open(wait=True, timeout=10)
         async with self._pool.connection() as conn:
-            await conn.execute(self._DDL)
+            await create_schema(conn, self._DDL)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -266,13 +281,35 @@ class PostgresHeartbeats:
             )
 
     async def stale(self, older_than_s: float, *, exclude: str) -> list[str]:
+        """Executors silent for longer than ``older_than_s``, whatever their role: an API
+        replica holds no workflows now, but one may have before an upgrade, and work
+        must never wait on a process that is gone."""
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
-                "SELECT executor_id FROM dossier_executors WHERE role <> 'api' "
-                "AND executor_id <> %s AND last_seen < now() - make_interval(secs => %s)",
+                "SELECT executor_id FROM dossier_executors "
+                "WHERE executor_id <> %s AND last_seen < now() - make_interval(secs => %s)",
                 (exclude, older_than_s),
             )
             return [row[0] for row in await cursor.fetchall()]
+
+    async def ages(self, executor_ids: Sequence[str]) -> dict[str, float]:
+        """Seconds since each executor's last beat, by the database's clock (one clock for
+        every process); an executor that never beat is absent."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT executor_id, extract(epoch FROM now() - last_seen)::float8 "
+                "FROM dossier_executors WHERE executor_id = ANY(%s)",
+                (list(executor_ids),),
+            )
+            return {row[0]: float(row[1]) for row in await cursor.fetchall()}
+
+    async def forget(self, dead: str, *, claimed_by: str) -> None:
+        """Drop a dead executor that holds no work (it beats in again if it comes back)."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM dossier_executors WHERE executor_id = %s AND claimed_by = %s",
+                (dead, claimed_by),
+            )
 
     async def claim(self, dead: str, by: str, older_than_s: float) -> bool:
         async with self._pool.connection() as conn:

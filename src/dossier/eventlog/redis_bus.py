@@ -20,8 +20,10 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from dossier import metrics
 from dossier.core.events import Event
 from dossier.core.feed import FeedHub
+from dossier.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class RedisBus:
         self._key = stream_key
         self._outbox: asyncio.Queue[list[Event]] = asyncio.Queue(maxsize=_PUBLISH_QUEUE)
         self.dropped = 0
+        self.outage = Outage("Redis (event bus)", log)
 
     def publish_nowait(self, events: Sequence[Event]) -> None:
         """Queue events for the stream (called on the loop, right after they are logged)."""
@@ -52,6 +55,7 @@ class RedisBus:
         except asyncio.QueueFull:
             # Redis is down or slow: other replicas catch up from the log (gap fill / tick).
             self.dropped += 1
+            metrics.BUS_DROPPED.inc()
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
@@ -77,8 +81,12 @@ class RedisBus:
                                 approximate=True,
                             )
                     await pipe.execute()
-            except RedisError:
-                log.warning("publishing %d batches to Redis failed", len(batches), exc_info=True)
+                self.outage.ok()
+            except RedisError as exc:
+                # (other replicas fill the gap from the log; this batch is not retried)
+                metrics.BUS_ERRORS.inc(op="publish")
+                metrics.BUS_DROPPED.inc(len(batches))
+                self.outage.failed(exc)
                 await asyncio.sleep(1)
 
     async def _read_loop(self) -> None:
@@ -86,10 +94,12 @@ class RedisBus:
         while True:
             try:
                 answer = await self._reader.xread({self._key: last_id}, block=_BLOCK_MS, count=512)
-            except RedisError:
-                log.warning("reading the Redis event stream failed; retrying", exc_info=True)
+            except RedisError as exc:
+                metrics.BUS_ERRORS.inc(op="read")
+                self.outage.failed(exc)
                 await asyncio.sleep(1)
                 continue
+            self.outage.ok()
             # RESP2 shape: [[stream, [(entry id, {field: value}), ...]], ...]
             streams = cast(list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]], answer or [])
             for _key, entries in streams:
@@ -111,6 +121,10 @@ class RedisBus:
             log.warning("ignoring a malformed event stream entry")
             return
         self._hub.deliver(events)
+
+    async def ping(self) -> None:
+        """Raises if Redis cannot be reached (readiness)."""
+        await self._redis.ping()
 
     async def close(self) -> None:
         for client in (self._redis, self._reader):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -163,16 +164,29 @@ async def healthz() -> dict[str, bool]:
     return {"ok": True}
 
 
+_PROBE_TIMEOUT_S = 2.0
+
+
 @router.get("/readyz", tags=["ops"])
 async def readyz(request: Request) -> dict[str, Any]:
+    """Ready while the event log answers (503 otherwise). Each dependency is reported on
+    its own; Redis being down only degrades the replica (streams fill from the log)."""
     services = services_of(request)
     if not services.ready:
         raise Unavailable("starting up")
-    try:
-        await services.sessions.ping()
-    except Exception as exc:
-        raise Unavailable(f"event log unreachable: {exc}") from exc
-    return {"ok": True}
+    probes = services.probes or {"event_log": services.sessions.ping}
+    checks: dict[str, str] = {}
+    for name, probe in probes.items():
+        try:
+            await asyncio.wait_for(probe(), _PROBE_TIMEOUT_S)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"unreachable: {exc or type(exc).__name__}"
+    log_name = next(iter(probes))
+    if checks[log_name] != "ok":
+        raise Unavailable("; ".join(f"{name} {state}" for name, state in checks.items()))
+    degraded = any(state != "ok" for state in checks.values())
+    return {"ok": True, **({"degraded": True} if degraded else {}), **checks}
 
 
 @router.get("/metrics", tags=["ops"], response_class=PlainTextResponse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
@@ -24,6 +25,9 @@ class Services:
     # source name -> the name people know it by (the page's words for sources)
     source_labels: dict[str, str] = field(default_factory=dict)
     ready: bool = False
+    # Readiness, dependency by dependency ("postgres" or "sqlite", "redis"): each raises
+    # when its dependency cannot be reached. The first is the event log.
+    probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
 
 def services_of(conn: HTTPConnection) -> Services:

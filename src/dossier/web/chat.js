@@ -243,11 +243,17 @@ export class ChatPanel {
     this.root.querySelector('[data-role="chat-empty"]').hidden = true;
   }
 
-  /** Steering from other tabs, as notes in the conversation. */
+  /** Steering from other tabs and failovers, as notes in the conversation. */
   renderNotes() {
     for (const note of this.model.notes) {
       const key = note.id || `${note.action}:${note.target}:${note.ts}`;
       if (this.steers.has(note.id) || this.noteEls.has(key)) continue;
+      if (note.system) {
+        const node = el("li", { class: "note", text: `${note.message}${note.ts ? ` (${fmtTime(note.ts)})` : ""}` });
+        this.noteEls.set(key, node);
+        this.log.append(node);
+        continue;
+      }
       const text = STEER_TEXT[note.action] ? STEER_TEXT[note.action](note.target) : String(note.action);
       const said = note.message ? `: ${note.message}` : "";
       const node = el("li", { class: "note", text: `${text} (from another tab${note.ts ? `, ${fmtTime(note.ts)}` : ""})${said}` });

@@ -61,7 +61,7 @@ export class SessionModel {
     this.summary = {};
     this.errors = [];
     this.suggestions = [];
-    this.notes = []; // steering acknowledgements seen on the log (any tab)
+    this.notes = []; // steering acknowledgements seen on the log (any tab), failovers
     this.clockOffsetMs = 0;
     for (const kind of WORKFLOW_KINDS) this.workflows.set(kind, newWorkflow(kind));
   }
@@ -152,6 +152,10 @@ export class SessionModel {
       if (this.finishFromLog(data, event.ts)) dirty.chat.add(data.id);
     } else if (type === "answer.revised") {
       if (this.addRevision(data)) dirty.chat.add(data.id);
+    } else if (type === "session.resumed") {
+      // a worker was lost and another took the research over: a note in the conversation
+      this.notes.push({ id: `resumed:${event.seq}`, system: true, message: data.message || "resumed on another worker", ts: event.ts });
+      dirty.chat.add("__notes__");
     } else if (type === "steer.ack") {
       this.notes.push({ ...data, ts: event.ts });
       dirty.chat.add("__notes__");

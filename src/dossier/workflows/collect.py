@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 
-from dbos import DBOS
 from pydantic import JsonValue
 
 from dossier import metrics
@@ -24,6 +23,7 @@ from dossier.core.tasks import cancel_all
 from dossier.core.types import Finding
 from dossier.errors import DossierError
 from dossier.workflows import runtime
+from dossier.workflows.announce import durable_step
 from dossier.workflows.cached import found_by_kind, found_by_type
 from dossier.workflows.outcome import Outcome
 from dossier.workflows.plan import wanted_types
@@ -43,7 +43,7 @@ def mark_sample(finding: Finding) -> Finding:
     return finding.model_copy(update={"fields": {**finding.fields, "sample": True}})
 
 
-@DBOS.step(name="dossier.collect", preemptible=True)
+@durable_step("dossier.collect", preemptible=True)
 async def collect(
     session_id: str,
     workflow: str,

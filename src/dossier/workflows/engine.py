@@ -3,7 +3,7 @@
 Lessons baked in: ``application_version`` is pinned (a new build must recover the old
 build's workflows); every process has a unique, stable ``executor_id`` (recovery is per
 executor, and a dead worker's workflows are only taken over when recovery is called for
-its id: see :meth:`DbosEngine.take_over`); DBOS is launched from inside the running event
+its id: see ``takeover.py``); DBOS is launched from inside the running event
 loop, so recovered async workflows run on *our* loop; SQLite runs in WAL mode with
 ``synchronous=NORMAL`` (safe against a process kill, and ~1.5 ms per durable step instead
 of ~3-4 ms); DBOS's INFO logs are quieted.
@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 
+from dossier.collectors.parsing import parse_datetime
 from dossier.collectors.replay import demo_accounts
 from dossier.core import keys
 from dossier.core.coverage import Outcome, build_coverage, gap_of
@@ -37,10 +38,11 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
-from dossier.workflows.dbos_internals import recover_executor, running_workflow_tasks
+from dossier.workflows.dbos_internals import run_recovered_work, running_workflow_tasks
 from dossier.workflows.outcome import DERIVED_LABEL, derived_outcomes, workflow_summary
 from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
+from dossier.workflows.takeover import Takeover
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +82,16 @@ RESEARCH_QUEUE = "dossier-research"
 
 async def launch(settings: Settings) -> None:
     """Create and launch the DBOS singleton from inside the running loop (so recovered
-    async workflows run on it). An ``api`` process dequeues nothing: workers do."""
+    async workflows run on it). An ``api`` process dequeues nothing, not even recovered
+    workflows (DBOS's internal queue): workers do."""
     logging.getLogger("dbos").setLevel(logging.WARNING)
     DBOS(config=dbos_config(settings))
     if settings.role == "api":
         DBOS.listen_queues([])
+    # In scale-out, recovered work is picked up within a quarter second of a takeover.
+    run_recovered_work(
+        settings.role != "api", polling_interval_s=0.25 if settings.database_url else None
+    )
     DBOS.launch()
     await DBOS.register_queue_async(
         RESEARCH_QUEUE,
@@ -113,49 +120,35 @@ async def stop_running_workflows(timeout_s: float = 5.0) -> None:
     await asyncio.wait(tasks, timeout=timeout_s)
 
 
-async def takeover_loop(settings: Settings) -> None:
-    """Beat for this executor; take over the workflows of executors that went silent.
-
-    DBOS recovers a process's own pending workflows when it restarts with the same
-    executor id; a process that never comes back needs someone to call recovery for its
-    id. Every workflow-running process does this; a conditional claim makes sure only
-    one of them takes each dead executor.
-    """
-    from dossier.eventlog.postgres import PostgresHeartbeats
-
-    assert settings.database_url
-    heartbeats = PostgresHeartbeats(settings.database_url)
-    await heartbeats.start()
-    me = settings.executor_id
-    period = max(0.5, settings.takeover_after_s / 3)
-    try:
-        while True:
-            try:
-                await heartbeats.beat(me, settings.role)
-                if settings.role != "api":
-                    for dead in await heartbeats.stale(settings.takeover_after_s, exclude=me):
-                        pending = await DBOS.list_workflows_async(
-                            status="PENDING", executor_id=dead, load_input=False, load_output=False
-                        )
-                        if pending and await heartbeats.claim(dead, me, settings.takeover_after_s):
-                            log.warning(
-                                "executor %s is silent; taking over %d workflows",
-                                dead,
-                                len(pending),
-                            )
-                            await asyncio.to_thread(recover_executor, dead)
-            except Exception:
-                log.warning("takeover check failed; retrying", exc_info=True)
-            await asyncio.sleep(period)
-    finally:
-        await heartbeats.close()
+# A workflow in one of these states will never move again.
+_FINISHED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
 
 
 class DbosEngine:
-    """WorkflowEngine on DBOS."""
+    """WorkflowEngine on DBOS (``takeover``: executor liveness, in scale-out)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, takeover: Takeover | None = None) -> None:
         self._settings = settings
+        self._takeover = takeover
+
+    async def ensure_running(self, record: SessionRecord) -> bool:
+        """Whether the session's workflows will go on (running, queued, or just handed on
+        from an executor that is gone); False when nothing will ever finish them."""
+        ids = [record.session_id, *record.workflow_ids.values()]
+        statuses = await DBOS.list_workflows_async(
+            workflow_ids=ids, load_input=False, load_output=False
+        )
+        parent = next((w for w in statuses if w.workflow_id == record.session_id), None)
+        if parent is None:
+            # Opened but not handed to DBOS yet; after that long, its opener died first.
+            created = parse_datetime(record.created_at)
+            age = time.time() - created.timestamp() if created else 0.0
+            return age < self._settings.takeover_after_s
+        if parent.status in _FINISHED:
+            return False  # (it ended without closing the session)
+        if self._takeover is not None:
+            await self._takeover.revive(ids)
+        return True
 
     async def start(self, record: SessionRecord, *, refresh: bool) -> None:
         args = (

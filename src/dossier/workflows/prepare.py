@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dbos import DBOS
 from pydantic import JsonValue
 
 from dossier import metrics
@@ -25,6 +24,7 @@ from dossier.core.ports import ProgressReport
 from dossier.core.types import Account, DataType
 from dossier.core.words import join_words, plural
 from dossier.workflows import runtime
+from dossier.workflows.announce import durable_step
 from dossier.workflows.cached import cached_source_events
 from dossier.workflows.plan import Plan, identifiers_for, make_plan, wanted_types
 from dossier.workflows.reporter import StepReporter, reporter_for, step_event
@@ -127,7 +127,7 @@ def instant_step(
     ]
 
 
-@DBOS.step(name="dossier.cache_check")
+@durable_step("dossier.cache_check")
 async def cache_check(
     session_id: str,
     workflow: str,
@@ -196,7 +196,7 @@ def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-@DBOS.step(name="dossier.resolve", preemptible=True)
+@durable_step("dossier.resolve", preemptible=True)
 async def resolve_account(session_id: str, workflow: str, account_json: str) -> dict[str, Any]:
     """Name -> identifiers (SEC CIK/ticker, Wikidata, domain, job boards).
 
@@ -307,7 +307,7 @@ def _identity_words(account: Account, result: Resolution) -> str:
     return f"couldn't identify {account.name}: add its domain"
 
 
-@DBOS.step(name="dossier.plan")
+@durable_step("dossier.plan")
 async def plan_sources(
     session_id: str,
     workflow: str,

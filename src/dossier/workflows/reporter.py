@@ -23,6 +23,7 @@ from dossier.core.events import EventType, NewEvent
 from dossier.core.ports import EventLog, ProgressReport, RetryNotice
 from dossier.core.states import StepStatus, transition
 from dossier.core.types import Finding
+from dossier.workflows.announce import end_events
 
 _FLUSH_FINDINGS = 32
 
@@ -213,7 +214,10 @@ class StepReporter:
         if status is StepStatus.FAILED:
             data["partial"] = bool(self.findings)
         data.update(extra)
-        await self._append(step_event(_END_EVENT[status], self.workflow, self.step, data))
+        # (inside a durable step: announced once DBOS has checkpointed the step)
+        end = step_event(_END_EVENT[status], self.workflow, self.step, data)
+        await end_events(self._log, self.session_id, [end])
+        self._last_said = time.monotonic()
 
     @contextlib.asynccontextmanager
     async def beating(self) -> AsyncIterator[None]:

@@ -28,6 +28,7 @@ from dossier.core.types import Account, Finding, Vendor, utcnow
 from dossier.core.verdict import SessionVerdict
 from dossier.workflows import runtime
 from dossier.workflows.analysis import run_analysis
+from dossier.workflows.announce import durable_step, end_events
 from dossier.workflows.outcome import Outcome, coverage_of, derived_outcomes, workflow_summary
 from dossier.workflows.reporter import reporter_for
 
@@ -57,7 +58,7 @@ async def vendor_summary(session_id: str) -> str | None:
     return "".join(text) or None
 
 
-@DBOS.step(name="dossier.analyze")
+@durable_step("dossier.analyze")
 async def analyze(
     session_id: str,
     workflow: str,
@@ -103,7 +104,7 @@ async def analyze(
     return result
 
 
-@DBOS.step(name="dossier.cache_store")
+@durable_step("dossier.cache_store")
 async def cache_store(
     session_id: str,
     workflow: str,
@@ -176,7 +177,8 @@ async def cache_store(
             },
         )
     await reporter.complete(stored=stored)
-    await rt.log.append(
+    await end_events(
+        rt.log,
         session_id,
         [
             NewEvent(
@@ -190,7 +192,7 @@ async def cache_store(
     return summary
 
 
-@DBOS.step(name="dossier.finish_session")
+@durable_step("dossier.finish_session")
 async def finish_session(
     session_id: str, summaries: dict[str, dict[str, Any]], failed: list[str]
 ) -> dict[str, Any]:
@@ -228,7 +230,7 @@ async def finish_session(
         for kind in failed
     ]
     ends.append(end.event())
-    await rt.log.append(session_id, ends)
+    await end_events(rt.log, session_id, ends)
     await rt.log.set_status(session_id, status)
     return end.data()
 

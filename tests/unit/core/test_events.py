@@ -96,4 +96,4 @@ def test_a_message_frame_carries_its_type_and_json() -> None:
 
 def test_no_event_type_is_the_reserved_error_name() -> None:
     assert "error" not in EVENT_TYPES
-    assert EventType.FINDING in EVENT_TYPES and len(EVENT_TYPES) == 25
+    assert EventType.FINDING in EVENT_TYPES and len(EVENT_TYPES) == 26
