@@ -175,7 +175,7 @@ class FakeEventLog:
         records = [
             r
             for r in self.records.values()
-            if (owner is None or owner in r.owners)
+            if (owner is None or owner in r.owners or owner in r.members)
             and (account_key is None or r.account_key == account_key)
         ]
         return sorted(records, key=lambda r: r.created_at, reverse=True)[:limit]
@@ -185,6 +185,12 @@ class FakeEventLog:
 
     async def add_owner(self, session_id: str, principal: str) -> None:
         self.records[session_id].owners.add(principal)
+
+    async def add_member(self, session_id: str, principal: str) -> None:
+        self.records[session_id].members.add(principal)
+
+    async def remove_member(self, session_id: str, principal: str) -> None:
+        self.records[session_id].members.discard(principal)
 
     async def ping(self) -> None:
         return None

@@ -212,6 +212,7 @@ async def open_services(
             research_cache,
             provider_name=provider.name,
             deterministic=provider.deterministic,
+            max_turns=settings.max_chat_turns,
         )
         stack.push_async_callback(chat.close)
         hub.observers.append(chat.observe)

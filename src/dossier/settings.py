@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     session_rate_per_min: int = Field(default=30, ge=1, description="Session creations per client")
     question_rate_per_min: int = Field(default=120, ge=1)
+    max_chat_turns: int = Field(
+        default=1000,
+        ge=1,
+        description="Questions one principal may ask in one session (then 409 "
+        "too_many_turns): every turn stays on the log and in the snapshot, so an endless "
+        "chat would grow both without bound.",
+    )
 
     # -- sources
     sources: Sources = "live"

@@ -148,7 +148,9 @@ class Client:
         return dict(response.json())
 
     async def cancel(self, session_id: str) -> dict[str, Any]:
-        """Cancel a running session. Raises APIError 409 when it already ended."""
+        """Cancel a running session (``{session_id, status, detached}``; ``detached``: the
+        session was one you joined, so only you left it and it runs on for its owner).
+        Raises APIError 409 when it already ended."""
         response = await self._request("POST", f"/api/sessions/{session_id}/cancel")
         return dict(response.json())
 
@@ -199,9 +201,13 @@ class Client:
                             raise error
                         problem, retry_after_s = error.message, _retry_after(response)
                     else:
-                        parser = SSEParser()
+                        parser = SSEParser(bare_ids=True)
                         async for chunk in response.aiter_bytes():
                             for message in parser.feed(chunk):
+                                if not message.event:
+                                    # a bare id: an event of the log not ours to see
+                                    last = _skip_to(message.last_event_id, last)
+                                    continue
                                 event = _event_of(message)
                                 if event is None or event.seq <= last:
                                     continue  # not an event, or one already yielded
@@ -294,6 +300,16 @@ class Client:
 
 class _OutOfOrder(Exception):
     """A stream sent a seq that does not follow the last one: reconnect from the last."""
+
+
+def _skip_to(event_id: str, last: int) -> int:
+    """The seq a bare ``id:`` line moves the stream to (the next one, or it is a gap)."""
+    seq = int(event_id) if event_id.isascii() and event_id.isdigit() else -1
+    if seq <= last:
+        return last
+    if seq != last + 1:
+        raise _OutOfOrder(f"expected seq {last + 1}, got id {event_id}")
+    return seq
 
 
 def _event_of(message: SSEMessage) -> Event | None:

@@ -9,6 +9,10 @@ several ``data:`` lines join with LF; ``id:`` sets the last event ID (ignored if
 a NUL) and persists across events; ``retry:`` takes ASCII digits only; a blank line
 dispatches, but only if a ``data:`` line was seen; an unterminated event at the end of
 the stream is discarded.
+
+With ``bare_ids=True`` a block with an ``id:`` and no data (dossier's way of moving a
+reader past an event it may not see: another principal's chat) is returned too, as a
+message whose ``event`` is empty, so a reader can tell a skipped seq from a lost one.
 """
 
 from __future__ import annotations
@@ -46,7 +50,9 @@ class SSEParser:
     whole; invalid bytes become U+FFFD, as the spec asks).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, bare_ids: bool = False) -> None:
+        self._bare_ids = bare_ids
+        self._id_seen = False  # this block had an ``id:`` line
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._partial = ""  # the current unterminated line
         self._after_cr = False  # the last chunk ended in CR: a leading LF completes a CRLF
@@ -92,14 +98,17 @@ class SSEParser:
         elif name == "id":
             if "\0" not in value:
                 self._id = value
+                self._id_seen = True
         elif name == "retry" and value.isascii() and value.isdigit():
             self.retry_ms = int(value)
         return None  # any other field is ignored, as the spec says
 
     def _dispatch(self) -> SSEMessage | None:
         self.last_event_id = self._id
-        data, event = self._data, self._event
-        self._data, self._event = [], ""
+        data, event, id_seen = self._data, self._event, self._id_seen
+        self._data, self._event, self._id_seen = [], "", False
         if not data:
+            if self._bare_ids and id_seen:
+                return SSEMessage("", "", self.last_event_id)
             return None
         return SSEMessage(event or "message", "\n".join(data), self.last_event_id)

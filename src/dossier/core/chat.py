@@ -28,11 +28,13 @@ from dossier.core.chat_context import Context, build_context
 from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.intents import normalize_question
 from dossier.core.ports import CitationMark, ProviderChunk, QuestionRequest, TextDelta
+from dossier.core.privacy import ASKER, Viewer
 from dossier.core.questions import understand
-from dossier.core.revisions import PendingQuestion, Reviser, StateSource
+from dossier.core.revisions import Listeners, PendingQuestion, Reviser, StateSource
 from dossier.core.shared import SharedStream
 from dossier.core.suggestions import suggest
 from dossier.core.tasks import cancel_all
+from dossier.core.turns import MAX_CHAT_TURNS, Turns
 from dossier.core.types import Basis
 from dossier.errors import DossierError, InvalidInput
 
@@ -43,7 +45,7 @@ QUESTION_LOG_DELAY_S = 0.05
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 StreamAnswer = Callable[[QuestionRequest], AsyncIterator[tuple[ProviderChunk, str]]]
 
-__all__ = ["MAX_QUESTION_CHARS", "ChatService", "Context", "PendingQuestion"]
+__all__ = ["MAX_CHAT_TURNS", "MAX_QUESTION_CHARS", "ChatService", "Context", "PendingQuestion"]
 
 
 class CachedAnswer(Protocol):
@@ -83,37 +85,36 @@ class ChatService:
         *,
         provider_name: str,
         deterministic: bool = False,
+        max_turns: int = MAX_CHAT_TURNS,
     ) -> None:
         """``deterministic``: the analyst's answer depends only on the question's intent and
-        the data (the builtin one), so answers are cached per intent, not per wording."""
+        the data (the builtin one), so answers are cached per intent, not per wording.
+        ``max_turns``: questions one principal may ask in one session."""
         self._states = states
         self._append = append
         self._stream_answer = stream_answer
         self._cache = cache
         self._provider_name = provider_name
         self._deterministic = deterministic
+        # which question ids are taken; how many each principal asked (its ``check`` is
+        # the transports' look before they answer 409)
+        self.turns = Turns(states, max_turns)
         self._reviser = Reviser(states, self._revise)
         # Who in this process waits for revisions of a session's answers (the sockets and
         # HTTP streams that asked). Revisions are made in the process that answered, so
         # telling listeners directly is enough; other tabs read them from the log.
-        self._listeners: dict[str, set[Emit]] = {}
+        self._listeners = Listeners()
         self._contexts: dict[tuple[str, int, str], Context] = {}
         self._flights: dict[tuple[str, str, str], SharedStream[_Piece]] = {}
         self._pushes: set[asyncio.Task[None]] = set()
 
-    def listen(self, session_id: str, callback: Emit) -> Callable[[], None]:
-        """Call ``callback`` with every ``answer.revised`` frame of the session (and fresh
-        ``suggestions`` when it ends); returns the function that stops it."""
-        self._listeners.setdefault(session_id, set()).add(callback)
-
-        def stop() -> None:
-            listeners = self._listeners.get(session_id)
-            if listeners is not None:
-                listeners.discard(callback)
-                if not listeners:
-                    del self._listeners[session_id]
-
-        return stop
+    def listen(
+        self, session_id: str, callback: Emit, viewer: Viewer | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every ``answer.revised`` frame of the session that
+        ``viewer`` may see (and fresh ``suggestions`` when it ends); returns the function
+        that stops it."""
+        return self._listeners.add(session_id, callback, viewer)
 
     # -- context
     async def context(self, session_id: str, question: str) -> Context:
@@ -134,51 +135,50 @@ class ChatService:
 
     # -- answering
     async def answer(
-        self, session_id: str, question_id: str, content: str, emit: Emit
+        self, session_id: str, question_id: str, content: str, emit: Emit, *, asker: str
     ) -> dict[str, Any]:
-        """Stream one answer through ``emit``; returns the ``answer.end`` payload.
+        """Stream one answer to ``asker``'s question through ``emit``; returns the
+        ``answer.end`` payload.
 
-        Raises InvalidInput for an empty or oversized question. Cancellation ends the
-        answer (the caller reports it); what was said is not logged as an answer.
+        Raises InvalidInput for an empty or oversized question, Conflict for a used id or
+        one question too many (``core/turns.py``). Cancellation ends the answer (the caller
+        reports it); what was said is not logged as an answer.
         """
         text = content.strip()
         if not text:
             raise InvalidInput("the question is empty")
         if len(text) > MAX_QUESTION_CHARS:
             raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        await self.turns.admit(session_id, question_id, asker)
         started = time.perf_counter()
-        ctx = await self.context(session_id, text)
-        await emit(frames.answer_start(question_id, ctx.basis, ctx.pending))
         # Other tabs should see the question while a slow answer streams, but a fast answer
         # should not pay a commit before its first token: the question is logged after
         # QUESTION_LOG_DELAY_S, or with the answer if that comes first (the dedup key makes
         # a race between the two harmless).
-        question = NewEvent(
-            type=EventType.CHAT_QUESTION,
-            data={"id": question_id, "content": text},
-            dedup=keys.chat_question(question_id),
-        )
-        early = asyncio.ensure_future(self._log_later(session_id, question))
+        question = _question_event(question_id, text, asker)
+        early: asyncio.Future[Any] | None = None
         try:
+            ctx = await self.context(session_id, text)
+            await emit(frames.answer_start(question_id, ctx.basis, ctx.pending))
+            early = asyncio.ensure_future(self._log_later(session_id, question))
             return await self._answer(
                 session_id, question_id, text, ctx, emit, started, early, question
             )
         finally:
             await cancel_all([early])
+            self.turns.release(session_id, question_id)
 
-    async def log_cancelled(self, session_id: str, question_id: str, content: str) -> None:
+    async def log_cancelled(
+        self, session_id: str, question_id: str, content: str, *, asker: str
+    ) -> None:
         """A cancelled answer still ends on the log, so other tabs stop waiting for it."""
-        question = NewEvent(
-            type=EventType.CHAT_QUESTION,
-            data={"id": question_id, "content": content.strip()},
-            dedup=keys.chat_question(question_id),
-        )
+        question = _question_event(question_id, content.strip(), asker)
         cancelled = frames.answer_end(
             question_id, complete=False, pending=[], latency_ms=None, cancelled=True
         )
         end = NewEvent(
             type=EventType.ANSWER_END,
-            data={**frames.body(cancelled), "text": "", "citations": []},
+            data={**frames.body(cancelled), "text": "", "citations": [], ASKER: asker},
             dedup=keys.answer_end(question_id),
         )
         await self._append(session_id, [question, end])
@@ -232,8 +232,12 @@ class ChatService:
             "basis": Basis.CACHE if basis_cache else ctx.basis,
             "intent": ctx.intent.name,
             "provider": provider,
+            ASKER: question.data[ASKER],
         }
-        answer_event = NewEvent(type=EventType.ANSWER_END, data=logged)
+        # One answer per question id on the log, whatever races past the admission.
+        answer_event = NewEvent(
+            type=EventType.ANSWER_END, data=logged, dedup=keys.answer_end(question_id)
+        )
         if early.done():
             await self._append(session_id, [answer_event])
         else:
@@ -241,7 +245,14 @@ class ChatService:
             await self._append(session_id, [question, answer_event])
         if ctx.pending:
             self._reviser.watch(
-                session_id, PendingQuestion(question_id, text, ctx.intent.name, set(ctx.pending))
+                session_id,
+                PendingQuestion(
+                    question_id,
+                    text,
+                    ctx.intent.name,
+                    set(ctx.pending),
+                    asker=str(question.data[ASKER]),
+                ),
             )
         return logged
 
@@ -333,9 +344,10 @@ class ChatService:
             "citations": citations,
             "reason": reason,
             "pending": ctx.pending,
+            ASKER: question.asker,
         }
         await self._append(session_id, [NewEvent(type=EventType.ANSWER_REVISED, data=data)])
-        for listener in list(self._listeners.get(session_id, ())):
+        for listener in self._listeners.hearing(session_id, question.asker):
             try:
                 await listener(frames.answer_revised(data))
             except Exception:
@@ -346,9 +358,9 @@ class ChatService:
         await cancel_all(list(self._pushes))
 
     # -- suggestions
-    async def suggestions(self, session_id: str) -> list[str]:
+    async def suggestions(self, session_id: str, viewer: Viewer | None = None) -> list[str]:
         builder = await self._states.state(session_id)
-        return suggest(builder)
+        return suggest(builder, viewer)
 
     def observe(self, events: Sequence[Event]) -> None:
         """A FeedHub observer: data that lands wakes the reviser; when a session ends, its
@@ -362,13 +374,21 @@ class ChatService:
                 task.add_done_callback(self._pushes.discard)
 
     async def _push_suggestions(self, session_id: str) -> None:
-        try:
-            frame = frames.suggestions(await self.suggestions(session_id))
-        except DossierError:
-            return
-        for listener in list(self._listeners.get(session_id, ())):
+        for listener, viewer in self._listeners.viewers(session_id):
+            try:
+                frame = frames.suggestions(await self.suggestions(session_id, viewer))
+            except DossierError:
+                return
             with contextlib.suppress(Exception):
                 await listener(frame)
+
+
+def _question_event(question_id: str, text: str, asker: str) -> NewEvent:
+    return NewEvent(
+        type=EventType.CHAT_QUESTION,
+        data={"id": question_id, "content": text, ASKER: asker},
+        dedup=keys.chat_question(question_id),
+    )
 
 
 def _citation(mark: CitationMark) -> dict[str, Any]:

@@ -243,6 +243,12 @@ def encode_sse(event: Event) -> bytes:
     return f"id: {event.seq}\nevent: {event.type}\ndata: {event.envelope}\n\n".encode()
 
 
+def encode_sse_id(seq: int) -> bytes:
+    """A bare ``id:`` line: moves the reader's last event id past an event it may not see
+    (another principal's chat, ``core/privacy.py``) without dispatching anything."""
+    return b"id: %d\n\n" % seq
+
+
 def encode_sse_comment(text: str) -> bytes:
     """A comment line (``: text``): keeps proxies and clients from timing out."""
     safe = " ".join(text.splitlines())

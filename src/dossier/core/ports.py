@@ -68,6 +68,14 @@ class EventLog(Protocol):
 
     async def add_owner(self, session_id: str, principal: str) -> None: ...
 
+    async def add_member(self, session_id: str, principal: str) -> None:
+        """A principal who joined the session (sees its research, not others' chat)."""
+        ...
+
+    async def remove_member(self, session_id: str, principal: str) -> None:
+        """A member who left (detached); owners are not touched."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the store is unreachable (readiness)."""
         ...

@@ -39,7 +39,11 @@ class SessionRecord:
     status: SessionStatus
     created_at: str
     cached: bool = False
+    # Who started it: they see it all and steer or cancel it.
     owners: set[str] = field(default_factory=set)
+    # Who joined it (opened the same account while it ran): they share the research, not
+    # the owners' chat or control (``core/privacy.py``).
+    members: set[str] = field(default_factory=set)
 
     @property
     def account_key(self) -> str:

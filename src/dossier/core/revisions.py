@@ -15,11 +15,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from dossier.core.chat_context import pending_types
 from dossier.core.events import Event, EventType
 from dossier.core.intents import IntentName
+from dossier.core.privacy import Viewer
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import SessionStatus
 from dossier.core.tasks import cancel_all
@@ -53,9 +54,45 @@ class PendingQuestion:
     intent: IntentName
     waiting_for: set[str]
     asked_at: float = field(default_factory=time.monotonic)
+    asker: str | None = None  # whose question (the revision is theirs too)
 
 
 Revise = Callable[[str, PendingQuestion, str], Awaitable[None]]
+Listener = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Listeners:
+    """Who in this process listens for a session's revisions, and as whom: a revision
+    goes only to listeners who may see its asker's chat (``core/privacy.py``)."""
+
+    def __init__(self) -> None:
+        self._by_session: dict[str, dict[Listener, Viewer | None]] = {}
+
+    def add(self, session_id: str, callback: Listener, viewer: Viewer | None) -> Callable[[], None]:
+        self._by_session.setdefault(session_id, {})[callback] = viewer
+
+        def stop() -> None:
+            listeners = self._by_session.get(session_id)
+            if listeners is not None:
+                listeners.pop(callback, None)
+                if not listeners:
+                    del self._by_session[session_id]
+
+        return stop
+
+    def viewers(self, session_id: str) -> list[tuple[Listener, Viewer | None]]:
+        return list(self._by_session.get(session_id, {}).items())
+
+    def __contains__(self, session_id: str) -> bool:
+        return session_id in self._by_session
+
+    def hearing(self, session_id: str, asker: str | None) -> list[Listener]:
+        """The session's listeners who may see ``asker``'s chat."""
+        return [
+            listener
+            for listener, viewer in self.viewers(session_id)
+            if viewer is None or viewer.sees_asker(asker)
+        ]
 
 
 class Reviser:

@@ -3,6 +3,11 @@
 Transports talk only to this. Opening an account that already has a running session for
 the same vendor *joins* it (no duplicate work); a fresh cached result is served at once as
 a complete session; otherwise a new session starts both workflows.
+
+Joining shares the research, never the conversation or the control: with tokens, the
+principal who started a session owns it (steers and cancels it); one who joined is a
+member, who sees the research and only their own chat (``core/privacy.py``), may not steer,
+and whose cancel detaches them (the research runs on for its owner).
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ from dossier.core import keys
 from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
+from dossier.core.privacy import Viewer
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, split_workflow_id
 from dossier.core.session_end import SessionEnd
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
 from dossier.core.steer import describe as describe_steer
 from dossier.core.types import Account, Vendor, iso_ms, utcnow
-from dossier.errors import Conflict, InvalidInput, NotFound
+from dossier.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,14 @@ class Opened:
     status: SessionStatus
     joined: bool
     cached: bool
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancel did: ended the session (its owner), or only detached a member."""
+
+    status: SessionStatus
+    detached: bool = False
 
 
 class SessionService:
@@ -134,7 +148,17 @@ class SessionService:
 
     # -- access
     def visible(self, record: SessionRecord, principal: str) -> bool:
+        return not self._auth_enabled or principal in record.owners or principal in record.members
+
+    def owns(self, record: SessionRecord, principal: str) -> bool:
+        """May steer and cancel it (without tokens there is one principal: everyone local)."""
         return not self._auth_enabled or principal in record.owners
+
+    def viewer(self, record: SessionRecord, principal: str) -> Viewer | None:
+        """What of the session's chat this principal sees (None: all of it, one principal)."""
+        if not self._auth_enabled:
+            return None
+        return Viewer(principal, owner=principal in record.owners)
 
     async def record(self, session_id: str, principal: str) -> SessionRecord:
         """The session if this principal may see it; NotFound otherwise (no existence leak)."""
@@ -176,7 +200,8 @@ class SessionService:
             log.warning("session %s has no live workflows; ending it", running.session_id)
             await self._end(running.session_id, SessionStatus.FAILED, error=_ABANDONED)
             return None
-        await self._log.add_owner(running.session_id, principal)
+        if principal not in running.owners:
+            await self._log.add_member(running.session_id, principal)
         await self._log.append(
             running.session_id,
             [NewEvent(type=EventType.SESSION_JOINED, data={"account": account.name})],
@@ -234,9 +259,10 @@ class SessionService:
 
     # -- read
     async def snapshot(self, session_id: str, principal: str) -> dict[str, Any]:
-        await self.record(session_id, principal)
+        """The session as this principal may see it: the research, and their own chat."""
+        record = await self.record(session_id, principal)
         builder = await self.state(session_id)
-        return builder.to_json()
+        return builder.to_json(self.viewer(record, principal))
 
     async def state(self, session_id: str) -> SnapshotBuilder:
         live = await self._states.get(session_id)
@@ -250,22 +276,29 @@ class SessionService:
         return await self._log.list_sessions(owner=owner, account_key=key, limit=limit)
 
     # -- control
-    async def cancel(self, session_id: str, principal: str) -> SessionStatus:
+    async def cancel(self, session_id: str, principal: str) -> Cancelled:
+        """The owner's cancel ends the session for everyone; a member's detaches only them
+        (it leaves their list; the research runs on for its owner)."""
         record = await self.record(session_id, principal)
         if record.status != SessionStatus.RUNNING:
             raise Conflict(f"session {session_id} is already {record.status.value}")
+        if not self.owns(record, principal):
+            await self._log.remove_member(session_id, principal)
+            return Cancelled(record.status, detached=True)
         # The end goes on the log first: that is what stops running steps in every process
         # (and makes a workflow's own end, should it get there, a no-op); then the engine
         # stops scheduling.
         await self._end(session_id, SessionStatus.CANCELLED, error=None)
         await self._engine.cancel(session_id)
-        return SessionStatus.CANCELLED
+        return Cancelled(SessionStatus.CANCELLED)
 
     async def steer(self, session_id: str, principal: str, command: SteerCommand) -> dict[str, Any]:
         """Acknowledge a steering command on the log, saying what it will actually do
         (``core/steer.py``). The logged ack *is* the command: every process running a step
         of the session hears it (``workflows/steering.py``)."""
         record = await self.record(session_id, principal)
+        if not self.owns(record, principal):
+            raise Forbidden(f"only the owner of session {session_id} can steer it (you joined it)")
         if record.status != SessionStatus.RUNNING:
             raise Conflict(f"session {session_id} is {record.status.value}; nothing to steer")
         if command.action in ("focus", "skip"):

@@ -8,6 +8,7 @@ emitters that write the log use checked transitions (``core/states.py``).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from dossier.core.coverage import live_coverage
 from dossier.core.events import Event, EventType
 from dossier.core.intents import IntentName
 from dossier.core.merge import merge_group
+from dossier.core.privacy import ASKER, Viewer
 from dossier.core.questions import understand
 from dossier.core.records import WorkflowKind
 from dossier.core.states import (
@@ -139,6 +141,8 @@ class ChatTurn:
     asked_at: str
     answer: dict[str, JsonValue] | None = None
     revisions: list[dict[str, JsonValue]] = field(default_factory=list)
+    # the principal who asked (None: logged before turns named their asker)
+    asker: str | None = None
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -168,7 +172,9 @@ class SnapshotBuilder:
         self.chat: dict[str, ChatTurn] = {}
         self.errors: list[dict[str, JsonValue]] = []
         self.steering: list[dict[str, JsonValue]] = []
-        self.asked_intents: set[IntentName] = set()
+        # what each principal asked (None: before turns named their asker), and how often
+        self.asked_intents: dict[str | None, set[IntentName]] = {}
+        self.turns_by: Counter[str | None] = Counter()
         # Bumps on every event that changes what an answer can say (not on chat events).
         self.state_version = 0
         self.data_version = 0  # bumps when findings or analyses change
@@ -200,18 +206,36 @@ class SnapshotBuilder:
         elif etype.startswith("analysis."):
             self._apply_analysis(event)
         elif etype == EventType.CHAT_QUESTION:
-            qid = str(data.get("id"))
-            self.chat[qid] = ChatTurn(qid, str(data.get("content", "")), event.ts)
-            self.asked_intents.add(understand(self.chat[qid].question).intent.name)
+            self._apply_question(event)
         elif etype in (EventType.ANSWER_END, EventType.ANSWER_REVISED):
             turn = self.chat.get(str(data.get("id")))
-            if turn is not None:
-                if etype == EventType.ANSWER_END:
-                    turn.answer = dict(data)
-                else:
+            # Only the asker's own answer lands on a turn, and the first answer stays: a
+            # reused id (refused since, but in older logs) never overwrites what was said.
+            if turn is not None and _asker(data) == turn.asker:
+                if etype == EventType.ANSWER_REVISED:
                     turn.revisions.append(dict(data))
+                elif turn.answer is None:
+                    turn.answer = dict(data)
         elif etype == EventType.STEER_ACK:
             self.steering.append(dict(data))
+
+    def _apply_question(self, event: Event) -> None:
+        data = event.data
+        qid = str(data.get("id"))
+        if qid in self.chat:
+            return  # the id is taken: the first question keeps it
+        asker = _asker(data)
+        turn = self.chat[qid] = ChatTurn(qid, str(data.get("content", "")), event.ts, asker=asker)
+        self.asked_intents.setdefault(asker, set()).add(understand(turn.question).intent.name)
+        self.turns_by[asker] += 1
+
+    def intents_asked(self, viewer: Viewer | None) -> set[IntentName]:
+        """What this viewer has asked about (everyone's when there is one principal)."""
+        asked: set[IntentName] = set()
+        for asker, intents in self.asked_intents.items():
+            if viewer is None or viewer.sees_asker(asker):
+                asked |= intents
+        return asked
 
     def _workflow(self, kind: str | None) -> WorkflowState:
         name = kind or "session"
@@ -309,7 +333,9 @@ class SnapshotBuilder:
         steps = [(s.name, s.status.value, s.data) for s in customer.steps.values()]
         return live_coverage(steps, gaps if isinstance(gaps, dict) else {})
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, viewer: Viewer | None = None) -> dict[str, Any]:
+        """The snapshot as ``viewer`` may see it: the research, and only their own chat."""
+        chat = [t for t in self.chat.values() if viewer is None or viewer.sees_asker(t.asker)]
         return {
             "session_id": self.session_id,
             "status": self.status.value,
@@ -322,7 +348,7 @@ class SnapshotBuilder:
             # which of them are about us (Vendor Context), not the account
             "vendor_findings": sorted(self.vendor_finding_ids - self.customer_finding_ids),
             "analysis": {k: a.to_json() for k, a in self.analysis.items()},
-            "chat": [t.to_json() for t in self.chat.values()],
+            "chat": [t.to_json() for t in chat],
             "coverage": self.coverage(),
             # what keeps it from complete, and the next step when one is plain
             "missing": list(self.completed.get("missing") or []),
@@ -331,6 +357,11 @@ class SnapshotBuilder:
             "errors": list(self.errors),
             "last_seq": self.last_seq,
         }
+
+
+def _asker(data: dict[str, Any]) -> str | None:
+    asker = data.get(ASKER)
+    return asker if isinstance(asker, str) else None
 
 
 def _session_status(value: object) -> SessionStatus:

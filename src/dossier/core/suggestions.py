@@ -6,6 +6,7 @@ from typing import Any
 
 from dossier.core.chat_context import pending_types
 from dossier.core.intents import IntentName
+from dossier.core.privacy import Viewer
 from dossier.core.snapshot import SnapshotBuilder
 
 _I = IntentName
@@ -25,9 +26,10 @@ _SUGGESTIONS: tuple[tuple[IntentName, str, tuple[str, ...]], ...] = (
 )
 
 
-def suggest(builder: SnapshotBuilder, limit: int = 4) -> list[str]:
-    """Next questions worth asking, from what the session has and has not been asked."""
-    asked = builder.asked_intents
+def suggest(builder: SnapshotBuilder, viewer: Viewer | None = None, limit: int = 4) -> list[str]:
+    """Next questions worth asking, from what the session has and what this viewer has
+    not asked (another principal's questions are theirs: they change nothing here)."""
+    asked = builder.intents_asked(viewer)
     kinds = {f.kind.value for f in builder.findings.values()}
     vendor = _obj(builder.created.get("vendor"))
     out: list[str] = []

@@ -77,21 +77,26 @@ def list_sessions_sql(
     *,
     sessions: str,
     owners: str,
+    members: str,
     mark: str,
     owner: str | None,
     account_key: str | None,
     limit: int,
 ) -> tuple[str, list[object]]:
-    """``SELECT`` of the newest session records, optionally one owner's or one account's.
+    """``SELECT`` of the newest session records, optionally one principal's (owned or
+    joined) or one account's.
 
-    ``sessions``/``owners`` are the backend's table names, ``mark`` its placeholder."""
+    ``sessions``/``owners``/``members`` are the backend's table names, ``mark`` its
+    placeholder."""
     sql = f"SELECT {RECORD_COLS} FROM {sessions} s"
     where: list[str] = []
     args: list[object] = []
     if owner is not None:
-        sql += f" JOIN {owners} o ON o.session_id = s.session_id"
-        where.append(f"o.principal = {mark}")
-        args.append(owner)
+        where.append(
+            f"s.session_id IN (SELECT session_id FROM {owners} WHERE principal = {mark} "
+            f"UNION SELECT session_id FROM {members} WHERE principal = {mark})"
+        )
+        args += [owner, owner]
     if account_key is not None:
         where.append(f"s.account_key = {mark}")
         args.append(account_key)
@@ -117,7 +122,7 @@ def session_columns(seq_type: str) -> str:
   closed_seq  {seq_type}"""
 
 
-# who may see a session: one row a principal (both logs)
+# who owns a session (and, in a second table, who joined it): one row a principal (both logs)
 OWNER_COLUMNS = """
   session_id TEXT NOT NULL,
   principal  TEXT NOT NULL,
@@ -137,7 +142,9 @@ def record_to_row(record: SessionRecord) -> tuple[str, str, str, str, str, str, 
     )
 
 
-def row_to_record(row: Sequence[object], owners: Iterable[str] = ()) -> SessionRecord:
+def row_to_record(
+    row: Sequence[object], owners: Iterable[str] = (), members: Iterable[str] = ()
+) -> SessionRecord:
     session_id, account_json, vendor_json, status, cached, created_at = row
     return SessionRecord(
         session_id=str(session_id),
@@ -147,4 +154,5 @@ def row_to_record(row: Sequence[object], owners: Iterable[str] = ()) -> SessionR
         cached=bool(cached),
         created_at=str(created_at),
         owners=set(owners),
+        members=set(members),
     )

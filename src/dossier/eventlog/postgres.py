@@ -45,6 +45,8 @@ CREATE INDEX IF NOT EXISTS dossier_sessions_by_account
   ON dossier_sessions (account_key, created_at);
 CREATE TABLE IF NOT EXISTS dossier_session_owners ({OWNER_COLUMNS}
 );
+CREATE TABLE IF NOT EXISTS dossier_session_members ({OWNER_COLUMNS}
+);
 CREATE TABLE IF NOT EXISTS dossier_events (
   session_id TEXT NOT NULL,
   seq        BIGINT NOT NULL,
@@ -202,7 +204,10 @@ class PostgresEventLog:
         owners = await self._fetch(
             "SELECT principal FROM dossier_session_owners WHERE session_id = %s", (session_id,)
         )
-        return row_to_record(rows[0], [o[0] for o in owners])
+        members = await self._fetch(
+            "SELECT principal FROM dossier_session_members WHERE session_id = %s", (session_id,)
+        )
+        return row_to_record(rows[0], [o[0] for o in owners], [m[0] for m in members])
 
     async def find_running(self, account_key: str, vendor_hash: str) -> SessionRecord | None:
         rows = await self._fetch(
@@ -218,6 +223,7 @@ class PostgresEventLog:
         sql, args = list_sessions_sql(
             sessions="dossier_sessions",
             owners="dossier_session_owners",
+            members="dossier_session_members",
             mark="%s",
             owner=owner,
             account_key=account_key,
@@ -237,6 +243,21 @@ class PostgresEventLog:
             await conn.execute(
                 "INSERT INTO dossier_session_owners (session_id, principal) VALUES (%s, %s) "
                 "ON CONFLICT DO NOTHING",
+                (session_id, principal),
+            )
+
+    async def add_member(self, session_id: str, principal: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO dossier_session_members (session_id, principal) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (session_id, principal),
+            )
+
+    async def remove_member(self, session_id: str, principal: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM dossier_session_members WHERE session_id = %s AND principal = %s",
                 (session_id, principal),
             )
 

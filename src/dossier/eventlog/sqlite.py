@@ -56,6 +56,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_running_session ON sessions(account_key, v
   WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS session_owners ({OWNER_COLUMNS}
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_members ({OWNER_COLUMNS}
+) WITHOUT ROWID;
 -- One integer key per event, (session number << 32) | seq: inserts append to one B-tree
 -- and a session's events are one key range. The envelope holds every field; only what
 -- queries filter on has a column of its own. (Both choices measured: ~2x faster bulk
@@ -330,13 +332,16 @@ class SqliteEventLog:
             ).fetchone()
             if row is None:
                 return None
-            owners = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT principal FROM session_owners WHERE session_id = ?", (session_id,)
-                )
-            ]
-            return row_to_record(row, owners)
+            owners, members = (
+                [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT principal FROM {table} WHERE session_id = ?", (session_id,)
+                    )
+                ]
+                for table in ("session_owners", "session_members")
+            )
+            return row_to_record(row, owners, members)
 
         result: SessionRecord | None = await self._read(run)
         return result
@@ -358,6 +363,7 @@ class SqliteEventLog:
             sql, args = list_sessions_sql(
                 sessions="sessions",
                 owners="session_owners",
+                members="session_members",
                 mark="?",
                 owner=owner,
                 account_key=account_key,
@@ -379,6 +385,22 @@ class SqliteEventLog:
         await self._write(
             lambda c: c.execute(
                 "INSERT OR IGNORE INTO session_owners (session_id, principal) VALUES (?, ?)",
+                (session_id, principal),
+            )
+        )
+
+    async def add_member(self, session_id: str, principal: str) -> None:
+        await self._write(
+            lambda c: c.execute(
+                "INSERT OR IGNORE INTO session_members (session_id, principal) VALUES (?, ?)",
+                (session_id, principal),
+            )
+        )
+
+    async def remove_member(self, session_id: str, principal: str) -> None:
+        await self._write(
+            lambda c: c.execute(
+                "DELETE FROM session_members WHERE session_id = ? AND principal = ?",
                 (session_id, principal),
             )
         )

@@ -106,8 +106,12 @@ async def export_session(
 @router.post("/api/sessions/{session_id}/cancel", status_code=202, tags=["sessions"])
 async def cancel_session(session_id: str, request: Request) -> JSONResponse:
     services = services_of(request)
-    status = await services.sessions.cancel(session_id, principal_of_conn(request))
-    return JSONResponse({"session_id": session_id, "status": status.value}, status_code=202)
+    done = await services.sessions.cancel(session_id, principal_of_conn(request))
+    # detached: the caller had joined it; it runs on for its owner, off the caller's list
+    return JSONResponse(
+        {"session_id": session_id, "status": done.status.value, "detached": done.detached},
+        status_code=202,
+    )
 
 
 @router.post("/api/sessions/{session_id}/steer", status_code=202, tags=["chat"])

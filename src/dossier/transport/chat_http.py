@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
+from dossier.core.privacy import Viewer
 from dossier.core.tasks import cancel_all
 from dossier.errors import DossierError
 from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
@@ -42,18 +43,25 @@ class QuestionBody(BaseModel):
 async def ask(session_id: str, body: QuestionBody, request: Request) -> StreamingResponse:
     """Ask while the research runs; the answer streams back as server-sent events."""
     services = services_of(request)
-    await services.sessions.record(session_id, principal_of_conn(request))
+    principal = principal_of_conn(request)
+    record = await services.sessions.record(session_id, principal)
+    viewer = services.sessions.viewer(record, principal)
     services.question_limiter.hit(client_key(request) + ":" + session_id)
     question_id = body.id or "q_" + secrets.token_hex(4)
+    # A used id (409 duplicate_id) or one question too many (409 too_many_turns) is refused
+    # before the answer stream starts, so the status says it.
+    await services.chat.turns.check(session_id, question_id, principal)
     # bounded: a client that reads slowly slows the answer down, it does not grow memory
     out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_QUEUE_FRAMES)
 
     async def produce() -> None:
         try:
-            end = await services.chat.answer(session_id, question_id, body.content, out.put)
-            await out.put(frames.suggestions(await services.chat.suggestions(session_id)))
+            end = await services.chat.answer(
+                session_id, question_id, body.content, out.put, asker=principal
+            )
+            await out.put(frames.suggestions(await services.chat.suggestions(session_id, viewer)))
             if end.get("pending") and body.wait_for_revision:
-                revised = await _wait_for_revision(services, session_id, question_id)
+                revised = await _wait_for_revision(services, session_id, question_id, viewer)
                 if revised is not None:
                     await out.put(frames.answer_revised(revised))
         except DossierError as exc:
@@ -79,7 +87,7 @@ async def ask(session_id: str, body: QuestionBody, request: Request) -> Streamin
 
 
 async def _wait_for_revision(
-    services: Services, session_id: str, question_id: str
+    services: Services, session_id: str, question_id: str, viewer: Viewer | None
 ) -> dict[str, Any] | None:
     revised: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
@@ -87,7 +95,7 @@ async def _wait_for_revision(
         if frame.get("id") == question_id and not revised.done():
             revised.set_result(frames.body(frame))
 
-    stop = services.chat.listen(session_id, on_revision)
+    stop = services.chat.listen(session_id, on_revision, viewer)
     try:
         async with asyncio.timeout(REVISE_WAIT_S):
             return await revised

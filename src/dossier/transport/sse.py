@@ -12,7 +12,9 @@ connection, which keeps an idle stream near the measured floor (see bench/). Con
 * the stream ends after the terminal event (``session.completed``, or the workflow's end
   for ``/api/workflows/{id}/progress``) unless ``?follow=true``;
 * a reader that falls out of the live window continues from the log; one that stops
-  reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id).
+  reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id);
+* with several principals, another principal's chat goes out as a bare ``id:`` line
+  (``core/privacy.py``): every seq is accounted for, nothing of theirs is said.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from dossier import metrics
 from dossier.core.events import SESSION_TERMINAL, WORKFLOW_TERMINAL, Event, encode_sse_comment
 from dossier.core.feed import Lagged, Writer
+from dossier.core.privacy import Viewer, frames_for
 from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.errors import DossierError, InvalidInput
 from dossier.transport.auth import check_token, token_from_scope
@@ -85,12 +88,14 @@ class EventStream:
         if opened is None:
             await Response(status_code=204)(scope, receive, send)
             return
-        session_id, workflow, after, follow = opened
-        await self._stream(scope, receive, send, services, session_id, workflow, after, follow)
+        session_id, workflow, after, follow, viewer = opened
+        await self._stream(
+            scope, receive, send, services, session_id, workflow, after, follow, viewer
+        )
 
     async def _open(
         self, scope: Scope, services: Services
-    ) -> tuple[str, str | None, int, bool] | None:
+    ) -> tuple[str, str | None, int, bool, Viewer | None] | None:
         principal = str((scope.get("state") or {}).get("principal") or LOCAL_PRINCIPAL)
         params = scope.get("path_params", {})
         workflow: str | None = None
@@ -104,7 +109,8 @@ class EventStream:
         follow = _flag(scope, "follow")
         if not await services.sessions.stream_has_more(record.session_id, workflow, after, follow):
             return None
-        return record.session_id, workflow, after, follow
+        viewer = services.sessions.viewer(record, principal)
+        return record.session_id, workflow, after, follow, viewer
 
     async def _stream(
         self,
@@ -116,6 +122,7 @@ class EventStream:
         workflow: str | None,
         after: int,
         follow: bool,
+        viewer: Viewer | None,
     ) -> None:
         settings = services.settings
         hub, sessions = services.hub, services.sessions
@@ -140,7 +147,7 @@ class EventStream:
             await send({"type": "http.response.body", "body": _CONNECTED, "more_body": True})
             last_write = time.monotonic()
             while not gone:
-                if workflow is None:
+                if workflow is None and viewer is None:
                     # The session's whole stream: frames straight from the window.
                     stop_at = None if follow else feed.terminal_seq
                     try:
@@ -156,11 +163,11 @@ class EventStream:
                         events, frames = feed.read(pos, _BATCH)
                     except Lagged:
                         body, upto, ended = await self._from_log(
-                            sessions, session_id, pos, workflow, follow
+                            sessions, session_id, pos, workflow, follow, viewer
                         )
                     else:
                         upto = events[-1].seq if events else pos
-                        body, ended = self._select(events, frames, workflow, follow)
+                        body, ended = self._select(events, frames, workflow, follow, viewer)
                 if upto > pos or body:
                     pos = upto
                     if body:
@@ -200,25 +207,31 @@ class EventStream:
         pos: int,
         workflow: str | None,
         follow: bool,
+        viewer: Viewer | None = None,
     ) -> tuple[bytes, int, bool]:
         """A reader behind the live window continues from the durable log."""
         metrics.SSE_LAGGED.inc()
         events = await sessions.events_after(session_id, pos, limit=_BATCH * 2)
         if not events:
             return b"", pos, False
-        body, ended = self._select(events, b"", workflow, follow)
+        body, ended = self._select(events, b"", workflow, follow, viewer)
         return body, events[-1].seq, ended
 
     @staticmethod
     def _select(
-        events: list[Event], frames: bytes, workflow: str | None, follow: bool
+        events: list[Event],
+        frames: bytes,
+        workflow: str | None,
+        follow: bool,
+        viewer: Viewer | None = None,
     ) -> tuple[bytes, bool]:
-        """The bytes to send for this batch, and whether the stream ends with it."""
+        """The bytes to send for this batch (as ``viewer`` may see it), and whether the
+        stream ends with it."""
         if workflow is None:
             for i, event in enumerate(events):
                 if event.type == SESSION_TERMINAL and not follow:
-                    return b"".join(e.frame for e in events[: i + 1]), True
-            return (frames or b"".join(e.frame for e in events)), False
+                    return frames_for(viewer, events[: i + 1]), True
+            return frames_for(viewer, events, frames), False
         chosen: list[bytes] = []
         for event in events:
             if event.workflow == workflow or event.type == SESSION_TERMINAL:

@@ -28,6 +28,7 @@ from dossier import metrics
 from dossier.core import frames
 from dossier.core.chat import ChatService
 from dossier.core.events import dumps
+from dossier.core.privacy import Viewer
 from dossier.core.sessions import LOCAL_PRINCIPAL, SteerCommand
 from dossier.core.states import ConnectionState, transition
 from dossier.errors import DossierError, Forbidden, RateLimited, Unauthorized
@@ -69,6 +70,8 @@ class ChatConnection:
         self.last_suggestions: list[str] | None = None
         self.session_id = ""
         self.principal = LOCAL_PRINCIPAL
+        # what of the session's chat this principal sees (None: one principal, all of it)
+        self.viewer: Viewer | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         try:
@@ -171,13 +174,14 @@ class ChatConnection:
 
     async def answer(self, qid: str, content: str) -> None:
         try:
-            await self.chat.answer(self.session_id, qid, content, self.send)
-            await self.send(frames.suggestions(await self.chat.suggestions(self.session_id)))
+            await self.chat.answer(self.session_id, qid, content, self.send, asker=self.principal)
+            items = await self.chat.suggestions(self.session_id, self.viewer)
+            await self.send(frames.suggestions(items))
         except asyncio.CancelledError:
             if qid not in self.cancelled:
                 raise  # the connection is going away
             with contextlib.suppress(DossierError):
-                await self.chat.log_cancelled(self.session_id, qid, content)
+                await self.chat.log_cancelled(self.session_id, qid, content, asker=self.principal)
             await self.send(
                 frames.answer_end(qid, complete=False, pending=[], latency_ms=None, cancelled=True)
             )
@@ -192,7 +196,7 @@ class ChatConnection:
 
     async def suggest(self) -> None:
         """Next questions, when they changed since this socket last heard them."""
-        items = await self.chat.suggestions(self.session_id)
+        items = await self.chat.suggestions(self.session_id, self.viewer)
         if items != self.last_suggestions:
             self.last_suggestions = items
             await self.send(frames.suggestions(items))
@@ -258,12 +262,13 @@ async def chat_endpoint(websocket: WebSocket) -> None:
     try:
         try:
             conn.principal = await _authenticate(websocket, services)
-            await services.sessions.record(session_id, conn.principal)
+            record = await services.sessions.record(session_id, conn.principal)
+            conn.viewer = services.sessions.viewer(record, conn.principal)
         except DossierError as exc:
             await websocket.send_text(json.dumps(frames.error(exc.code, exc.message)))
             await websocket.close(_CLOSE_POLICY)
             return
-        stop_listening = chat.listen(session_id, conn.on_revision)
+        stop_listening = chat.listen(session_id, conn.on_revision, conn.viewer)
         async with asyncio.TaskGroup() as tg:
             writer = tg.create_task(conn.writer())
             await conn.suggest()

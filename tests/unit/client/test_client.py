@@ -190,6 +190,45 @@ async def test_a_gap_reconnects_from_the_last_good_seq() -> None:
     assert server.resumed_from == [None, "3", "3"]
 
 
+def test_a_bare_id_is_returned_only_when_asked_for() -> None:
+    body = "id: 7\n\n: heartbeat\n\nid: 8\nevent: finding\ndata: {}\n\n"
+    plain, _ = parse(body)
+    assert [(m.event, m.last_event_id) for m in plain] == [("finding", "8")]
+    parser = SSEParser(bare_ids=True)
+    moves = parser.feed(body)
+    # the comment block has no id: it moves nothing
+    assert [(m.event, m.data, m.last_event_id) for m in moves] == [
+        ("", "", "7"),
+        ("finding", "{}", "8"),
+    ]
+
+
+def hiding(*hidden: int) -> Behaviour:
+    """Replays the events after Last-Event-ID, with ``hidden`` seqs as bare ids (another
+    principal's chat)."""
+
+    def respond(after: int) -> httpx.Response:
+        body = b"".join(
+            b"id: %d\n\n" % s if s in hidden else frame(s) for s in range(after + 1, N_EVENTS + 1)
+        )
+        return sse(body)
+
+    return respond
+
+
+async def test_bare_ids_move_the_stream_past_events_it_may_not_see() -> None:
+    server = FakeServer(hiding(3, 4, 9))
+    assert await collect(client_for(server)) == [1, 2, 5, 6, 7, 8, 10, 11, 12]
+    assert server.resumed_from == [None]  # no gap seen, no reconnect
+
+
+async def test_a_bare_id_past_a_gap_is_still_a_gap() -> None:
+    skipping: Behaviour = lambda after: sse(frame(1) + b"id: 5\n\n" + frame(6))  # noqa: E731
+    server = FakeServer(skipping, honest())
+    assert await collect(client_for(server)) == list(range(1, N_EVENTS + 1))
+    assert server.resumed_from == [None, "1"]
+
+
 async def test_a_clean_end_before_session_completed_reconnects() -> None:
     server = FakeServer(honest(6), honest())
     assert await collect(client_for(server)) == list(range(1, N_EVENTS + 1))

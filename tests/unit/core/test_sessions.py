@@ -14,7 +14,7 @@ from dossier.core.live import LiveStates
 from dossier.core.sessions import CreateSession, SessionService, SteerCommand
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor
-from dossier.errors import Conflict, InvalidInput, NotFound
+from dossier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dossier.eventlog.sqlite import SqliteEventLog
 from tests.fakes import FakeEngine
 
@@ -65,7 +65,7 @@ async def test_the_same_account_joins_the_running_session(wired: Wired) -> None:
     assert refreshed.joined and refreshed.session_id == first.session_id  # live work already
     assert engine.started == [first.session_id]
     record = await service.record(first.session_id, "p_bob")
-    assert record.owners == {"p_alice", "p_bob", "p_carol"}
+    assert record.owners == {"p_alice"} and record.members == {"p_bob", "p_carol"}
     joins = [
         e for e in await log.read_after(first.session_id, 0) if e.type == EventType.SESSION_JOINED
     ]
@@ -118,7 +118,8 @@ async def test_sessions_are_visible_only_to_their_owners(wired: Wired) -> None:
 async def test_cancel_closes_the_session_once(wired: Wired) -> None:
     service, engine, log = wired
     opened = await service.open(request(), "p_alice")
-    assert await service.cancel(opened.session_id, "p_alice") is SessionStatus.CANCELLED
+    done = await service.cancel(opened.session_id, "p_alice")
+    assert done.status is SessionStatus.CANCELLED and not done.detached
     assert engine.cancelled == [opened.session_id]
     last = (await log.read_after(opened.session_id, 0))[-1]
     assert last.type == EventType.SESSION_COMPLETED and last.data["status"] == "cancelled"
@@ -152,6 +153,57 @@ async def test_steering_is_validated_acknowledged_and_handed_to_the_engine(wired
     last = (await log.read_after(opened.session_id, 0))[-1]
     assert last.type == EventType.STEER_ACK
     assert (last.data["action"], last.data["target"]) == ("skip", "jobs")
+
+
+async def test_who_joined_shares_the_research_but_not_the_owners_chat_or_control(
+    wired: Wired,
+) -> None:
+    service, engine, log = wired
+    mine = await service.open(request("NVIDIA"), "p_alice")
+    theirs = await service.open(request("Nvidia Corp"), "p_bob")
+    assert theirs.joined and theirs.session_id == mine.session_id
+    session_id = mine.session_id
+    await log.append(
+        session_id,
+        [
+            NewEvent(
+                EventType.CHAT_QUESTION, {"id": "qa", "content": "secret", "asker": "p_alice"}
+            ),
+            NewEvent(EventType.CHAT_QUESTION, {"id": "qb", "content": "mine", "asker": "p_bob"}),
+        ],
+    )
+    assert [t["id"] for t in (await service.snapshot(session_id, "p_alice"))["chat"]] == ["qa"]
+    assert [t["id"] for t in (await service.snapshot(session_id, "p_bob"))["chat"]] == ["qb"]
+    # listing: each sees their own, nobody else's
+    other = await service.open(request("Stripe"), "p_alice")
+    assert {r.session_id for r in await service.list("p_alice")} == {session_id, other.session_id}
+    assert [r.session_id for r in await service.list("p_bob")] == [session_id]
+    assert await service.list("p_carol") == []
+    # a member may not steer; their cancel detaches them and the research runs on
+    with pytest.raises(Forbidden):
+        await service.steer(session_id, "p_bob", SteerCommand(action="skip", target="jobs"))
+    left = await service.cancel(session_id, "p_bob")
+    assert left.detached and left.status is SessionStatus.RUNNING
+    assert engine.cancelled == []
+    assert (await service.record(session_id, "p_alice")).status is SessionStatus.RUNNING
+    with pytest.raises(NotFound):
+        await service.snapshot(session_id, "p_bob")
+    assert await service.list("p_bob") == []
+    assert not any(
+        e.type == EventType.SESSION_COMPLETED for e in await log.read_after(session_id, 0)
+    )
+    # the owner still steers and cancels it
+    await service.steer(session_id, "p_alice", SteerCommand(action="skip", target="jobs"))
+    assert (await service.cancel(session_id, "p_alice")).status is SessionStatus.CANCELLED
+
+
+async def test_opening_your_own_running_session_again_keeps_you_its_owner(wired: Wired) -> None:
+    service, _, _ = wired
+    first = await service.open(request(), "p_alice")
+    again = await service.open(request(), "p_alice")
+    assert again.joined and again.session_id == first.session_id
+    record = await service.record(first.session_id, "p_alice")
+    assert record.owners == {"p_alice"} and record.members == set()
 
 
 def test_the_account_in_a_request_is_validated() -> None:

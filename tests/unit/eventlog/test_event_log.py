@@ -142,6 +142,25 @@ async def test_sessions_are_found_by_account_and_owner(log: EventLog) -> None:
     assert [r.session_id for r in everyone] == ["s_1"]
 
 
+async def test_members_who_joined_are_listed_apart_from_owners_and_can_leave(
+    log: EventLog,
+) -> None:
+    await log.create_session(record("s_2", "Other Co", owners={"p_a"}))
+    await log.add_member("s_2", "p_b")
+    await log.add_member("s_2", "p_b")  # joining twice is one membership
+    stored = await log.get_session("s_2")
+    assert stored is not None and stored.owners == {"p_a"} and stored.members == {"p_b"}
+    for principal in ("p_a", "p_b"):
+        mine = await log.list_sessions(owner=principal, account_key=None, limit=10)
+        assert [r.session_id for r in mine] == ["s_2"]
+    assert await log.list_sessions(owner="p_c", account_key=None, limit=10) == []
+    await log.remove_member("s_2", "p_b")
+    await log.remove_member("s_2", "p_a")  # not a member: owners are not touched
+    stored = await log.get_session("s_2")
+    assert stored is not None and stored.owners == {"p_a"} and stored.members == set()
+    assert await log.list_sessions(owner="p_b", account_key=None, limit=10) == []
+
+
 async def test_committed_events_are_delivered_in_order_before_append_returns(
     tmp_path: Path,
 ) -> None:
