@@ -105,7 +105,9 @@ async def test_the_socket_origin_is_checked_against_the_allow_list_not_the_host(
     assert await handshake(server, path, {"Host": local, "Origin": f"http://{EVIL}:{port}"}) == 403
     # another site on this machine (another port) is another origin
     assert await handshake(server, path, {"Host": local, "Origin": "http://localhost:1"}) == 403
-    assert await handshake(server, path, {"Host": local, "Origin": f"http://127.0.0.1:{port}"}) == 101
+    assert (
+        await handshake(server, path, {"Host": local, "Origin": f"http://127.0.0.1:{port}"}) == 101
+    )
     url = server.replace("http://", "ws://") + path
     async with websockets.connect(url, origin=server) as ws:  # type: ignore[arg-type]
         await ws.send(json.dumps({"type": "ping"}))

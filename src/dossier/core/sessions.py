@@ -25,7 +25,7 @@ from dossier.core.session_end import SessionEnd
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
 from dossier.core.steer import describe as describe_steer
-from dossier.core.types import Account, Vendor, iso_ms, utcnow
+from dossier.core.types import Account, Vendor, VendorRequest, iso_ms, utcnow
 from dossier.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class CreateSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: Account
-    vendor: Vendor | None = None
+    vendor: VendorRequest | None = None
     refresh: bool = False
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
@@ -36,6 +36,15 @@ class QuestionBody(BaseModel):
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     id: str | None = Field(default=None, min_length=1, max_length=64)
     wait_for_revision: bool = True
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # refused here, with the other field errors, rather than as an error event after
+        # a 200 (the socket's answer to the same question is an invalid_input error frame)
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
 
 
 @router.post("/api/sessions/{session_id}/questions", tags=["chat"])
