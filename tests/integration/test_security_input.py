@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ NESTED = "[" * 2000 + "]" * 2000  # 4 KB, under the frame limit; deeper than jso
 
 
 @pytest.fixture
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.WARNING)
     yield
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
