@@ -107,6 +107,25 @@ async def test_a_blank_question_over_http_is_a_422(live: httpx.AsyncClient) -> N
         assert_invalid(await live.post(questions, json={"content": content}))
 
 
+async def test_ids_must_be_printable_they_are_echoed_and_part_of_the_log_key(
+    server: str, live: httpx.AsyncClient, no_errors_logged: None
+) -> None:
+    """A NUL in a question id reached the log's dedup key: a PostgreSQL text column
+    cannot hold it, and its group commit would fail every append in that transaction."""
+    session_id, url = await open_chat(server, live)
+    for bad in ("q\u0000", "q\u200b", "q\n1"):
+        asked = {"content": "Overview?", "id": bad}
+        assert_invalid(await live.post(f"/api/sessions/{session_id}/questions", json=asked))
+        steer = {"action": "skip", "target": "news", "id": bad}
+        assert_invalid(await live.post(f"/api/sessions/{session_id}/steer", json=steer))
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({"type": "question", "id": "q\u0000", "content": "Overview?"}))
+        await ws.send(json.dumps({"type": "ping"}))
+        frames = await frames_until(ws, lambda f: f["type"] == "pong")
+    assert [f["code"] for f in frames if f["type"] == "error"] == ["invalid_input"]
+    assert "q\\u0000" not in json.dumps((await live.get(f"/api/sessions/{session_id}")).json())
+
+
 async def open_chat(server: str, live: httpx.AsyncClient) -> tuple[str, str]:
     created = await live.post("/api/sessions", json={"account": {"name": "Stripe"}})
     session_id = str(created.json()["session_id"])

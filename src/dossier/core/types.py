@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+)
 
 MAX_NAME_CHARS = 200
 BoardProvider = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable"]
@@ -153,6 +161,17 @@ def check_text(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
         raise ValueError("text must not contain control characters")
     return value
+
+
+def check_id(value: str) -> str:
+    """A client's id for a question or a command: printable text. It is echoed in frames
+    and is part of a question's dedup key (PostgreSQL text cannot hold a NUL)."""
+    if not value.isprintable():
+        raise ValueError("id must be printable text")
+    return value
+
+
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_id)]
 
 
 class Account(BaseModel):

@@ -21,6 +21,7 @@ from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
 from dossier.core.tasks import cancel_all
+from dossier.core.types import ClientId
 from dossier.errors import DossierError
 from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
 from dossier.transport.sse import SSE_HEADERS
@@ -34,7 +35,7 @@ class QuestionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    id: str | None = Field(default=None, min_length=1, max_length=64)
+    id: ClientId | None = None
     wait_for_revision: bool = True
 
     @field_validator("content")

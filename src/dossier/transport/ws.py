@@ -149,8 +149,11 @@ class ChatConnection:
     async def dispatch(self, frame: dict[str, Any], tg: asyncio.TaskGroup) -> None:
         kind = frame.get("type")
         qid = frame.get("id")
-        if qid is not None and (not isinstance(qid, str) or not qid or len(qid) > 64):
-            await self.error("invalid_input", "id must be a string of 1-64 characters")
+        if qid is not None and (
+            not isinstance(qid, str) or not qid or len(qid) > 64 or not qid.isprintable()
+        ):
+            # (as over HTTP, ``core/types.py check_id``: it is part of the question's key)
+            await self.error("invalid_input", "id must be 1-64 printable characters")
             return
         if kind == "ping":
             await self.send(frames.pong())
