@@ -13,6 +13,9 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from dossier.settings import Settings
+from dossier.transport.peers import uvicorn_proxy_options
+
 
 @dataclass
 class SSEEvent:
@@ -81,10 +84,18 @@ async def read_stream(
 
 
 @contextlib.asynccontextmanager
-async def running_server(app: ASGIApp) -> AsyncIterator[str]:
-    """The app on a real socket (127.0.0.1, free port), served from this event loop."""
+async def running_server(app: ASGIApp, settings: Settings | None = None) -> AsyncIterator[str]:
+    """The app on a real socket (127.0.0.1, free port), served from this event loop, as
+    ``dossier serve`` runs it: proxy headers believed only from ``settings.trusted_proxies``."""
+    proxies = uvicorn_proxy_options(settings) if settings else {"proxy_headers": False}
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        **proxies,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

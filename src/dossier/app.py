@@ -45,6 +45,7 @@ from dossier.transport import api, bench, chat_http, errors
 from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
 from dossier.transport.counting import counted
 from dossier.transport.deps import Services
+from dossier.transport.peers import HostPolicy
 from dossier.transport.sse import stream_fast_path
 from dossier.transport.vocabulary import vocabulary
 from dossier.transport.ws import chat_endpoint, chat_fast_path
@@ -298,9 +299,16 @@ _PAGE_HEADERS = {
 class DossierApp(FastAPI):
     """FastAPI, with the live channels (SSE streams, chat WebSocket) served from the ASGI
     entry: they check their own token and map their own errors, and skipping the
-    middleware's per-message wrappers is measurable under load (``stream_fast_path``)."""
+    middleware's per-message wrappers is measurable under load (``stream_fast_path``).
+    The Host check comes first, so it covers the live channels too (``transport/peers.py``)."""
+
+    host_policy: HostPolicy | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        policy = self.host_policy
+        if policy is not None and scope["type"] != "lifespan" and not policy.host_allowed(scope):
+            await policy.refuse(scope, receive, send)
+            return
         if scope["type"] == "websocket":
             scope["app"] = self
             if await chat_fast_path(scope, receive, send):
@@ -339,6 +347,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         summary="Live account research you can talk to while it runs.",
         lifespan=lifespan,
     )
+    app.host_policy = HostPolicy.of(settings)
     errors.install(app)
     app.include_router(api.router)
     app.include_router(chat_http.router)

@@ -7,12 +7,13 @@ file). It imports nothing of ours, so every layer may depend on it.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Sources = Literal["live", "replay"]
 Role = Literal["all", "api", "worker"]
@@ -52,8 +53,23 @@ class Settings(BaseSettings):
         description="Bearer token(s); comma-separated for several principals. "
         "Required when not bound to loopback.",
     )
-    allowed_origins: tuple[str, ...] = Field(
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Extra Origins allowed on the WebSocket besides the server's own."
+    )
+    # Without a token, a page on any site could reach this server through DNS rebinding
+    # (its own name resolving to 127.0.0.1): only Host names listed here, the loopback
+    # names and ``host`` are served then. With a token, the token is the fence.
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Extra Host names served without a token (comma-separated), besides "
+        "127.0.0.1, localhost, ::1 and DOSSIER_HOST; any port.",
+    )
+    # Proxy headers (X-Forwarded-For/-Proto) say who the client is only when a proxy we
+    # run wrote them; trusted from anyone, rotating them would defeat per-client limits.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto "
+        "are believed (comma-separated, e.g. '127.0.0.1,10.0.0.0/8'); none by default.",
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     session_rate_per_min: int = Field(default=30, ge=1, description="Session creations per client")
@@ -167,11 +183,31 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = "console"
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
+        """A comma-separated list (as written in an environment), or a JSON list."""
         if isinstance(value, str):
-            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+            text = value.strip()
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+            return tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.lower().removesuffix(".") for h in value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"DOSSIER_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                ) from exc
         return value
 
     @model_validator(mode="after")

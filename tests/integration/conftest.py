@@ -26,14 +26,14 @@ async def app(settings: Settings, overrides: Overrides) -> AsyncIterator[FastAPI
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dossier.test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
         yield http
 
 
 @pytest.fixture
 async def server(settings: Settings, overrides: Overrides) -> AsyncIterator[str]:
     """A real uvicorn server in this loop (for live streams)."""
-    async with running_server(create_app(settings, overrides)) as base_url:
+    async with running_server(create_app(settings, overrides), settings) as base_url:
         yield base_url
 
 

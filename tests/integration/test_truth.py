@@ -30,7 +30,7 @@ async def run_app(settings: Settings, overrides: Overrides, account: dict[str, A
     app: FastAPI = create_app(settings, overrides)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dossier.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             return await research(http, account)
 
 

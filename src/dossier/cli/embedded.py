@@ -19,6 +19,7 @@ from rich.logging import RichHandler
 from dossier.app import InsecureBind, create_app
 from dossier.client import ClientError
 from dossier.settings import Settings
+from dossier.transport.peers import uvicorn_proxy_options
 
 _QUIET = ("dbos", "httpx", "httpcore", "uvicorn", "sqlalchemy", "asyncio")
 
@@ -92,6 +93,7 @@ async def embedded_server(settings: Settings) -> AsyncIterator[str]:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
+        **uvicorn_proxy_options(settings),
     )
     server = _Server(config)
     before = asyncio.all_tasks()

@@ -28,6 +28,7 @@ def serve(
 
     from dossier.app import InsecureBind, create_app
     from dossier.logs import configure_logging
+    from dossier.transport.peers import uvicorn_proxy_options
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -60,6 +61,7 @@ def serve(
         backlog=4096,
         timeout_keep_alive=30,
         lifespan="on",
+        **uvicorn_proxy_options(settings),
     )
 
 

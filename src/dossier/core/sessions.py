@@ -31,7 +31,7 @@ from dossier.core.session_end import SessionEnd
 from dossier.core.snapshot import SnapshotBuilder
 from dossier.core.states import TERMINAL_STEP, TERMINAL_WORKFLOW, SessionStatus
 from dossier.core.steer import describe as describe_steer
-from dossier.core.types import Account, Vendor, iso_ms, utcnow
+from dossier.core.types import Account, ClientId, Vendor, VendorRequest, iso_ms, utcnow
 from dossier.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class CreateSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: Account
-    vendor: Vendor | None = None
+    vendor: VendorRequest | None = None
     refresh: bool = False
 
 
@@ -69,7 +69,7 @@ class SteerCommand(BaseModel):
 
     action: str = Field(pattern=r"^(focus|skip|stop_and_summarize)$")
     target: str | None = Field(default=None, max_length=64)
-    id: str | None = Field(default=None, max_length=64)
+    id: ClientId | None = None
 
 
 @dataclass(frozen=True)

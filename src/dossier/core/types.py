@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+)
 
 MAX_NAME_CHARS = 200
 BoardProvider = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable"]
@@ -127,6 +135,45 @@ NameStr = Annotated[
 ]
 
 
+def check_name(value: str) -> str:
+    """A company name as people write it: no control or invisible format characters (NUL,
+    RTL marks, zero-width spaces), and at least one letter or digit."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise ValueError("name must not contain control characters")
+    if not any(ch.isalnum() for ch in value):
+        raise ValueError("name must contain a letter or digit")
+    return value
+
+
+def check_domain(value: str) -> str:
+    """``"https://www.Example.com/x"`` -> ``"example.com"``; a public-looking host name only
+    (no address, port or single label: it is fetched from)."""
+    host = value.strip().lower()
+    host = re.sub(r"^https?://", "", host).split("/")[0].removeprefix("www.")
+    if not _DOMAIN_RE.match(host):
+        raise ValueError("domain must be a host name like example.com")
+    return host
+
+
+def check_text(value: str) -> str:
+    """Free text: line breaks and tabs, but no other control characters (NUL and friends
+    are refused by PostgreSQL's JSON and mean nothing to a reader)."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        raise ValueError("text must not contain control characters")
+    return value
+
+
+def check_id(value: str) -> str:
+    """A client's id for a question or a command: printable text. It is echoed in frames
+    and is part of a question's dedup key (PostgreSQL text cannot hold a NUL)."""
+    if not value.isprintable():
+        raise ValueError("id must be printable text")
+    return value
+
+
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_id)]
+
+
 class Account(BaseModel):
     """The company researched, as the user named it, with any identifiers they know."""
 
@@ -141,22 +188,12 @@ class Account(BaseModel):
     @field_validator("name")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-            raise ValueError("name must not contain control characters")
-        if not any(ch.isalnum() for ch in value):
-            raise ValueError("name must contain a letter or digit")
-        return value
+        return check_name(value)
 
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        host = value.strip().lower()
-        host = re.sub(r"^https?://", "", host).split("/")[0].removeprefix("www.")
-        if not _DOMAIN_RE.match(host):
-            raise ValueError("domain must be a host name like example.com")
-        return host
+        return None if value is None else check_domain(value)
 
     @field_validator("boards")
     @classmethod
@@ -209,6 +246,35 @@ class Vendor(BaseModel):
     @property
     def known(self) -> bool:
         return bool(self.name or self.domain or self.description or self.sells_to)
+
+
+class VendorRequest(Vendor):
+    """A vendor as a request names it, checked at the edge like an account (its name and
+    domain are researched as one). Stored vendors are read as ``Vendor``, as they were."""
+
+    name: NameStr | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        return None if value is None else check_domain(value)
+
+    @field_validator("description")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else check_text(value)
+
+    @field_validator("sells_to")
+    @classmethod
+    def _role_text(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for role in value:
+            check_text(role)
+        return value
 
 
 class Finding(BaseModel):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import AfterValidator
 from starlette.routing import Route
 
 from dossier import __version__, metrics
@@ -14,7 +15,7 @@ from dossier.collectors.replay import demo_info
 from dossier.core.export import file_name, to_markdown
 from dossier.core.records import SessionRecord, WorkflowKind, workflow_id
 from dossier.core.sessions import CreateSession, SteerCommand
-from dossier.core.types import default_vendor
+from dossier.core.types import MAX_NAME_CHARS, check_name, default_vendor
 from dossier.errors import Unavailable
 from dossier.transport.deps import client_key, principal_of_conn, services_of
 from dossier.transport.sse import EventStream
@@ -69,14 +70,23 @@ async def create_session(body: CreateSession, request: Request) -> JSONResponse:
     )
 
 
+def _account_filter(value: str) -> str:
+    # "" is no filter (an empty form field); anything else is a name, checked as one
+    return check_name(value.strip()) if value else value
+
+
 @router.get("/api/sessions", tags=["sessions"])
 async def list_sessions(
     request: Request,
-    account: str | None = Query(default=None, max_length=200),
+    account: Annotated[str, AfterValidator(_account_filter)] | None = Query(
+        default=None, max_length=MAX_NAME_CHARS
+    ),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     services = services_of(request)
-    records = await services.sessions.list(principal_of_conn(request), account=account, limit=limit)
+    records = await services.sessions.list(
+        principal_of_conn(request), account=account or None, limit=limit
+    )
     return {"sessions": [_summary(r) for r in records]}
 
 

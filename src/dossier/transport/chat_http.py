@@ -15,13 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dossier.core import frames
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.events import encode_sse_comment, encode_sse_message
 from dossier.core.privacy import Viewer
 from dossier.core.tasks import cancel_all
+from dossier.core.types import ClientId
 from dossier.errors import DossierError
 from dossier.transport.deps import Services, client_key, principal_of_conn, services_of
 from dossier.transport.sse import SSE_HEADERS
@@ -35,8 +36,17 @@ class QuestionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    id: str | None = Field(default=None, min_length=1, max_length=64)
+    id: ClientId | None = None
     wait_for_revision: bool = True
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # refused here, with the other field errors, rather than as an error event after
+        # a 200 (the socket's answer to the same question is an invalid_input error frame)
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
 
 
 @router.post("/api/sessions/{session_id}/questions", tags=["chat"])

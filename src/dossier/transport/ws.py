@@ -8,8 +8,8 @@ handshake. Server -> client: ``answer.start|delta|citation|end``, ``answer.revis
 Several questions may be in flight (each its own task); one slow answer never blocks the
 reader, progress or other answers. A malformed, oversized or unknown frame gets an
 ``error`` frame and the socket stays usable. Frames out go through one bounded queue: a
-client that stops reading is disconnected rather than growing server memory. The Origin
-must be this server's own (or an allowed one) when a browser sends it.
+client that stops reading is disconnected rather than growing server memory. A browser's
+Origin must be a page on a name this server answers to (``transport/peers.py``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from dossier.core.events import dumps
 from dossier.core.privacy import Viewer
 from dossier.core.sessions import LOCAL_PRINCIPAL, SteerCommand
 from dossier.core.states import ConnectionState, transition
-from dossier.errors import DossierError, Forbidden, RateLimited, Unauthorized
+from dossier.errors import DossierError, Forbidden, InvalidInput, RateLimited, Unauthorized
 from dossier.transport.auth import check_token, token_from_scope
 from dossier.transport.deps import Services
+from dossier.transport.peers import host_policy
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +44,40 @@ _CLOSE_POLICY = 1008
 _CLOSE_TOO_SLOW = 1013
 
 
-def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
-    """No Origin (not a browser) or this server's own origin, or an allowed one."""
-    origin = websocket.headers.get("origin")
-    if not origin:
-        return True
-    origin = origin.rstrip("/").lower()
-    host = websocket.headers.get("host", "").lower()
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    own = {f"{scheme}://{host}", f"http://{host}", f"https://{host}"}
-    return origin in own or origin in {a.lower() for a in allowed}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BadFrame(InvalidInput):
+    """A frame the socket answers with an ``error`` (and then reads on)."""
+
+    def __init__(self, message: str, *, code: str, question_id: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.question_id = question_id
+
+
+def parse_frame(raw: str) -> dict[str, Any]:
+    """A client frame as a JSON object, or BadFrame.
+
+    Deep nesting (``[[[[…]]]]`` within the size limit) is malformed, not a RecursionError
+    that drops the socket; a lone surrogate (``"\\ud800"``: valid JSON, not text) is
+    refused as HTTP refuses it (422 ``invalid_input``), before anything is answered or
+    logged (the log could not store it).
+    """
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadFrame("frames must be JSON objects", code="malformed_json") from exc
+    if not isinstance(frame, dict):
+        raise BadFrame("frames must be JSON objects", code="malformed_json")
+    for key, value in frame.items():
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            qid = frame.get("id")
+            raise BadFrame(
+                f"{_SURROGATE.sub('?', key)}: not valid Unicode text (a lone surrogate)",
+                code="invalid_input",
+                question_id=qid if isinstance(qid, str) and not _SURROGATE.search(qid) else None,
+            )
+    return frame
 
 
 class ChatConnection:
@@ -118,20 +143,20 @@ class ChatConnection:
                 await self.error("frame_too_large", f"frames are limited to {max_bytes} bytes")
                 continue
             try:
-                frame = json.loads(raw)
-            except ValueError:
-                await self.error("malformed_json", "frames must be JSON objects")
-                continue
-            if not isinstance(frame, dict):
-                await self.error("malformed_json", "frames must be JSON objects")
+                frame = parse_frame(raw)
+            except BadFrame as exc:
+                await self.error(exc.code, exc.message, exc.question_id)
                 continue
             await self.dispatch(frame, tg)
 
     async def dispatch(self, frame: dict[str, Any], tg: asyncio.TaskGroup) -> None:
         kind = frame.get("type")
         qid = frame.get("id")
-        if qid is not None and (not isinstance(qid, str) or not qid or len(qid) > 64):
-            await self.error("invalid_input", "id must be a string of 1-64 characters")
+        if qid is not None and (
+            not isinstance(qid, str) or not qid or len(qid) > 64 or not qid.isprintable()
+        ):
+            # (as over HTTP, ``core/types.py check_id``: it is part of the question's key)
+            await self.error("invalid_input", "id must be 1-64 printable characters")
             return
         if kind == "ping":
             await self.send(frames.pong())
@@ -239,10 +264,10 @@ async def _authenticate(websocket: WebSocket, services: Services) -> str:
     try:
         async with asyncio.timeout(AUTH_TIMEOUT_S):
             raw = await websocket.receive_text()
-        frame = json.loads(raw)
-    except (TimeoutError, ValueError, KeyError) as exc:
+    except (TimeoutError, KeyError) as exc:
         raise Unauthorized('send {"type":"auth","token":…} first') from exc
-    if not isinstance(frame, dict) or frame.get("type") != "auth":
+    frame = parse_frame(raw)  # BadFrame: the error frame says what was wrong, then close
+    if frame.get("type") != "auth":
         raise Unauthorized('send {"type":"auth","token":…} first')
     return check_token(str(frame.get("token") or ""), tokens)
 
@@ -251,7 +276,7 @@ async def chat_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     chat = services.chat
     session_id = str(websocket.path_params.get("session_id", ""))
-    if not origin_allowed(websocket, services.settings.allowed_origins):
+    if not host_policy(services.settings).origin_allowed(websocket.scope):
         await websocket.close(_CLOSE_POLICY, reason=Forbidden("origin not allowed").message)
         return
     await websocket.accept()

@@ -11,15 +11,25 @@
 - :func:`running_workflow_tasks`: the asyncio tasks of this process's running workflows,
   so shutdown can cancel them before the services they use close (DBOS keeps strong
   references to them on its instance).
+- :data:`CANCEL_NOISE`: DBOS reports a workflow it was told to cancel as a failure (a
+  WARNING that it "was cancelled during execution", then an ERROR with the traceback of
+  ``DBOSAwaitedWorkflowCancelledError`` when the run waits for its own outcome; the
+  parent, awaiting cancelled children, says it is "no longer owned"). Cancelling is how a
+  session is stopped, so those lines are dropped; the engine says it once, at INFO
+  (pinned by ``tests/integration/test_cancel_logs.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from collections import OrderedDict
 from typing import Any
 
 import dbos._dbos as dbos_module
 from dbos import DBOS
+from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSWorkflowCancelledError
 from dbos._utils import INTERNAL_QUEUE_NAME
 
 
@@ -58,3 +68,44 @@ def running_workflow_tasks() -> list[asyncio.Task[Any]]:
     """This process's workflow tasks that have not finished (none without a DBOS)."""
     instance = getattr(dbos_module, "_dbos_global_instance", None)
     return [t for t in getattr(instance, "_workflow_tasks", ()) if not t.done()]
+
+
+_WORKFLOW_LINE = re.compile(r"^Workflow (\S+) ")
+_CANCELLED_LINE = "was cancelled during execution"
+_REMEMBERED = 4096
+
+
+class CancelledWorkflowNoise(logging.Filter):
+    """Drops DBOS's reports of workflows that were cancelled (see the module docstring).
+
+    Whatever cancelled them (this process, another one, shutdown), a cancelled workflow's
+    awaited outcome is a cancellation, never an error. The "no longer owned" warning is
+    dropped only for workflows this process cancelled: elsewhere it can mean a takeover.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("dbos")
+        self._cancelled: OrderedDict[str, None] = OrderedDict()
+
+    def cancelling(self, workflow_id: str) -> None:
+        self._cancelled[workflow_id] = None
+        while len(self._cancelled) > _REMEMBERED:
+            self._cancelled.popitem(last=False)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (DBOSAwaitedWorkflowCancelledError, DBOSWorkflowCancelledError)):
+            return False
+        message = record.getMessage()
+        if _CANCELLED_LINE in message:
+            return False
+        match = _WORKFLOW_LINE.match(message)
+        return match is None or match.group(1) not in self._cancelled
+
+
+CANCEL_NOISE = CancelledWorkflowNoise()
+
+
+def quiet_cancellations() -> None:
+    """Install :data:`CANCEL_NOISE` on DBOS's logger (idempotent)."""
+    logging.getLogger("dbos").addFilter(CANCEL_NOISE)

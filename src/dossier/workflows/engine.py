@@ -38,7 +38,12 @@ from dossier.workflows.cached import (
     fresh_analysis,
     fresh_hits,
 )
-from dossier.workflows.dbos_internals import run_recovered_work, running_workflow_tasks
+from dossier.workflows.dbos_internals import (
+    CANCEL_NOISE,
+    quiet_cancellations,
+    run_recovered_work,
+    running_workflow_tasks,
+)
 from dossier.workflows.outcome import DERIVED_LABEL, derived_outcomes, workflow_summary
 from dossier.workflows.plan import wanted_types
 from dossier.workflows.research import research_session
@@ -85,6 +90,7 @@ async def launch(settings: Settings) -> None:
     async workflows run on it). An ``api`` process dequeues nothing, not even recovered
     workflows (DBOS's internal queue): workers do."""
     logging.getLogger("dbos").setLevel(logging.WARNING)
+    quiet_cancellations()
     DBOS(config=dbos_config(settings))
     if settings.role == "api":
         DBOS.listen_queues([])
@@ -167,10 +173,12 @@ class DbosEngine:
     async def cancel(self, session_id: str) -> None:
         # (running steps stop when the session's end is logged: the steering board hears it)
         for wf_id in (session_id, *(workflow_id(session_id, k) for k in WORKFLOW_KINDS)):
+            CANCEL_NOISE.cancelling(wf_id)  # DBOS would report each as an error
             try:
                 await DBOS.cancel_workflow_async(wf_id)
             except Exception:  # not started yet / already done: nothing to cancel
                 log.debug("cancel %s: nothing to cancel", wf_id, exc_info=True)
+        log.info("session %s cancelled: its workflows stop at their next step", session_id)
 
     async def cached_events(self, record: SessionRecord) -> list[NewEvent] | None:
         """The whole session from cache, if both workflows' last analyses and every

@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dossier.core.sessions import CreateSession
-from dossier.core.types import Account, FindingKind, Vendor, finding_id, normalize_name, slugify
+from dossier.core.types import (
+    Account,
+    FindingKind,
+    Vendor,
+    VendorRequest,
+    finding_id,
+    normalize_name,
+    slugify,
+)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +97,34 @@ def test_vendor_hash_is_stable_and_content_sensitive() -> None:
     a = Vendor(name="Acme", description="fraud tools")
     assert a.hash == Vendor(name="ACME Inc", description="fraud tools").hash
     assert a.hash != Vendor(name="Acme", description="other").hash
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": st.text(max_size=60) | st.sampled_from(["!!!", "   ", "Ev\x00il", "Acme"]),
+            "domain": st.text(max_size=30) | st.sampled_from(["127.0.0.1:8899", "acme.com"]),
+        },
+    )
+)
+def test_a_vendor_accepted_at_the_edge_can_be_researched_as_an_account(
+    payload: dict[str, str],
+) -> None:
+    """Vendor Context researches the vendor as an Account: whatever the edge lets in must
+    be one (issue 12: ``127.0.0.1:8899`` or ``!!!`` passed, then failed as a 500)."""
+    try:
+        vendor = VendorRequest.model_validate(payload)
+    except ValidationError:
+        return
+    Account(name=vendor.name or "Our company", domain=vendor.domain)
+
+
+def test_stored_vendors_are_read_as_they_were() -> None:
+    """The checks are the request's: a vendor logged before them still reads back."""
+    assert Vendor.model_validate({"name": "!!!", "domain": "127.0.0.1:8899"}).name == "!!!"
+    with pytest.raises(ValidationError):
+        CreateSession.model_validate({"account": {"name": "Acme"}, "vendor": {"name": "!!!"}})
 
 
 def test_finding_ids_are_stable_per_natural_key() -> None:
