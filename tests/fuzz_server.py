@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,9 +79,10 @@ class FuzzServer:
             assert self.session_id in [s["session_id"] for s in listed]
             snapshot = http.get(f"/api/sessions/{self.session_id}").json()
             assert snapshot["status"] in ("completed", "partial", "failed", "cancelled")
+        asked = f"health-{uuid.uuid4().hex[:8]}"  # a question id names one turn: a new one
         with self.chat() as ws:
-            ws.send(json.dumps({"type": "question", "id": "health", "content": "Overview?"}))
-            frames = read_until(ws, lambda f: f["type"] == "answer.end" and f["id"] == "health")
+            ws.send(json.dumps({"type": "question", "id": asked, "content": "Overview?"}))
+            frames = read_until(ws, lambda f: f["type"] == "answer.end" and f["id"] == asked)
         assert not [f for f in frames if f["type"] == "error"], frames
         assert not self.errors.take(), "the server logged errors"
 

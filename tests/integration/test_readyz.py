@@ -17,7 +17,7 @@ async def test_readyz_names_redis_when_it_is_down(settings: Settings, tmp_path: 
     app = create_app(settings.model_copy(update={"redis_url": nobody}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dossier.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             answer = await http.get("/readyz")
     assert answer.status_code == 200
     body = answer.json()
@@ -30,6 +30,6 @@ async def test_readyz_with_redis_up_reports_both(settings: Settings, tmp_path: P
     app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/14"}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dossier.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             answer = await http.get("/readyz")
     assert answer.json() == {"ok": True, "sqlite": "ok", "redis": "ok"}
