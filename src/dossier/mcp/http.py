@@ -1,0 +1,80 @@
+"""``/mcp`` on ``dossier serve``: the MCP server over streamable HTTP, on the services of
+the app, under the API's own rules.
+
+The route sits behind the app's middleware like every ``/api`` route: ``AuthMiddleware``
+checks the bearer token (``/mcp`` is one of its protected prefixes) and leaves the caller's
+principal in the request scope, where each tool call finds it; the body limit applies too.
+Stateless HTTP (no MCP session kept between requests): dossier's sessions are the durable
+state, so any replica can answer any call. On loopback the SDK's Host/Origin check is on
+(the host names a DNS-rebinding page would not send).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from dossier.errors import Unauthorized, Unavailable
+from dossier.mcp.backend import Backend
+from dossier.mcp.embedded import ServicesBackend, SessionChanges
+from dossier.mcp.resources import updates
+from dossier.mcp.server import build_server
+from dossier.mcp.tools import Ctx
+from dossier.settings import Settings
+from dossier.transport.deps import Services, client_key, principal_of_conn
+
+PATH = "/mcp"
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    if not settings.loopback:  # reachable by name: the bearer token is the guard
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"],
+        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+    )
+
+
+class McpEndpoint:
+    def __init__(self, settings: Settings) -> None:
+        self._services: Services | None = None
+        self._changes = SessionChanges()
+        self._bus = InMemorySubscriptionBus()
+        self.server = build_server(self._backend_of, self._bus)
+        app = self.server.streamable_http_app(
+            streamable_http_path=PATH,
+            stateless_http=True,
+            transport_security=transport_security(settings),
+            max_request_body_size=settings.max_body_bytes,
+        )
+        self.routes: list[BaseRoute] = list(app.routes)
+
+    def _backend_of(self, ctx: Ctx) -> Backend:
+        if self._services is None:
+            raise Unavailable("starting up")
+        request = ctx.request_context.request
+        if not isinstance(request, Request):  # never on this route; refuse rather than guess
+            raise Unauthorized("no HTTP request behind this call")
+        return ServicesBackend(
+            self._services, self._changes, principal_of_conn(request), client_key(request)
+        )
+
+    @contextlib.asynccontextmanager
+    async def running(self, services: Services) -> AsyncIterator[None]:
+        """For the app's lifespan, inside ``open_services``."""
+        self._services = services
+        services.hub.observers.append(self._changes.observe)
+        try:
+            async with updates(self._bus) as publisher, self.server.session_manager.run():
+                self._changes.listeners.append(publisher.on_events)
+                yield
+        finally:
+            self._changes.listeners.clear()
+            services.hub.observers.remove(self._changes.observe)
+            self._services = None
