@@ -248,3 +248,25 @@ async def test_http_mcp_research_ask_mid_run_and_resource_updates(base_url: str)
         assert cancelled["status"] == "cancelled"
         again = await client.call_tool("cancel", {"session_id": session_id})
         assert again.is_error and structured(again)["error"]["code"] == "conflict"
+
+
+async def test_stdio_against_a_server_uses_its_api_and_token(base_url: str, tmp_path: Path) -> None:
+    params = spawned(tmp_path).server
+    assert isinstance(params, StdioServerParameters)
+    remote = params.model_copy(update={"args": ["mcp", "--server", base_url, "--token", TOKEN]})
+    async with Client(remote) as client:
+        started = await call(client, "research_start", account="Stripe")
+        session_id = started["session_id"]
+        status = await first_findings(client, session_id)
+        answer = await call(client, "ask", session_id=session_id, question="Give me an overview")
+        assert answer["basis"] == "partial" and answer["citations"] and answer["pending"]
+        done = await finished(client, session_id, status["cursor"])
+        assert done["status"] in ("completed", "partial")
+        markdown = (await call(client, "export", session_id=session_id))["markdown"]
+        assert markdown.startswith("# Dossier: Stripe")
+        missing = await client.call_tool("ask", {"session_id": "s_nope", "question": "Who?"})
+        assert structured(missing)["error"]["code"] == "not_found"
+    bad = params.model_copy(update={"args": ["mcp", "--server", base_url, "--token", "wrong"]})
+    async with Client(bad) as client:
+        refused = await client.call_tool("list_sessions", {})
+        assert refused.is_error and structured(refused)["error"]["code"] == "unauthorized"
