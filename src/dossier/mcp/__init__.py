@@ -4,5 +4,5 @@
 prompt in ``resources.py``) over one :class:`~dossier.mcp.backend.Backend`: the services in
 this process (``embedded.py``: ``dossier mcp`` on its own, and ``/mcp`` on ``dossier
 serve``, ``http.py``) or a running server through the Python client (``remote.py``: ``dossier
-mcp --server``). ``views.py`` turns snapshots and answer frames into what a tool returns.
+mcp --server``); ``cli/mcp_server.py`` wires them to stdio. ``views.py`` turns snapshots and answer frames into what a tool returns.
 """

@@ -1,22 +1,16 @@
-"""The dossier MCP server (the SDK's high-level ``MCPServer``), and ``dossier mcp`` over
-stdio: embedded (the services in this process, like ``dossier research``) or against a
-running server (``--server URL``)."""
+"""The dossier MCP server: the SDK's high-level ``MCPServer`` with dossier's tools,
+resources and prompt, over whichever backend the caller is given (``backend_of``)."""
 
 from __future__ import annotations
 
 from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
-from mcp.server.subscriptions import InMemorySubscriptionBus, SubscriptionBus
+from mcp.server.subscriptions import SubscriptionBus
 
 from dossier import __version__
-from dossier.client import Client
-from dossier.core.sessions import LOCAL_PRINCIPAL
 from dossier.mcp.backend import Backend
-from dossier.mcp.embedded import ServicesBackend, SessionChanges
-from dossier.mcp.remote import RemoteBackend
-from dossier.mcp.resources import register_resources, updates
+from dossier.mcp.resources import register_resources
 from dossier.mcp.tools import BackendOf, Touched, register_tools
-from dossier.settings import Settings
 
 INSTRUCTIONS = """\
 dossier researches a company (an account) from public sources and answers questions about \
@@ -48,22 +42,3 @@ def build_server(
     register_tools(server, backend_of, touched)
     register_resources(server, backend_of)
     return server
-
-
-async def serve_stdio(settings: Settings, server_url: str | None, token: str | None) -> None:
-    """Serve MCP on stdin/stdout until the host closes stdin."""
-    bus = InMemorySubscriptionBus()
-    if server_url is not None:
-        async with Client(server_url, token) as client, updates(bus) as publisher:
-            backend: Backend = RemoteBackend(client)
-            await build_server(lambda _: backend, bus, publisher.follow).run_stdio_async()
-        return
-    from dossier.app import open_services  # the server side, only when embedded
-
-    async with open_services(settings) as services, updates(bus) as publisher:
-        changes = SessionChanges()
-        services.hub.observers.append(changes.observe)
-        changes.listeners.append(publisher.on_events)
-        # one local user, as on a loopback server without a token
-        embedded = ServicesBackend(services, changes, LOCAL_PRINCIPAL, "mcp-stdio")
-        await build_server(lambda _: embedded, bus).run_stdio_async()
