@@ -11,6 +11,7 @@ state, so any replica can answer any call. On loopback the SDK's Host/Origin che
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -71,10 +72,34 @@ class McpEndpoint:
         self._services = services
         services.hub.observers.append(self._changes.observe)
         try:
-            async with updates(self._bus) as publisher, self.server.session_manager.run():
+            async with updates(self._bus) as publisher, self._session_manager():
                 self._changes.listeners.append(publisher.on_events)
                 yield
         finally:
             self._changes.listeners.clear()
             services.hub.observers.remove(self._changes.observe)
             self._services = None
+
+    @contextlib.asynccontextmanager
+    async def _session_manager(self) -> AsyncIterator[None]:
+        """The SDK's session manager, run in a task of its own: its task group must be
+        left in the task that entered it, and a lifespan may end in another task than it
+        began (test fixtures, embedding hosts)."""
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def run() -> None:
+            async with self.server.session_manager.run():
+                started.set()
+                await stop.wait()
+
+        task = asyncio.create_task(run(), name="mcp-session-manager")
+        starting = asyncio.create_task(started.wait())
+        await asyncio.wait({task, starting}, return_when=asyncio.FIRST_COMPLETED)
+        starting.cancel()
+        if task.done():
+            task.result()  # it failed to start: say why
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
