@@ -169,25 +169,28 @@ async def test_stdio_bad_arguments_are_tool_errors_with_the_api_codes(tmp_path: 
 
 
 async def bad_arguments(stdio: Client) -> None:
-    cases: list[tuple[str, dict[str, Any], str | None]] = [
+    cases: list[tuple[str, dict[str, Any], str]] = [
         ("ask", {"session_id": "s_nope", "question": "Who?"}, "not_found"),
         ("research_start", {"account": "   "}, "invalid_input"),
         ("research_status", {"session_id": "s_nope", "since": "yesterday"}, "invalid_input"),
         ("cancel", {"session_id": "s_nope"}, "not_found"),
-        ("research_status", {"session_id": "s_x", "wait_s": 600}, None),  # schema: ≤ 25
-        ("steer", {"session_id": "s_x", "action": "explode"}, None),  # schema: an enum
-        ("ask", {"session_id": "s_x"}, None),  # schema: question required
-        ("export", {"session_id": "s_x", "format": "pdf"}, None),
+        ("research_status", {"session_id": "s_x", "wait_s": 600}, "invalid_input"),  # ≤ 25
+        ("steer", {"session_id": "s_x", "action": "explode"}, "invalid_input"),  # an enum
+        ("ask", {"session_id": "s_x"}, "invalid_input"),  # question is required
+        ("export", {"session_id": "s_x", "format": "pdf"}, "invalid_input"),
+        ("list_sessions", {"limit": "many"}, "invalid_input"),
     ]
     for tool, arguments, code in cases:
         result = await stdio.call_tool(tool, arguments)
         assert result.is_error, (tool, arguments)
-        if code is not None:
-            error = structured(result)["error"]
-            assert error["code"] == code, (tool, error)
+        assert structured(result)["error"]["code"] == code, (tool, result)
     # the same message the HTTP API gives (422 "field: problem")
     result = await stdio.call_tool("research_start", {"account": "   "})
     assert structured(result)["error"]["message"].startswith("account.name:")
+    result = await stdio.call_tool("research_status", {"session_id": "s_x", "wait_s": 600})
+    assert structured(result)["error"]["message"] == (
+        "wait_s: Input should be less than or equal to 25"
+    )
     # and the server goes on serving
     assert (await call(stdio, "list_sessions"))["sessions"] == []
 

@@ -10,7 +10,8 @@ from mcp.server.subscriptions import SubscriptionBus
 from dossier import __version__
 from dossier.mcp.backend import Backend
 from dossier.mcp.resources import register_resources
-from dossier.mcp.tools import BackendOf, Touched, register_tools
+from dossier.mcp.results import ArgumentErrors
+from dossier.mcp.tools import BackendOf, Touched, make_tools
 
 INSTRUCTIONS = """\
 dossier researches a company (an account) from public sources and answers questions about \
@@ -29,6 +30,7 @@ def _untouched(session_id: str, backend: Backend) -> None:
 def build_server(
     backend_of: BackendOf, bus: SubscriptionBus, touched: Touched = _untouched
 ) -> MCPServer:
+    tools = make_tools(backend_of, touched)
     server: MCPServer = MCPServer(
         "dossier",
         title="dossier",
@@ -38,7 +40,8 @@ def build_server(
         # A brief changes while the research runs: never serve one from a client's cache.
         cache_hints={"resources/read": CacheHint(ttl_ms=0, scope="private")},
         log_level="WARNING",
+        tools=tools,
+        middleware=[ArgumentErrors(tools)],
     )
-    register_tools(server, backend_of, touched)
     register_resources(server, backend_of)
     return server

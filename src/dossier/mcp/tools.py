@@ -2,19 +2,19 @@
 
 Each returns at once (``research_status`` and ``ask`` wait at most 25 s, well under the
 ~60 s a host allows a tool call) with structured content and a short text
-(``views.py``). A dossier error becomes a tool error (``isError``) carrying the HTTP
-API's ``{"error": {"code", "message"}}``; arguments that do not fit the input schema are
-refused by the SDK as tool errors too, before any of this runs.
+(``views.py``). A dossier error becomes a tool error with the HTTP API's code and
+message (``results.py``), and so do arguments that do not fit the input schema.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from dossier.core.chat import MAX_QUESTION_CHARS
@@ -22,11 +22,14 @@ from dossier.core.types import MAX_NAME_CHARS
 from dossier.errors import DossierError
 from dossier.mcp import views
 from dossier.mcp.backend import Backend, Frame
+from dossier.mcp.results import guarded, ok
 
 Ctx = Context[Any, Any]
 BackendOf = Callable[[Ctx], Backend]
 Touched = Callable[[str, Backend], None]  # a session the caller works with (resource updates)
+ToolFn = Callable[..., Any]
 MAX_WAIT_S = 25.0
+BRIEF_LINE_CHARS = 20_000  # a brief's paragraphs are long; they are quoted whole
 SessionId = Annotated[
     str,
     Field(
@@ -49,29 +52,6 @@ class VendorArg(BaseModel):
     sells_to: list[str] = Field(default_factory=list, max_length=10)
 
 
-def ok(structured: dict[str, Any], text: str) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=structured
-    )
-
-
-def tool_error(exc: DossierError) -> CallToolResult:
-    """The HTTP API's error body, as a tool error the model can read and act on."""
-    body = {"error": {"code": exc.code, "message": exc.message}}
-    return CallToolResult(
-        content=[TextContent(type="text", text=f"error {exc.code}: {exc.message}")],
-        structured_content=body,
-        is_error=True,
-    )
-
-
-async def guarded(call: Awaitable[CallToolResult]) -> CallToolResult:
-    try:
-        return await call
-    except DossierError as exc:
-        return tool_error(exc)
-
-
 class Progress:
     """``notifications/progress`` for one call (a no-op without a progress token): the
     value only ever rises, as the spec asks."""
@@ -87,10 +67,19 @@ class Progress:
         await self._ctx.report_progress(progress, total, message)
 
 
-def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -> None:
+def make_tools(backend_of: BackendOf, touched: Touched) -> list[Tool]:
+    """The tools, each calling ``backend_of(ctx)`` (the caller's backend)."""
+    tools: list[Tool] = []
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
-    @server.tool(
+    def tool(title: str, annotations: ToolAnnotations) -> Callable[[ToolFn], ToolFn]:
+        def add(fn: ToolFn) -> ToolFn:
+            tools.append(Tool.from_function(fn, title=title, annotations=annotations))
+            return fn
+
+        return add
+
+    @tool(
         title="Start account research",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -150,7 +139,9 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
                 lines.append(views.pending_line([p["data_type"] for p in status["pending"]]))
             if opened["status"] != "running":
                 result["brief"] = await backend.export(session_id, "md")
-                lines.append(views.untrusted("brief", result["brief"].splitlines()))
+                lines.append(
+                    views.untrusted("brief", result["brief"].splitlines(), BRIEF_LINE_CHARS)
+                )
             else:
                 lines.append(
                     f"Known so far: {status['findings_total']} findings. Follow it with "
@@ -161,7 +152,7 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
 
         return await guarded(run())
 
-    @server.tool(title="Research status", annotations=read_only)
+    @tool("Research status", read_only)
     async def research_status(
         ctx: Ctx,
         session_id: SessionId,
@@ -200,7 +191,7 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
 
         return await guarded(run())
 
-    @server.tool(
+    @tool(
         title="Ask the research",
         annotations=ToolAnnotations(
             read_only_hint=False,
@@ -260,7 +251,7 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
 
         return await guarded(run())
 
-    @server.tool(
+    @tool(
         title="Steer the research",
         annotations=ToolAnnotations(
             read_only_hint=False,
@@ -296,7 +287,7 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
 
         return await guarded(run())
 
-    @server.tool(
+    @tool(
         title="Cancel the research",
         annotations=ToolAnnotations(
             read_only_hint=False,
@@ -314,7 +305,7 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
 
         return await guarded(run())
 
-    @server.tool(title="Export the brief", annotations=read_only)
+    @tool("Export the brief", read_only)
     async def export(
         ctx: Ctx,
         session_id: SessionId,
@@ -332,12 +323,12 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
                 return ok(json.loads(content), f"Session {session_id} as JSON (structured).")
             return ok(
                 {"session_id": session_id, "format": "md", "markdown": content},
-                views.untrusted("brief", content.splitlines()),
+                views.untrusted("brief", content.splitlines(), BRIEF_LINE_CHARS),
             )
 
         return await guarded(run())
 
-    @server.tool(title="List research sessions", annotations=read_only)
+    @tool("List research sessions", read_only)
     async def list_sessions(
         ctx: Ctx,
         account: Annotated[
@@ -358,3 +349,5 @@ def register_tools(server: MCPServer, backend_of: BackendOf, touched: Touched) -
             return ok({"sessions": sessions}, "\n".join(lines) or "No sessions.")
 
         return await guarded(run())
+
+    return tools

@@ -174,10 +174,10 @@ def finding_line(f: dict[str, Any]) -> str:
     return f"{f.get('id')} {f.get('kind')}: {f.get('title')} ({f.get('source')}){url}"
 
 
-def untrusted(about: str, lines: list[str]) -> str:
-    """Source text in a block an assistant is told (by the tool descriptions) to treat as
-    data: each line neutralised, so none can close the block or open another."""
-    body = [neutralize(line, 600) for line in lines if line.strip()]
+def untrusted(about: str, lines: list[str], max_chars: int = 600) -> str:
+    """Source text in a block an assistant is told (server instructions, prompt) to treat
+    as data: each line neutralised, so none can close the block or open another."""
+    body = [neutralize(line, max_chars) for line in lines if line.strip()]
     return "\n".join([UNTRUSTED_OPEN.format(about=about), *body, UNTRUSTED_CLOSE])
 
 

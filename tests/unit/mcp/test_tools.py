@@ -130,3 +130,22 @@ async def test_a_cached_account_returns_its_whole_brief_at_once(fake: FakeBacken
     assert result.structured_content is not None
     assert result.structured_content["brief"] == "# Dossier: Stripe\n"
     assert "Served from cache" in text_of(result)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"session_id": "s_1"}, "question: Field required"),
+        ({"session_id": "s_1", "question": "Who?", "wait_for_revision_s": 26},
+         "wait_for_revision_s: Input should be less than or equal to 25"),
+        ({"session_id": ["s_1"], "question": "Who?"}, "session_id: Input should be a valid string"),
+    ],
+)  # fmt: skip
+async def test_arguments_outside_the_schema_are_invalid_input_in_the_apis_words(
+    fake: FakeBackend, arguments: dict[str, Any], message: str
+) -> None:
+    async with client_of(fake) as client:
+        result = await client.call_tool("ask", arguments)
+    assert result.is_error
+    assert result.structured_content == {"error": {"code": "invalid_input", "message": message}}
+    assert not fake.calls  # refused before the backend heard of it
