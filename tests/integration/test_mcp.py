@@ -223,6 +223,10 @@ async def test_http_mcp_needs_the_api_token(base_url: str) -> None:
             response = await http.post("/mcp", json=body, headers={**headers, **auth})
             assert response.status_code == 401
             assert response.json()["error"]["code"] == "unauthorized"
+        # on loopback, a page that rebinds a name to 127.0.0.1 is refused by its Host
+        authorized = {**headers, "Authorization": f"Bearer {TOKEN}", "Host": "evil.example"}
+        response = await http.post("/mcp", json=body, headers=authorized)
+        assert response.status_code == 421
     with pytest.raises(ExceptionGroup):  # the SDK: the server answered with an error
         async with http_client(base_url + "/mcp", "wrong") as client:
             await client.list_tools()
@@ -260,7 +264,11 @@ async def test_stdio_against_a_server_uses_its_api_and_token(base_url: str, tmp_
     async with Client(remote) as client:
         started = await call(client, "research_start", account="Stripe")
         session_id = started["session_id"]
-        status = await first_findings(client, session_id)
+        uri = f"dossier://sessions/{session_id}"
+        async with client.listen(resource_subscriptions=[uri]) as subscription:
+            status = await first_findings(client, session_id)
+            event = await anext(aiter(subscription))  # followed over the server's stream
+            assert getattr(event, "uri", None) == uri
         answer = await call(client, "ask", session_id=session_id, question="Give me an overview")
         assert answer["basis"] == "partial" and answer["citations"] and answer["pending"]
         done = await finished(client, session_id, status["cursor"])

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dossier.core.chat import MAX_QUESTION_CHARS
 from dossier.core.types import MAX_NAME_CHARS
-from dossier.errors import DossierError
+from dossier.errors import DossierError, InvalidInput
 from dossier.mcp import views
 from dossier.mcp.backend import Backend, Frame
 from dossier.mcp.results import guarded, ok
@@ -177,6 +177,8 @@ def make_tools(backend_of: BackendOf, touched: Touched) -> list[Tool]:
             seq, _ = views.parse_cursor(since)
             touched(session_id, backend)
             snapshot = await backend.snapshot(session_id)
+            if seq > int(snapshot.get("last_seq") or 0):
+                raise InvalidInput("since: a cursor ahead of this session (from another one?)")
             changed = snapshot.get("last_seq", 0) > seq or since is None
             progress = Progress(ctx)
             if wait_s > 0 and snapshot.get("status") == "running":

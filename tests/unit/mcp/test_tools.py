@@ -149,3 +149,10 @@ async def test_arguments_outside_the_schema_are_invalid_input_in_the_apis_words(
     assert result.is_error
     assert result.structured_content == {"error": {"code": "invalid_input", "message": message}}
     assert not fake.calls  # refused before the backend heard of it
+
+
+async def test_a_cursor_ahead_of_the_session_is_invalid_input(fake: FakeBackend) -> None:
+    async with client_of(fake) as client:
+        result = await client.call_tool("research_status", {"session_id": "s_1", "since": "99.0"})
+    assert result.structured_content is not None
+    assert result.structured_content["error"]["code"] == "invalid_input"
