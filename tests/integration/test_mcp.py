@@ -281,3 +281,15 @@ async def test_stdio_against_a_server_uses_its_api_and_token(base_url: str, tmp_
     async with Client(bad) as client:
         refused = await client.call_tool("list_sessions", {})
         assert refused.is_error and structured(refused)["error"]["code"] == "unauthorized"
+
+
+async def test_http_mcp_sessions_are_the_callers_own(settings: Settings) -> None:
+    two = settings.model_copy(update={"api_token": SecretStr("token-a,token-b")})
+    async with running_server(create_app(two)) as base:
+        async with http_client(base + "/mcp", "token-a") as alice:
+            session_id = (await call(alice, "research_start", account="Stripe"))["session_id"]
+            assert (await call(alice, "research_status", session_id=session_id))["status"]
+        async with http_client(base + "/mcp", "token-b") as bob:
+            result = await bob.call_tool("research_status", {"session_id": session_id})
+            assert structured(result)["error"]["code"] == "not_found"
+            assert (await call(bob, "list_sessions"))["sessions"] == []
