@@ -16,12 +16,13 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import anyio
 from pydantic import ValidationError
 
 from dossier.core.events import Event, EventType
 from dossier.core.export import to_markdown
 from dossier.core.sessions import CreateSession, SteerCommand
-from dossier.errors import InvalidInput
+from dossier.errors import DossierError, InvalidInput
 from dossier.mcp.backend import ExportFormat, OnFrame
 from dossier.transport.deps import Services
 
@@ -132,7 +133,15 @@ class ServicesBackend:
         # Listening before asking: a revision can follow the answer within a tick.
         stop = services.chat.listen(session_id, on_revision)
         try:
-            end = await services.chat.answer(session_id, question_id, question, on_frame)
+            try:
+                end = await services.chat.answer(session_id, question_id, question, on_frame)
+            except asyncio.CancelledError:
+                # The host cancelled the call: the answer still ends on the log, so the
+                # other tabs stop waiting for it (as a cancel on the chat socket does).
+                # Shielded: the SDK cancels with an anyio scope, which cancels every await.
+                with anyio.CancelScope(shield=True), contextlib.suppress(DossierError):
+                    await services.chat.log_cancelled(session_id, question_id, question)
+                raise
             if not end.get("pending") or wait_for_revision_s <= 0:
                 return
             with contextlib.suppress(TimeoutError):
