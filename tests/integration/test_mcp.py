@@ -250,7 +250,9 @@ async def test_http_mcp_research_ask_mid_run_and_resource_updates(base_url: str)
             base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}
         ) as http:
             snapshot = (await http.get(f"/api/sessions/{session_id}")).json()
+            metrics = (await http.get("/metrics")).text
         assert any(t["question"] == "Who should I talk to?" for t in snapshot["chat"])
+        assert 'route="/mcp"' in metrics  # counted by its route, like every API call
         cancelled = await call(client, "cancel", session_id=session_id)
         assert cancelled["status"] == "cancelled"
         again = await client.call_tool("cancel", {"session_id": session_id})

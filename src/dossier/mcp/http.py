@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dossier.errors import Unauthorized, Unavailable
 from dossier.mcp.backend import Backend
@@ -42,6 +43,28 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
+class _Labelled:
+    """The SDK's ``/mcp`` app, labelled ``/mcp`` in ``dossier_http_requests_total`` (a bare
+    ASGI route leaves no ``route`` in the scope for ``transport/counting.py``: it would be
+    counted as ``unmatched``). A class, not a function: Starlette serves an object as ASGI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.route: BaseRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self.route
+        await self.app(scope, receive, send)
+
+
+def _counted_as_mcp(route: BaseRoute) -> BaseRoute:
+    if not isinstance(route, Route) or route.path != PATH:
+        return route
+    labelled = _Labelled(route.app)
+    labelled.route = Route(PATH, endpoint=labelled)
+    return labelled.route
+
+
 class McpEndpoint:
     def __init__(self, settings: Settings) -> None:
         self._services: Services | None = None
@@ -54,7 +77,7 @@ class McpEndpoint:
             transport_security=transport_security(settings),
             max_request_body_size=settings.max_body_bytes,
         )
-        self.routes: list[BaseRoute] = list(app.routes)
+        self.routes: list[BaseRoute] = [_counted_as_mcp(route) for route in app.routes]
 
     def _backend_of(self, ctx: Ctx) -> Backend:
         if self._services is None:
