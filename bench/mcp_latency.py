@@ -7,7 +7,7 @@ first-answer latency, the same work asked both ways, interleaved.
 - ask: the MCP tool without waiting for a revision (returns at ``answer.end``) vs ``POST
   /api/sessions/{id}/questions`` read until ``answer.end``, mid-research.
 
-    python bench/mcp_latency.py --base http://127.0.0.1:8000 [--runs 30] [--json]
+    python bench/mcp_latency.py --base http://127.0.0.1:8000 [--runs 60] [--json]
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ async def measure(base: str, runs: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(measure(args.base, args.runs))

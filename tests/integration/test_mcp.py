@@ -253,6 +253,13 @@ async def test_http_mcp_research_ask_mid_run_and_resource_updates(base_url: str)
             metrics = (await http.get("/metrics")).text
         assert any(t["question"] == "Who should I talk to?" for t in snapshot["chat"])
         assert 'route="/mcp"' in metrics  # counted by its route, like every API call
+        ack = await call(client, "steer", session_id=session_id, action="skip", target="tech")
+        assert ack["action"] == "skip" and ack["applies_at"] and ack["message"]
+        refused = await client.call_tool(
+            "steer", {"session_id": session_id, "action": "focus", "target": "weather"}
+        )
+        assert structured(refused)["error"]["code"] == "invalid_input"
+        assert "unknown target 'weather'" in structured(refused)["error"]["message"]
         cancelled = await call(client, "cancel", session_id=session_id)
         assert cancelled["status"] == "cancelled"
         again = await client.call_tool("cancel", {"session_id": session_id})
