@@ -31,8 +31,6 @@ from dossier.mcp.tools import BackendOf, Ctx
 
 log = logging.getLogger(__name__)
 
-BRIEF_URI = "dossier://sessions/{session_id}"
-FINDINGS_URI = "dossier://sessions/{session_id}/findings"
 # What changes a brief or its findings: a finding, an analysis, an answer (the brief's
 # chat), the end. Steps and beats change neither.
 _UPDATES = frozenset(
@@ -46,10 +44,6 @@ _UPDATES = frozenset(
 )
 MAX_FOLLOWED = 32
 FOLLOW_WAIT_S = 25.0
-
-
-def uris_of(session_id: str) -> list[str]:
-    return [BRIEF_URI.format(session_id=session_id), FINDINGS_URI.format(session_id=session_id)]
 
 
 class ResourceUpdates:
@@ -80,7 +74,7 @@ class ResourceUpdates:
         return task
 
     async def _publish(self, session_id: str) -> None:
-        for uri in uris_of(session_id):
+        for uri in views.uris_of(session_id).values():
             await self._bus.publish(ResourceUpdated(uri=uri))
 
     async def _follow(self, session_id: str, backend: Backend) -> None:
@@ -108,7 +102,7 @@ def _resource_error(exc: DossierError) -> ResourceError:
 
 def register_resources(server: MCPServer, backend_of: BackendOf) -> None:
     @server.resource(
-        BRIEF_URI,
+        views.BRIEF_URI,
         name="brief",
         title="Research brief",
         description="The research of an account as a Markdown brief (updates while it runs).",
@@ -121,7 +115,7 @@ def register_resources(server: MCPServer, backend_of: BackendOf) -> None:
             raise _resource_error(exc) from exc
 
     @server.resource(
-        FINDINGS_URI,
+        views.FINDINGS_URI,
         name="findings",
         title="Research findings",
         description="The account's findings so far (JSON: id, kind, title, source, url, date, "

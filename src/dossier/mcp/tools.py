@@ -123,10 +123,7 @@ def make_tools(backend_of: BackendOf, touched: Touched) -> list[Tool]:
                 "findings_total": status["findings_total"],
                 "cursor": status["cursor"],
                 "brief": None,
-                "resources": {
-                    "brief": f"dossier://sessions/{session_id}",
-                    "findings": f"dossier://sessions/{session_id}/findings",
-                },
+                "resources": views.uris_of(session_id),
             }
             how = "joined the running" if opened["joined"] else "started a new"
             if opened["cached"]:

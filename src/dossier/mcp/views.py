@@ -28,6 +28,16 @@ MAX_NEW_FINDINGS = 40
 _STEP_KEYS = frozenset({"name", "status", "started_at", "last_beat_at", "ended_at"})
 UNTRUSTED_OPEN = '<untrusted_source_text about="{about}">'
 UNTRUSTED_CLOSE = "</untrusted_source_text>"
+BRIEF_URI = "dossier://sessions/{session_id}"
+FINDINGS_URI = "dossier://sessions/{session_id}/findings"
+
+
+def uris_of(session_id: str) -> dict[str, str]:
+    """A session's resources: its brief (Markdown) and its findings (JSON)."""
+    return {
+        "brief": BRIEF_URI.format(session_id=session_id),
+        "findings": FINDINGS_URI.format(session_id=session_id),
+    }
 
 
 # -- cursor
