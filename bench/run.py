@@ -250,6 +250,38 @@ def chat_step() -> dict[str, Any]:
     return result
 
 
+def mcp_step() -> dict[str, dict[str, Any]]:
+    """MCP (``/mcp``) vs the HTTP API on one server, mid-research (bench/mcp_latency.py).
+    Both sides come from the same run: ``baseline`` is the HTTP API here (the same calls
+    without MCP), not the raw baseline server."""
+    with product_server(
+        DOSSIER_VENDOR_NAME="Acme Analytics",
+        DOSSIER_REPLAY_LATENCY_MS="3000",  # the research stays running while we ask
+        DOSSIER_QUESTION_RATE_PER_MIN="10000000",
+    ) as srv:
+        out = subprocess.run(
+            [PY, str(ROOT / "bench" / "mcp_latency.py"), "--base", srv.base, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT_S,
+        )
+    try:
+        raw: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        failed = {"ok": False, "error": out.stderr[-500:]}
+        return {"baseline": failed, "product": failed}
+    ok = bool(raw.get("ok")) and bool(raw.get("mid_research"))
+    return {
+        which: {
+            "ok": ok,
+            "start_p50_ms": raw[f"{side}_start_p50_ms"],
+            "ask_p50_ms": raw[f"{side}_ask_p50_ms"],
+            "raw": raw,
+        }
+        for which, side in (("baseline", "http"), ("product", "mcp"))
+    }
+
+
 def step_overhead_step() -> dict[str, Any]:
     out = subprocess.run(
         [PY, str(ROOT / "bench" / "step_overhead.py"), "--json"],
@@ -298,6 +330,21 @@ def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str,
     pair("ws", "ttft_p50_ms", "Chat 200 WS clients x 5, first token p50 ms", "(info)", False)
     pair("ws", "ttft_p99_ms", "Chat 200 WS clients x 5, first token p99 ms", "<= 1.5x", False)
     pair("ws", "errors", "Chat 200 WS clients x 5, protocol errors", "0", False)
+    # baseline: the same calls over the HTTP API (not the raw baseline server)
+    pair(
+        "mcp",
+        "start_p50_ms",
+        "MCP research_start round trip p50 ms (vs HTTP API)",
+        "<= 1.5x",
+        False,
+    )
+    pair(
+        "mcp",
+        "ask_p50_ms",
+        "MCP ask first answer, mid-research, p50 ms (vs HTTP API)",
+        "<= 1.5x",
+        False,
+    )
     for step, key, title, target in (
         ("cached", "p50_ms", "Cached account: POST -> session.completed p50 ms", "< 100 ms"),
         ("cached", "p99_ms", "Cached account: POST -> session.completed max ms", "< 100 ms"),
@@ -376,7 +423,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
     parser.add_argument(
-        "--only", default="", help="comma-separated steps: sse1,fan,resume,idle,cached,first,steps"
+        "--only",
+        default="",
+        help="comma-separated steps: sse1,fan,resume,idle,cached,first,steps,ws,chat,mcp",
     )
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
@@ -418,6 +467,9 @@ def main() -> None:
                 record("ws", which, ws_step(which))
         if want("chat"):
             record("chat", "product", chat_step())
+        if want("mcp"):
+            for which, result in mcp_step().items():
+                record("mcp", which, result)
     rows = summarize(raw)
     markdown = to_markdown(rows, args.rounds)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ from dossier.core.synthetic import SyntheticSessions
 from dossier.core.tasks import cancel_all
 from dossier.core.types import DataType, default_vendor
 from dossier.eventlog.sqlite import SqliteEventLog
+from dossier.mcp.http import McpEndpoint
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
 from dossier.transport import api, bench, chat_http, errors
@@ -327,9 +328,11 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     settings = settings or Settings()
     check_bind(settings)
 
+    mcp = McpEndpoint(settings)  # /mcp: the MCP server on the same services and rules
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, overrides) as services:
+        async with open_services(settings, overrides) as services, mcp.running(services):
             app.state.services = services
             if not settings.bench:
                 yield
@@ -355,6 +358,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     if settings.bench:
         app.include_router(bench.router)
     app.router.routes.extend(api.stream_routes())
+    app.router.routes.extend(mcp.routes)
     web = resources.files("dossier") / "web"
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

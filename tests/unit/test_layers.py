@@ -23,7 +23,8 @@ LAYER = {
     "eventlog": 2,
     "workflows": 3,
     "transport": 4,
-    "app": 5,
+    "mcp": 5,  # another transport, over the services (and the HTTP ones' auth and deps)
+    "app": 6,
 }
 OUTSIDE = {"cli", "client", "__main__", "__init__", "web", "fixtures"}
 

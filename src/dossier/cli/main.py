@@ -6,6 +6,7 @@ import typer
 
 from dossier.cli.ask import ask
 from dossier.cli.export import export
+from dossier.cli.mcp_server import mcp
 from dossier.cli.research import research
 from dossier.cli.serve import serve, worker
 from dossier.cli.usage import command_settings
@@ -24,6 +25,7 @@ app = typer.Typer(
         "  dossier serve                                the server and web page, :8000\n"
         '  dossier ask s_… "Who should I talk to?"      one answer, from a server\n'
         "  dossier export s_… --format md -o stripe.md  the dossier as Markdown\n"
+        "  dossier mcp                                  serve MCP on stdio (assistants)\n"
         "\b\nDemo data without network: DOSSIER_SOURCES=replay (try Stripe)."
     ),
 )
@@ -32,6 +34,7 @@ app.command(rich_help_panel="Research", **command_settings())(ask)
 app.command(rich_help_panel="Research", **command_settings())(export)
 app.command(rich_help_panel="Server", **command_settings())(serve)
 app.command(rich_help_panel="Server", **command_settings())(worker)
+app.command(rich_help_panel="Server", **command_settings())(mcp)
 
 
 @app.callback()

@@ -133,6 +133,16 @@ class Client:
         response = await self._request("POST", "/api/sessions", json=body)
         return dict(response.json())
 
+    async def list_sessions(
+        self, account: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The caller's sessions, newest first (of one account, when named)."""
+        params: dict[str, str | int] = {"limit": limit}
+        if account is not None:
+            params["account"] = account
+        response = await self._request("GET", "/api/sessions", params=params)
+        return list(response.json()["sessions"])
+
     async def snapshot(self, session_id: str) -> dict[str, Any]:
         """The session's state folded from its log (stream from its ``last_seq``)."""
         response = await self._request("GET", f"/api/sessions/{session_id}")

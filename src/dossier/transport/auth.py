@@ -1,7 +1,7 @@
 """Bearer-token access and per-client rate limits (pure ASGI middleware + helpers).
 
 With no token configured (loopback only) every caller is the ``local`` principal. With
-tokens, every ``/api`` and ``/ws`` call and ``/metrics`` needs one: ``Authorization:
+tokens, every ``/api``, ``/ws`` and ``/mcp`` call and ``/metrics`` needs one: ``Authorization:
 Bearer …``, or ``?access_token=`` for clients that cannot set headers (browser
 EventSource, WebSocket). A WebSocket may instead send it in its first frame, so the chat
 route checks for itself. The principal (a hash of the token) lands in ``scope["state"]``.
@@ -22,7 +22,7 @@ from dossier.core.sessions import LOCAL_PRINCIPAL, principal_of
 from dossier.errors import PayloadTooLarge, RateLimited, Unauthorized
 from dossier.transport.errors import error_response
 
-_PROTECTED = ("/api/", "/ws/", "/metrics")
+_PROTECTED = ("/api/", "/ws/", "/metrics", "/mcp")
 
 
 def token_from_scope(scope: Scope) -> str | None:
