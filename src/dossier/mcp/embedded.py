@@ -121,7 +121,7 @@ class ServicesBackend:
         self, session_id: str, question: str, wait_for_revision_s: float, on_frame: OnFrame
     ) -> None:
         services = self._services
-        await services.sessions.record(session_id, self._principal)
+        record = await services.sessions.record(session_id, self._principal)
         services.question_limiter.hit(self._client_key + ":" + session_id)
         question_id = "q_" + secrets.token_hex(4)
         revised: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -131,16 +131,22 @@ class ServicesBackend:
                 revised.set_result(frame)
 
         # Listening before asking: a revision can follow the answer within a tick.
-        stop = services.chat.listen(session_id, on_revision)
+        stop = services.chat.listen(
+            session_id, on_revision, services.sessions.viewer(record, self._principal)
+        )
         try:
             try:
-                end = await services.chat.answer(session_id, question_id, question, on_frame)
+                end = await services.chat.answer(
+                    session_id, question_id, question, on_frame, asker=self._principal
+                )
             except asyncio.CancelledError:
                 # The host cancelled the call: the answer still ends on the log, so the
                 # other tabs stop waiting for it (as a cancel on the chat socket does).
                 # Shielded: the SDK cancels with an anyio scope, which cancels every await.
                 with anyio.CancelScope(shield=True), contextlib.suppress(DossierError):
-                    await services.chat.log_cancelled(session_id, question_id, question)
+                    await services.chat.log_cancelled(
+                        session_id, question_id, question, asker=self._principal
+                    )
                 raise
             if not end.get("pending") or wait_for_revision_s <= 0:
                 return
@@ -158,8 +164,9 @@ class ServicesBackend:
         return await self._services.sessions.steer(session_id, self._principal, command)
 
     async def cancel(self, session_id: str) -> dict[str, Any]:
-        status = await self._services.sessions.cancel(session_id, self._principal)
-        return {"session_id": session_id, "status": status.value}
+        done = await self._services.sessions.cancel(session_id, self._principal)
+        # as the API answers: a member's cancel only detaches them
+        return {"session_id": session_id, "status": done.status.value, "detached": done.detached}
 
     async def export(self, session_id: str, format: ExportFormat) -> str:
         snapshot = await self.snapshot(session_id)

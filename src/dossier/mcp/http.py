@@ -29,17 +29,24 @@ from dossier.mcp.server import build_server
 from dossier.mcp.tools import Ctx
 from dossier.settings import Settings
 from dossier.transport.deps import Services, client_key, principal_of_conn
+from dossier.transport.peers import host_policy
 
 PATH = "/mcp"
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """The SDK's own Host/Origin check, on the same names as the app's allow-list
+    (``transport/peers.py``: loopback names, ``DOSSIER_HOST``, ``DOSSIER_ALLOWED_HOSTS``)."""
     if not settings.loopback:  # reachable by name: the bearer token is the guard
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    names = sorted(f"[{n}]" if ":" in n else n for n in host_policy(settings).names)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"],
-        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        allowed_hosts=[h for n in names for h in (n, f"{n}:*")],
+        allowed_origins=[
+            *(f"{scheme}://{n}:*" for n in names for scheme in ("http", "https")),
+            *settings.allowed_origins,
+        ],
     )
 
 

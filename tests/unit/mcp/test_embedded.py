@@ -29,21 +29,26 @@ class StubSessions:
     async def events_after(self, session_id: str, after: int, limit: int) -> list[Event]:
         return [e for e in self.logged if e.seq > after]
 
+    def viewer(self, record: None, principal: str) -> None:
+        return None  # one principal: every answer is theirs
+
 
 class StubChat:
     def __init__(self) -> None:
         self.started = asyncio.Event()
         self.cancelled: list[str] = []
 
-    def listen(self, session_id: str, callback: Any) -> Any:
+    def listen(self, session_id: str, callback: Any, viewer: Any = None) -> Any:
         return lambda: None
 
-    async def answer(self, session_id: str, qid: str, content: str, emit: Any) -> dict[str, Any]:
+    async def answer(
+        self, session_id: str, qid: str, content: str, emit: Any, *, asker: str
+    ) -> dict[str, Any]:
         self.started.set()
         await asyncio.Event().wait()  # a slow analyst
         raise AssertionError
 
-    async def log_cancelled(self, session_id: str, qid: str, content: str) -> None:
+    async def log_cancelled(self, session_id: str, qid: str, content: str, *, asker: str) -> None:
         await asyncio.sleep(0)  # an await the caller's cancellation would hit
         self.cancelled.append(qid)
 
