@@ -46,6 +46,7 @@ from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimi
 from dossier.transport.counting import counted
 from dossier.transport.deps import Services
 from dossier.transport.sse import stream_fast_path
+from dossier.transport.stream_limits import StreamLimits
 from dossier.transport.vocabulary import vocabulary
 from dossier.transport.ws import chat_endpoint, chat_fast_path
 from dossier.workflows import engine as dbos_engine
@@ -219,6 +220,10 @@ async def open_services(
             session_limiter=RateLimiter(settings.session_rate_per_min),
             question_limiter=RateLimiter(settings.question_rate_per_min),
             chat=chat,
+            streams=StreamLimits(
+                per_principal=settings.sse_max_streams_per_principal,
+                per_client=settings.sse_max_streams_per_client,
+            ),
             source_labels={**collectors.labels, **DERIVED_LABEL},
         )
         background = [asyncio.create_task(hub.run(), name="feed-hub")]

@@ -11,6 +11,7 @@ from dossier.core.feed import FeedHub
 from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.settings import Settings
 from dossier.transport.auth import RateLimiter
+from dossier.transport.stream_limits import StreamLimits
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     session_limiter: RateLimiter
     question_limiter: RateLimiter
     chat: ChatService
+    streams: StreamLimits
     # source name -> the name people know it by (the page's words for sources)
     source_labels: dict[str, str] = field(default_factory=dict)
     ready: bool = False

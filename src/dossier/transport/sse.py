@@ -12,7 +12,12 @@ connection, which keeps an idle stream near the measured floor (see bench/). Con
 * the stream ends after the terminal event (``session.completed``, or the workflow's end
   for ``/api/workflows/{id}/progress``) unless ``?follow=true``;
 * a reader that falls out of the live window continues from the log; one that stops
-  reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id).
+  reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id);
+* a stream holds at most ``sse_send_budget_bytes`` written but unsent: past it, it stops
+  producing until the client reads, then goes on from its cursor (from the log if the
+  window has moved on). The log is the buffer, not memory (``flow.py``);
+* at most ``sse_max_streams_per_principal`` / ``sse_max_streams_per_client`` open streams
+  (``stream_limits.py``): over either, 429.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dossier.errors import DossierError, InvalidInput
 from dossier.transport.auth import check_token, token_from_scope
 from dossier.transport.deps import Services
 from dossier.transport.errors import error_response
+from dossier.transport.flow import connection_of
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -42,6 +48,7 @@ SSE_HEADERS = [
 ]
 _ID_RE = re.compile(r"^\d{1,18}$")
 _BATCH = 256
+_LOG_BATCH = 512  # most events read from the log at once (fewer when they are large)
 _CONNECTED = b": connected\n\n"
 _HEARTBEAT = encode_sse_comment("heartbeat")
 
@@ -77,16 +84,28 @@ class EventStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services: Services = scope["app"].state.services
+        principal = str((scope.get("state") or {}).get("principal") or LOCAL_PRINCIPAL)
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
         try:
-            opened = await self._open(scope, services)
+            # Counted before anything is read for it: a flood is refused cheaply.
+            services.streams.acquire(principal, address)
         except DossierError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        if opened is None:
-            await Response(status_code=204)(scope, receive, send)
-            return
-        session_id, workflow, after, follow = opened
-        await self._stream(scope, receive, send, services, session_id, workflow, after, follow)
+        try:
+            try:
+                opened = await self._open(scope, services)
+            except DossierError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+            if opened is None:
+                await Response(status_code=204)(scope, receive, send)
+                return
+            session_id, workflow, after, follow = opened
+            await self._stream(scope, receive, send, services, session_id, workflow, after, follow)
+        finally:
+            services.streams.release(principal, address)
 
     async def _open(
         self, scope: Scope, services: Services
@@ -130,37 +149,49 @@ class EventStream:
             feed.wake()
 
         watcher = asyncio.ensure_future(watch())
-        writer = Writer(asyncio.current_task())
+        budget = settings.sse_send_budget_bytes
+        connection = connection_of(send, budget)
+        writer = Writer(
+            asyncio.current_task(), connection.abort if connection is not None else None
+        )
         feed.writers.add(writer)
         metrics.SSE_CONNECTIONS.inc()
         pos = after
+        log_limit = _LOG_BATCH
         half_beat = settings.sse_heartbeat_s / 2
         try:
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
             await send({"type": "http.response.body", "body": _CONNECTED, "more_body": True})
             last_write = time.monotonic()
-            while not gone:
+            while not gone and not writer.stalled:
+                if connection is not None and connection.buffered() > budget:
+                    # Over budget: nothing more is produced until the client reads. The
+                    # server holds this empty send until its buffer drains (the watchdog
+                    # watches the wait); then the cursor goes on, from the log if the
+                    # window has moved on meanwhile.
+                    await self._write(send, b"", writer)
+                    continue
                 if workflow is None:
                     # The session's whole stream: frames straight from the window.
                     stop_at = None if follow else feed.terminal_seq
                     try:
-                        body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at)
+                        body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at, max_bytes=budget)
                     except Lagged:
-                        body, upto, ended = await self._from_log(
-                            sessions, session_id, pos, None, follow
+                        body, upto, ended, log_limit = await self._from_log(
+                            sessions, session_id, pos, None, follow, log_limit, budget
                         )
                     else:
                         ended = stop_at is not None and upto >= stop_at
                 else:
                     try:
-                        events, frames = feed.read(pos, _BATCH)
+                        events = within(feed.events_after(pos, _BATCH), budget)
                     except Lagged:
-                        body, upto, ended = await self._from_log(
-                            sessions, session_id, pos, workflow, follow
+                        body, upto, ended, log_limit = await self._from_log(
+                            sessions, session_id, pos, workflow, follow, log_limit, budget
                         )
                     else:
                         upto = events[-1].seq if events else pos
-                        body, ended = self._select(events, frames, workflow, follow)
+                        body, ended = self._select(events, b"", workflow, follow)
                 if upto > pos or body:
                     pos = upto
                     if body:
@@ -173,19 +204,22 @@ class EventStream:
                 if not gone and feed.last_seq <= pos and time.monotonic() - last_write >= half_beat:
                     await self._write(send, _HEARTBEAT, writer)
                     last_write = time.monotonic()
-            if not gone:
+            if not gone and not writer.stalled:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            # A stalled one was aborted by the watchdog: the server saw a disconnect, and
+            # its unsent bytes went with the connection. The client resumes by id.
         except asyncio.CancelledError:
             if not writer.stalled:
                 raise
-            # The watchdog found it stuck in one write: drop it, it resumes by id.
-            metrics.SSE_DROPPED.inc()
+            # No transport to abort (not uvicorn): the watchdog cancelled the stuck write.
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
         except OSError:
             pass  # the client went away mid-write
         finally:
+            if writer.stalled:
+                metrics.SSE_DROPPED.inc()
             feed.writers.discard(writer)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -200,14 +234,26 @@ class EventStream:
         pos: int,
         workflow: str | None,
         follow: bool,
-    ) -> tuple[bytes, int, bool]:
-        """A reader behind the live window continues from the durable log."""
+        limit: int,
+        max_bytes: int,
+    ) -> tuple[bytes, int, bool, int]:
+        """A reader behind the live window continues from the durable log.
+
+        Returns the body, the seq it reaches, whether the stream ends with it, and how
+        many events to read next time: about what fits the budget (large events, read
+        a few at a time), growing back while they are small.
+        """
         metrics.SSE_LAGGED.inc()
-        events = await sessions.events_after(session_id, pos, limit=_BATCH * 2)
+        events = await sessions.events_after(session_id, pos, limit=limit)
         if not events:
-            return b"", pos, False
-        body, ended = self._select(events, b"", workflow, follow)
-        return body, events[-1].seq, ended
+            return b"", pos, False, limit
+        kept = within(events, max_bytes)
+        if len(kept) < len(events):
+            limit = len(kept) + 1
+        elif len(events) == limit:
+            limit = min(_LOG_BATCH, limit * 2)
+        body, ended = self._select(kept, b"", workflow, follow)
+        return body, kept[-1].seq, ended, limit
 
     @staticmethod
     def _select(
@@ -235,6 +281,16 @@ class EventStream:
         writer.sending_since = time.monotonic()
         await send({"type": "http.response.body", "body": body, "more_body": True})
         writer.sending_since = 0.0
+
+
+def within(events: list[Event], max_bytes: int) -> list[Event]:
+    """The first events whose frames fit in ``max_bytes`` (at least one)."""
+    total = 0
+    for i, event in enumerate(events):
+        total += len(event.frame)
+        if total > max_bytes:
+            return events[: max(1, i)]
+    return events
 
 
 _SESSION_STREAM = re.compile(r"^/api/sessions/([^/]{1,64})/events$")
