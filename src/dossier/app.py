@@ -34,11 +34,13 @@ from dossier.core.events import Event
 from dossier.core.feed import FeedHub
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
+from dossier.core.retention import run_retention
 from dossier.core.sessions import SessionService
 from dossier.core.synthetic import SyntheticSessions
 from dossier.core.tasks import cancel_all
 from dossier.core.types import DataType, default_vendor
 from dossier.eventlog.sqlite import SqliteEventLog
+from dossier.eventlog.wal import WalKeeper
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
 from dossier.transport import api, bench, chat_http, errors
@@ -190,6 +192,11 @@ async def open_services(
         if engine is None:
             await dbos_engine.launch(settings)
             stack.push_async_callback(_shutdown_dbos)
+            if not settings.database_url:
+                # DBOS's own SQLite file grows a WAL like the event log's: kept the same way.
+                dbos_wal = WalKeeper([settings.dbos_db_path])
+                dbos_wal.start()
+                stack.callback(dbos_wal.stop)
             engine = dbos_engine.DbosEngine(settings)
         states = LiveStates(hub, event_log)
         stack.callback(states.close)
@@ -232,6 +239,13 @@ async def open_services(
         if overrides.engine is None and settings.database_url:
             background.append(
                 asyncio.create_task(dbos_engine.takeover_loop(settings), name="takeover")
+            )
+        if settings.retention_days is not None:
+            background.append(
+                asyncio.create_task(
+                    run_retention(event_log, settings.retention_days, busy=lambda: set(hub.feeds)),
+                    name="retention",
+                )
             )
         services.ready = True
         if settings.gc_tuning:

@@ -5,7 +5,7 @@ Each seam is narrow on purpose so a fake is a few lines (see ``tests/fakes``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -67,6 +67,13 @@ class EventLog(Protocol):
     async def set_status(self, session_id: str, status: SessionStatus) -> None: ...
 
     async def add_owner(self, session_id: str, principal: str) -> None: ...
+
+    async def expire_sessions(self, cutoff: str, *, keep: Collection[str] = ()) -> list[str]:
+        """Delete finished sessions whose last event (or creation, if none) is before
+        ``cutoff`` (``iso_ms``), events, chat and owners with them, except those in
+        ``keep``; return their ids. Running sessions are never expired. May stop after a
+        batch: the next call takes the rest."""
+        ...
 
     async def ping(self) -> None:
         """Raise if the store is unreachable (readiness)."""
