@@ -226,6 +226,7 @@ class EventStream:
                 await watcher
             hub.close(feed)
             metrics.SSE_CONNECTIONS.dec()
+            services.memory.stream_ended()
 
     async def _from_log(
         self,
