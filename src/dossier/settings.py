@@ -144,7 +144,10 @@ class Settings(BaseSettings):
         description="Open SSE streams per token (without tokens: per server). A tab holds one.",
     )
     sse_max_streams_per_client: int = Field(
-        default=128, ge=1, description="Open SSE streams per client address."
+        default=256,
+        ge=1,
+        description="Open SSE streams per client address (behind a proxy: the proxy's, "
+        "unless its forwarded address is trusted).",
     )
     ws_max_frame_bytes: int = Field(default=16 * 1024, ge=256)
     ws_max_inflight: int = Field(default=8, ge=1)
