@@ -3,8 +3,8 @@ dropped.
 
     silent_readers.py URL --pid PID [--conns K] [--stall-s S] [--rcvbuf B] [--json]
 
-URL is a finished session's stream (``/api/sessions/{id}/events``). Reads it once whole
-(its size, and the server's window warm), notes the server's VmRSS, then opens K
+URL is a session's stream (``/api/sessions/{id}/events``). Reads it whole twice (its
+size; the server's window, log reader and caches warm), notes the server's VmRSS, then opens K
 connections that ask for ``?follow=true`` from the start and never read (receive buffer
 B bytes each). Notes the peak RSS while they hold on (``during``, until the server starts
 dropping them), waits until the server has closed every connection (its stall watchdog,
@@ -84,10 +84,14 @@ async def run(url: str, pid: int, conns: int, stall_s: float, rcvbuf: int) -> di
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     async with httpx.AsyncClient(timeout=60) as http:
-        size = 0
-        async with http.stream("GET", url) as response:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
+        # Twice: while it is written (from the live window), then from the start once
+        # it is complete (from the log): what one-off caches that fills is not per
+        # connection.
+        for _ in range(2):
+            size = 0
+            async with http.stream("GET", url) as response:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
     before = await settle(pid, quiet_s=1.0)
     started = time.monotonic()
     target = f"{parts.path}?follow=true"
