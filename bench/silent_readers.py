@@ -99,7 +99,7 @@ async def run(url: str, pid: int, conns: int, stall_s: float, rcvbuf: int) -> di
         await asyncio.gather(*(open_silent(host, port, target, rcvbuf) for _ in range(conns)))
     )
     held_at = time.monotonic()
-    deadline = held_at + stall_s + 30
+    deadline = held_at + stall_s + 45
     # During: the peak while every client holds on (the server fills what the budget
     # allows, then waits), until the server starts dropping them.
     during = rss_kib(pid)

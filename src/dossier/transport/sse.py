@@ -49,6 +49,7 @@ SSE_HEADERS = [
 _ID_RE = re.compile(r"^\d{1,18}$")
 _BATCH = 256
 _LOG_BATCH = 512  # most events read from the log at once (fewer when they are large)
+_LOG_READ_BYTES = 64 * 1024
 _CONNECTED = b": connected\n\n"
 _HEARTBEAT = encode_sse_comment("heartbeat")
 
@@ -157,6 +158,10 @@ class EventStream:
         feed.writers.add(writer)
         metrics.SSE_CONNECTIONS.inc()
         pos = after
+        # Read from the log (a reader behind the window), sent a budget at a time while
+        # the client keeps up, and dropped as soon as it does not: re-read when it does.
+        backlog: list[Event] = []
+        parked = False  # has waited for its client once
         log_limit = _LOG_BATCH
         half_beat = settings.sse_heartbeat_s / 2
         try:
@@ -169,29 +174,43 @@ class EventStream:
                     # server holds this empty send until its buffer drains (the watchdog
                     # watches the wait); then the cursor goes on, from the log if the
                     # window has moved on meanwhile.
+                    backlog = []
+                    if not parked:
+                        parked = True
+                        services.memory.note()
                     await self._write(send, b"", writer)
                     continue
-                if workflow is None:
+                if backlog:
+                    piece = within(backlog, budget)
+                    backlog = backlog[len(piece) :]
+                    body, ended = self._select(piece, b"", workflow, follow)
+                    upto = piece[-1].seq
+                elif workflow is None:
                     # The session's whole stream: frames straight from the window.
                     stop_at = None if follow else feed.terminal_seq
                     try:
                         body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at, max_bytes=budget)
                     except Lagged:
-                        body, upto, ended, log_limit = await self._from_log(
-                            sessions, session_id, pos, None, follow, log_limit, budget
+                        backlog, log_limit = await self._from_log(
+                            sessions, session_id, pos, log_limit
                         )
+                        if backlog:
+                            continue
+                        body, upto, ended = b"", pos, False
                     else:
                         ended = stop_at is not None and upto >= stop_at
                 else:
                     try:
                         events = within(feed.events_after(pos, _BATCH), budget)
                     except Lagged:
-                        body, upto, ended, log_limit = await self._from_log(
-                            sessions, session_id, pos, workflow, follow, log_limit, budget
+                        backlog, log_limit = await self._from_log(
+                            sessions, session_id, pos, log_limit
                         )
-                    else:
-                        upto = events[-1].seq if events else pos
-                        body, ended = self._select(events, b"", workflow, follow)
+                        if backlog:
+                            continue
+                        events = []
+                    upto = events[-1].seq if events else pos
+                    body, ended = self._select(events, b"", workflow, follow)
                 if upto > pos or body:
                     pos = upto
                     if body:
@@ -226,35 +245,19 @@ class EventStream:
                 await watcher
             hub.close(feed)
             metrics.SSE_CONNECTIONS.dec()
-            services.memory.stream_ended()
+            services.memory.note()
 
     async def _from_log(
-        self,
-        sessions: SessionService,
-        session_id: str,
-        pos: int,
-        workflow: str | None,
-        follow: bool,
-        limit: int,
-        max_bytes: int,
-    ) -> tuple[bytes, int, bool, int]:
-        """A reader behind the live window continues from the durable log.
-
-        Returns the body, the seq it reaches, whether the stream ends with it, and how
-        many events to read next time: about what fits the budget (large events, read
-        a few at a time), growing back while they are small.
-        """
+        self, sessions: SessionService, session_id: str, pos: int, limit: int
+    ) -> tuple[list[Event], int]:
+        """The next events from the durable log, for a reader behind the live window,
+        and how many to read next time: about ``_LOG_READ_BYTES`` worth."""
         metrics.SSE_LAGGED.inc()
         events = await sessions.events_after(session_id, pos, limit=limit)
-        if not events:
-            return b"", pos, False, limit
-        kept = within(events, max_bytes)
-        if len(kept) < len(events):
-            limit = len(kept) + 1
-        elif len(events) == limit:
-            limit = min(_LOG_BATCH, limit * 2)
-        body, ended = self._select(kept, b"", workflow, follow)
-        return body, kept[-1].seq, ended, limit
+        if events:
+            size = sum(len(e.frame) for e in events)
+            limit = max(8, min(_LOG_BATCH, _LOG_READ_BYTES * len(events) // max(1, size)))
+        return events, limit
 
     @staticmethod
     def _select(

@@ -1,4 +1,4 @@
-"""Handing memory back to the system after a wave of streams ended at once.
+"""Handing memory back to the system after a wave of streams ended or stalled at once.
 
 Each stream's buffers are C allocations (bytes objects over 512 bytes, the transport's
 queue). Freed, they leave holes in the C heap that glibc keeps for reuse rather than
@@ -7,7 +7,8 @@ than before they came (measured, bench/silent_readers.py); ``malloc_trim`` retur
 free pages (RSS back within ~5 MB of where it was). It walks the heap, so it runs only
 after many streams ended (not on every tab closed), a second after the first of them
 (the rest of the wave is gone by then), one at a time. Elsewhere than glibc it
-does nothing.
+does nothing. Streams that park waiting for their clients count too: what they churned
+through to get there (log reads, frames) is free by then.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import ctypes
 import ctypes.util
 from collections.abc import Callable
 
-AFTER_ENDED = 64  # streams ended since the last trim
+AFTER_ENDED = 64  # streams ended (or parked) since the last trim
 DELAY_S = 1.0
 
 
@@ -31,14 +32,15 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
 
 
 class MemoryTrim:
-    """Counts ended streams; trims the C heap after a wave of them."""
+    """Counts ended and parked streams; trims the C heap after a wave of them."""
 
     def __init__(self, trim: Callable[[int], int] | None = None) -> None:
         self._trim = trim if trim is not None else _load_malloc_trim()
         self._ended = 0
         self._pending = False
 
-    def stream_ended(self) -> None:
+    def note(self) -> None:
+        """A stream ended, or first parked waiting for its client."""
         self._ended += 1
         if self._ended >= AFTER_ENDED and not self._pending and self._trim is not None:
             self._pending = True

@@ -20,10 +20,10 @@ async def test_a_wave_of_ended_streams_trims_once(monkeypatch: pytest.MonkeyPatc
 
     memory = MemoryTrim(fake_trim)
     for _ in range(AFTER_ENDED - 1):
-        memory.stream_ended()
+        memory.note()
     await asyncio.sleep(0.01)
     assert calls == []  # a few tabs closing trims nothing
     for _ in range(AFTER_ENDED * 3):
-        memory.stream_ended()  # the wave: one trim pending at a time
+        memory.note()  # the wave: one trim pending at a time
     await asyncio.sleep(0.01)
     assert calls == [0]
