@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     live_window_events: int = Field(default=10_000, ge=16)
     sse_stall_timeout_s: float = Field(default=60.0, gt=0)
     sse_send_budget_bytes: int = Field(
-        # Measured, 2,000 silent readers: 8 KiB -> ~50 KiB a connection in all, 16 KiB -> ~80.
+        # Measured with 2,000 silent readers (bench/silent_readers.py): each KiB of budget
+        # costs about two per connection in all; 8 KiB keeps single-stream throughput.
         default=8 * 1024,
         ge=1024,
         le=1024 * 1024,

@@ -2,9 +2,9 @@
 
 Each stream's buffers are C allocations (bytes objects over 512 bytes, the transport's
 queue). Freed, they leave holes in the C heap that glibc keeps for reuse rather than
-returning, so after 2,000 silent readers were dropped the process stayed ~57 MB larger
-than before they came (measured, bench/silent_readers.py); ``malloc_trim`` returns the
-free pages (RSS back within ~5 MB of where it was). It walks the heap, so it runs only
+returning: after 2,000 silent readers were dropped, ``malloc_trim`` handed back ~100 MB
+that the process otherwise kept (measured once, bench/silent_readers.py; what Python's
+own small-object arenas keep is not reached by it). It walks the heap, so it runs only
 after many streams ended (not on every tab closed), a second after the first of them
 (the rest of the wave is gone by then), one at a time. Elsewhere than glibc it
 does nothing. Streams that park waiting for their clients count too: what they churned
