@@ -89,12 +89,15 @@ def product_server(**env: str) -> contextlib.AbstractContextManager[Server]:
         "DOSSIER_SOURCES": "replay",
         "DOSSIER_LOG_LEVEL": "WARNING",
         "DOSSIER_SESSION_RATE_PER_MIN": "100000",
+        # One load generator on one address opens thousands of streams.
+        "DOSSIER_SSE_MAX_STREAMS_PER_CLIENT": "100000",
+        "DOSSIER_SSE_MAX_STREAMS_PER_PRINCIPAL": "100000",
     }
     return running([PY, "-m", "dossier", "serve", "--port", str(port)], {**base_env, **env}, port)
 
 
-def tool(name: str, *args: str) -> dict[str, Any]:
-    cmd = [PY, str(SHARED / name), *args, "--json"]
+def tool(name: str, *args: str, folder: Path = SHARED) -> dict[str, Any]:
+    cmd = [PY, str(folder / name), *args, "--json"]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -147,6 +150,25 @@ def idle_step(which: str) -> dict[str, Any]:
         time.sleep(0.5)
         url = f"{srv.base}/api/sessions/{sid}/events?follow=true&last_event_id=1"
         return tool("idlemem.py", url, "--pid", str(srv.pid), "--conns", conns)
+
+
+SILENT_EVENTS = 33_500  # synthetic frames of ~313 bytes: a 10 MB stream
+SILENT_STALL_S = "10"
+
+
+def silent_step() -> dict[str, Any]:
+    """2,000 clients that ask for a 10 MB stream and never read (the stall watchdog set
+    to 10 s so the run sees them dropped)."""
+    conns = os.environ.get("BENCH_SILENT_CONNS", "2000")
+    with product_server(DOSSIER_SSE_STALL_TIMEOUT_S=SILENT_STALL_S) as srv:
+        sid = bench_session(srv, SILENT_EVENTS, 0, 0)
+        url = f"{srv.base}/api/sessions/{sid}/events"
+        args = ("--pid", str(srv.pid), "--conns", conns, "--stall-s", SILENT_STALL_S)
+        return tool("silent_readers.py", url, *args, folder=ROOT / "bench")
+
+
+def wal_step() -> dict[str, Any]:
+    return tool("wal_growth.py", folder=ROOT / "bench")
 
 
 # A made-up account whose every request has a (constructed) recording in
@@ -351,6 +373,20 @@ def summarize(raw: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str,
         ("first", "p50_ms", "First replay research, builtin analyst, p50 ms", "< 2000 ms"),
         ("steps", "ms_per_step", "Durable step overhead (SQLite), ms/step", "<= 2 ms"),
         (
+            "silent",
+            "kib_per_conn",
+            "2,000 silent SSE readers of a 10 MB stream, KiB per connection",
+            "<= 64 KiB",
+        ),
+        (
+            "silent",
+            "kib_per_conn_after_drop",
+            "The same, once the watchdog dropped them, KiB per connection",
+            "~0 (returned)",
+        ),
+        ("wal", "wal_ratio", "SQLite WAL / database after 10k chat questions", "<= 4x"),
+        ("wal", "wal_peak_ratio", "SQLite WAL / database, peak while asking", "(info)"),
+        (
             "chat",
             "partial_cold_p50_ms",
             "Chat first token in-process, mid-research, p50 ms",
@@ -425,7 +461,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated steps: sse1,fan,resume,idle,cached,first,steps,ws,chat,mcp",
+        help="comma-separated steps: sse1,fan,resume,idle,silent,wal,cached,first,steps,ws,"
+        "chat,mcp",
     )
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
@@ -456,6 +493,10 @@ def main() -> None:
         if want("idle"):
             for which in ("baseline", "product"):
                 record("idle", which, idle_step(which))
+        if want("silent"):
+            record("silent", "product", silent_step())
+        if want("wal"):
+            record("wal", "product", wal_step())
         if want("cached"):
             record("cached", "product", cached_step())
         if want("first"):

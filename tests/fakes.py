@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -191,6 +191,16 @@ class FakeEventLog:
 
     async def remove_member(self, session_id: str, principal: str) -> None:
         self.records[session_id].members.discard(principal)
+
+    async def expire_sessions(self, cutoff: str, *, keep: Collection[str] = ()) -> list[str]:
+        expired = []
+        for session_id, record in list(self.records.items()):
+            log = self.events[session_id]
+            last = log[-1].ts if log else record.created_at
+            if record.status != SessionStatus.RUNNING and last < cutoff and session_id not in keep:
+                del self.records[session_id], self.events[session_id], self._keys[session_id]
+                expired.append(session_id)
+        return expired
 
     async def ping(self) -> None:
         return None

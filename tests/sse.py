@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,9 +85,15 @@ async def read_stream(
 
 
 @contextlib.asynccontextmanager
-async def running_server(app: ASGIApp, settings: Settings | None = None) -> AsyncIterator[str]:
+async def running_server(
+    app: ASGIApp, settings: Settings | None = None, *, sndbuf: int | None = None
+) -> AsyncIterator[str]:
     """The app on a real socket (127.0.0.1, free port), served from this event loop, as
-    ``dossier serve`` runs it: proxy headers believed only from ``settings.trusted_proxies``."""
+    ``dossier serve`` runs it: proxy headers believed only from ``settings.trusted_proxies``.
+
+    ``sndbuf``: the kernel send buffer of every accepted connection (inherited from the
+    listening socket), so a test sees the server's own buffering after a few KiB rather
+    than after the megabytes loopback would otherwise take."""
     proxies = uvicorn_proxy_options(settings) if settings else {"proxy_headers": False}
     config = uvicorn.Config(
         app,
@@ -98,7 +105,13 @@ async def running_server(app: ASGIApp, settings: Settings | None = None) -> Asyn
         **proxies,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    sockets = None
+    if sndbuf is not None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        listener.bind(("127.0.0.1", 0))
+        sockets = [listener]
+    task = asyncio.create_task(server.serve(sockets=sockets))
     while not server.started:
         if task.done():
             task.result()

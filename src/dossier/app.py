@@ -34,11 +34,13 @@ from dossier.core.events import Event
 from dossier.core.feed import FeedHub
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
+from dossier.core.retention import run_retention
 from dossier.core.sessions import SessionService
 from dossier.core.synthetic import SyntheticSessions
 from dossier.core.tasks import cancel_all
 from dossier.core.types import DataType, default_vendor
 from dossier.eventlog.sqlite import SqliteEventLog
+from dossier.eventlog.wal import WalKeeper
 from dossier.mcp.http import McpEndpoint
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
@@ -48,6 +50,7 @@ from dossier.transport.counting import counted
 from dossier.transport.deps import Services
 from dossier.transport.peers import HostPolicy
 from dossier.transport.sse import stream_fast_path
+from dossier.transport.stream_limits import StreamLimits
 from dossier.transport.vocabulary import vocabulary
 from dossier.transport.ws import chat_endpoint, chat_fast_path
 from dossier.workflows import engine as dbos_engine
@@ -193,6 +196,11 @@ async def open_services(
         if engine is None:
             await dbos_engine.launch(settings)
             stack.push_async_callback(_shutdown_dbos)
+            if not settings.database_url:
+                # DBOS's own SQLite file grows a WAL like the event log's: kept the same way.
+                dbos_wal = WalKeeper([settings.dbos_db_path])
+                dbos_wal.start()
+                stack.callback(dbos_wal.stop)
             takeover = await _takeover(settings, event_log, stack)
             engine = dbos_engine.DbosEngine(settings, takeover)
         states = LiveStates(hub, event_log)
@@ -225,6 +233,10 @@ async def open_services(
             session_limiter=RateLimiter(settings.session_rate_per_min),
             question_limiter=RateLimiter(settings.question_rate_per_min),
             chat=chat,
+            streams=StreamLimits(
+                per_principal=settings.sse_max_streams_per_principal,
+                per_client=settings.sse_max_streams_per_client,
+            ),
             source_labels={**collectors.labels, **DERIVED_LABEL},
             probes={"postgres" if settings.database_url else "sqlite": sessions.ping},
         )
@@ -235,6 +247,13 @@ async def open_services(
             background.append(asyncio.create_task(bus.run(), name="redis-bus"))
         if takeover is not None:
             background.append(asyncio.create_task(takeover.run(), name="takeover"))
+        if settings.retention_days is not None:
+            background.append(
+                asyncio.create_task(
+                    run_retention(event_log, settings.retention_days, busy=lambda: set(hub.feeds)),
+                    name="retention",
+                )
+            )
         services.ready = True
         if settings.gc_tuning:
             _tune_gc()

@@ -170,8 +170,37 @@ class Settings(BaseSettings):
     progress_beat_s: float = Field(default=4.0, gt=0, le=5.0)
     live_window_events: int = Field(default=10_000, ge=16)
     sse_stall_timeout_s: float = Field(default=60.0, gt=0)
+    sse_send_budget_bytes: int = Field(
+        # Measured with 2,000 silent readers (bench/silent_readers.py): each KiB of budget
+        # costs about two per connection in all; 8 KiB keeps single-stream throughput.
+        default=8 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Bytes a stream may have written but not yet sent to its client; past "
+        "it the stream stops producing and resumes from the log when the client reads "
+        "(bounds memory per connection, whatever the client does).",
+    )
+    sse_max_streams_per_principal: int = Field(
+        default=64,
+        ge=1,
+        description="Open SSE streams per token (without tokens: per server). A tab holds one.",
+    )
+    sse_max_streams_per_client: int = Field(
+        default=256,
+        ge=1,
+        description="Open SSE streams per client address (behind a proxy: the proxy's, "
+        "unless its forwarded address is trusted).",
+    )
     ws_max_frame_bytes: int = Field(default=16 * 1024, ge=256)
     ws_max_inflight: int = Field(default=8, ge=1)
+
+    # -- storage
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Delete finished sessions (their events, chat and owners) whose last "
+        "event is older than this many days; unset keeps everything. Checked hourly.",
+    )
 
     # -- misc
     gc_tuning: bool = Field(

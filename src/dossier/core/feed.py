@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from dossier.core.events import SESSION_TERMINAL, Event
@@ -34,15 +36,27 @@ class Writer:
 
     A per-send timeout would arm and cancel a timer on every write (measured: the largest
     cost of a 1,000-subscriber fan-out); instead the hub's heartbeat tick looks at every
-    writer once and cancels the ones stuck in one send for too long.
+    writer once and gives up on the ones stuck in one send for too long: ``abort`` drops
+    the connection (its unsent bytes with it) when the transport offers it, else the task
+    is cancelled.
     """
 
-    __slots__ = ("sending_since", "stalled", "task")
+    __slots__ = ("abort", "sending_since", "stalled", "task")
 
-    def __init__(self, task: asyncio.Task[Any] | None) -> None:
+    def __init__(
+        self, task: asyncio.Task[Any] | None, abort: Callable[[], None] | None = None
+    ) -> None:
         self.task = task
+        self.abort = abort
         self.sending_since = 0.0
         self.stalled = False
+
+    def give_up(self) -> None:
+        self.stalled = True
+        if self.abort is not None:
+            self.abort()
+        elif self.task is not None:
+            self.task.cancel()
 
 
 class LiveFeed:
@@ -53,9 +67,11 @@ class LiveFeed:
     """
 
     __slots__ = (
+        "_bytes",
         "_changed",
         "_filling",
         "_pending",
+        "ends",
         "events",
         "frames",
         "last_seq",
@@ -71,6 +87,10 @@ class LiveFeed:
         self.window = window
         self.events: list[Event] = []
         self.frames: list[bytes] = []
+        # ends[i]: bytes of every frame this feed released up to events[i] (a running
+        # total, never rebased): a byte budget is one bisect, not a loop over frames.
+        self.ends: list[int] = []
+        self._bytes = 0
         self.last_seq = last_seq  # highest seq this feed has released
         self.readers = 0
         self._changed = asyncio.Event()
@@ -102,7 +122,12 @@ class LiveFeed:
         ):
             # The common case, one committed batch continuing the window: append in bulk.
             self.events.extend(events)
-            self.frames.extend([e.frame for e in events])
+            frames = [e.frame for e in events]
+            self.frames.extend(frames)
+            totals = accumulate(map(len, frames), initial=self._bytes)
+            next(totals)
+            self.ends.extend(totals)
+            self._bytes = self.ends[-1]
             self.last_seq = events[-1].seq
             if self.terminal_seq is None:
                 self._note_terminal(events)
@@ -119,6 +144,8 @@ class LiveFeed:
                 break
             self.events.append(event)
             self.frames.append(event.frame)
+            self._bytes += len(event.frame)
+            self.ends.append(self._bytes)
             self.last_seq = event.seq
             added = True
             if self.terminal_seq is None:
@@ -157,9 +184,12 @@ class LiveFeed:
                 self.terminal_seq = event.seq
                 return
 
-    def chunk(self, after_seq: int, max_events: int, *, stop_at: int | None) -> tuple[bytes, int]:
-        """Joined frames after ``after_seq`` (at most ``max_events``, never past
-        ``stop_at``) and the seq of the last one; ``(b"", after_seq)`` when there is none.
+    def chunk(
+        self, after_seq: int, max_events: int, *, stop_at: int | None, max_bytes: int | None = None
+    ) -> tuple[bytes, int]:
+        """Joined frames after ``after_seq`` (at most ``max_events`` and ``max_bytes``, but
+        at least one frame; never past ``stop_at``) and the seq of the last one;
+        ``(b"", after_seq)`` when there is none.
 
         The SSE hot path: one slice and one join per wake-up, no per-event Python work.
         Raises Lagged if the window no longer holds ``after_seq + 1``.
@@ -172,6 +202,10 @@ class LiveFeed:
             raise Lagged(after_seq)
         start = after_seq + 1 - first
         stop = min(start + max_events, last - first + 1)
+        if max_bytes is not None:
+            limit = self.ends[start] - len(self.frames[start]) + max_bytes
+            if self.ends[stop - 1] > limit:
+                stop = max(start + 1, bisect_right(self.ends, limit, start, stop))
         return b"".join(self.frames[start:stop]), first + stop - 1
 
     def _trim(self) -> None:
@@ -179,6 +213,7 @@ class LiveFeed:
             drop = len(self.events) - self.window
             del self.events[:drop]
             del self.frames[:drop]
+            del self.ends[:drop]
 
     def _slice(self, after_seq: int, max_events: int) -> tuple[int, int]:
         first = self.first_seq
@@ -325,9 +360,8 @@ class FeedHub:
             for feed in list(self._feeds.values()):
                 for writer in list(feed.writers):
                     since = writer.sending_since
-                    if since and now - since > self._stall_timeout_s and writer.task is not None:
-                        writer.stalled = True
-                        writer.task.cancel()
+                    if since and now - since > self._stall_timeout_s and not writer.stalled:
+                        writer.give_up()
                 feed.wake()
                 # A safety net for cross-process delivery: if a bus message was lost, the
                 # durable log still says how far the session got.

@@ -5,7 +5,7 @@ Each seam is narrow on purpose so a fake is a few lines (see ``tests/fakes``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -74,6 +74,13 @@ class EventLog(Protocol):
 
     async def remove_member(self, session_id: str, principal: str) -> None:
         """A member who left (detached); owners are not touched."""
+        ...
+
+    async def expire_sessions(self, cutoff: str, *, keep: Collection[str] = ()) -> list[str]:
+        """Delete finished sessions whose last event (or creation, if none) is before
+        ``cutoff`` (``iso_ms``), events, chat and owners with them, except those in
+        ``keep``; return their ids. Running sessions are never expired. May stop after a
+        batch: the next call takes the rest."""
         ...
 
     async def ping(self) -> None:

@@ -11,7 +11,7 @@ order fills the gap from here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import psycopg
@@ -32,6 +32,7 @@ from dossier.eventlog.base import (
     row_to_record,
     session_columns,
 )
+from dossier.eventlog.expiry import postgres_expire
 from dossier.eventlog.group_commit import GroupCommit, Op
 from dossier.eventlog.postgres_appends import Append, write_appends
 
@@ -260,6 +261,10 @@ class PostgresEventLog:
                 "DELETE FROM dossier_session_members WHERE session_id = %s AND principal = %s",
                 (session_id, principal),
             )
+
+    async def expire_sessions(self, cutoff: str, *, keep: Collection[str] = ()) -> list[str]:
+        async with self._pool.connection() as conn:
+            return await postgres_expire(conn, cutoff, keep)
 
 
 class PostgresHeartbeats:

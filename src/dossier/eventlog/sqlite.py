@@ -8,9 +8,9 @@ measured 2x slower: handing each batch across the GIL (5 ms switch interval) sta
 behind the busy loop. In WAL mode with ``synchronous=NORMAL`` a commit does not fsync (it
 survives a process kill; only an OS crash can lose the last commits), so a burst costs
 microseconds per event; the fsyncing WAL checkpoints run on a background thread instead
-of inside commits. Reads run on a small pool of reader threads with their own
-connections (WAL lets them read while the loop writes). Committed events are handed to
-``on_logged`` in seq order before the appenders resume.
+of inside commits, and keep the WAL file bounded (``wal.py``). Reads run on a small pool
+of reader threads with their own connections (WAL lets them read while the loop writes).
+Committed events are handed to ``on_logged`` in seq order before the appenders resume.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ from dossier.eventlog.base import (
     row_to_record,
     session_columns,
 )
+from dossier.eventlog.expiry import sqlite_candidates, sqlite_expire_one
 from dossier.eventlog.group_commit import GroupCommit, Op
+from dossier.eventlog.wal import CHECKPOINT_EVERY_S, WAL_LIMIT_BYTES, WalKeeper
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +79,7 @@ _SEQ_BITS = 32
 _MAX_GROUP_OPS = 64
 
 
-_CHECKPOINT_EVERY_S = 2.0
-
-
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, wal_limit_bytes: int = WAL_LIMIT_BYTES) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     # Only takes effect on a new file: 16 KiB pages halve the cost of bulk event inserts.
     conn.execute("PRAGMA page_size=16384")
@@ -87,6 +87,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA wal_autocheckpoint=4000")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
+    # Whichever connection restarts the WAL cuts the file back to this (see wal.py).
+    conn.execute(f"PRAGMA journal_size_limit={int(wal_limit_bytes)}")
     return conn
 
 
@@ -102,8 +104,17 @@ class _Write:
 class SqliteEventLog:
     """EventLog on one SQLite file (WAL)."""
 
-    def __init__(self, path: Path, *, on_logged: OnLogged | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        on_logged: OnLogged | None = None,
+        wal_limit_bytes: int = WAL_LIMIT_BYTES,
+        checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+    ) -> None:
         self._path = path
+        self._wal_limit = wal_limit_bytes
+        self.wal = WalKeeper([path], limit_bytes=wal_limit_bytes, every_s=checkpoint_every_s)
         self._on_logged = on_logged
         self._conn: sqlite3.Connection | None = None
         self._writes: GroupCommit[_Write, Any] | None = None
@@ -111,8 +122,6 @@ class SqliteEventLog:
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._checkpointer: threading.Thread | None = None
 
     def set_on_logged(self, on_logged: OnLogged) -> None:
         self._on_logged = on_logged
@@ -120,16 +129,12 @@ class SqliteEventLog:
     # -- lifecycle
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect(self._path)
+        conn = _connect(self._path, self._wal_limit)
         conn.executescript(_SCHEMA)
-        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the WAL keeper's thread does it
         self._conn = conn
         self._writes = GroupCommit(self._commit, max_batch_ops=_MAX_GROUP_OPS)
-        self._stop.clear()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop, name="dossier-eventlog-checkpoint", daemon=True
-        )
-        self._checkpointer.start()
+        self.wal.start()
 
     async def close(self) -> None:
         if self._writes is not None:
@@ -138,10 +143,7 @@ class SqliteEventLog:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self._stop.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(10)
-            self._checkpointer = None
+        self.wal.stop()
         self._readers.shutdown(wait=True)
         with self._lock:
             for conn in self._all_readers:
@@ -150,15 +152,6 @@ class SqliteEventLog:
 
     async def ping(self) -> None:
         await self._read(lambda c: c.execute("SELECT 1").fetchone())
-
-    def _checkpoint_loop(self) -> None:
-        conn = _connect(self._path)
-        try:
-            while not self._stop.wait(_CHECKPOINT_EVERY_S):
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            conn.close()
 
     # -- writer side (on the loop)
     async def _commit(self, batch: Sequence[Op[_Write, Any]]) -> None:
@@ -201,7 +194,7 @@ class SqliteEventLog:
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self._path)
+            conn = _connect(self._path, self._wal_limit)
             self._local.conn = conn
             with self._lock:
                 self._all_readers.append(conn)
@@ -404,6 +397,17 @@ class SqliteEventLog:
                 (session_id, principal),
             )
         )
+
+    async def expire_sessions(self, cutoff: str, *, keep: Collection[str] = ()) -> list[str]:
+        candidates: list[str] = await self._read(lambda c: sqlite_candidates(c, cutoff))
+        expired: list[str] = []
+        for session_id in candidates:
+            if session_id in keep:
+                continue
+            # One short write each: the writer is the event loop.
+            if await self._write(partial(sqlite_expire_one, session_id=session_id, cutoff=cutoff)):
+                expired.append(session_id)
+        return expired
 
 
 def _session_num(conn: sqlite3.Connection, session_id: str) -> int | None:

@@ -12,6 +12,8 @@ from dossier.core.feed import FeedHub
 from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.settings import Settings
 from dossier.transport.auth import RateLimiter
+from dossier.transport.stream_limits import StreamLimits
+from dossier.transport.trim import MemoryTrim
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Services:
     session_limiter: RateLimiter
     question_limiter: RateLimiter
     chat: ChatService
+    streams: StreamLimits
+    memory: MemoryTrim = field(default_factory=MemoryTrim)
     # source name -> the name people know it by (the page's words for sources)
     source_labels: dict[str, str] = field(default_factory=dict)
     ready: bool = False

@@ -14,7 +14,12 @@ connection, which keeps an idle stream near the measured floor (see bench/). Con
 * a reader that falls out of the live window continues from the log; one that stops
   reading for ``sse_stall_timeout_s`` is disconnected (it resumes by id);
 * with several principals, another principal's chat goes out as a bare ``id:`` line
-  (``core/privacy.py``): every seq is accounted for, nothing of theirs is said.
+  (``core/privacy.py``): every seq is accounted for, nothing of theirs is said;
+* a stream holds at most ``sse_send_budget_bytes`` written but unsent: past it, it stops
+  producing until the client reads, then goes on from its cursor (from the log if the
+  window has moved on). The log is the buffer, not memory (``flow.py``);
+* at most ``sse_max_streams_per_principal`` / ``sse_max_streams_per_client`` open streams
+  (``stream_limits.py``): over either, 429.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from dossier.errors import DossierError, InvalidInput
 from dossier.transport.auth import check_token, token_from_scope
 from dossier.transport.deps import Services
 from dossier.transport.errors import error_response
+from dossier.transport.flow import connection_of
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -45,6 +51,8 @@ SSE_HEADERS = [
 ]
 _ID_RE = re.compile(r"^\d{1,18}$")
 _BATCH = 256
+_LOG_BATCH = 512  # most events read from the log at once (fewer when they are large)
+_LOG_READ_BYTES = 64 * 1024
 _CONNECTED = b": connected\n\n"
 _HEARTBEAT = encode_sse_comment("heartbeat")
 
@@ -80,18 +88,30 @@ class EventStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services: Services = scope["app"].state.services
+        principal = str((scope.get("state") or {}).get("principal") or LOCAL_PRINCIPAL)
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
         try:
-            opened = await self._open(scope, services)
+            # Counted before anything is read for it: a flood is refused cheaply.
+            services.streams.acquire(principal, address)
         except DossierError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        if opened is None:
-            await Response(status_code=204)(scope, receive, send)
-            return
-        session_id, workflow, after, follow, viewer = opened
-        await self._stream(
-            scope, receive, send, services, session_id, workflow, after, follow, viewer
-        )
+        try:
+            try:
+                opened = await self._open(scope, services)
+            except DossierError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+            if opened is None:
+                await Response(status_code=204)(scope, receive, send)
+                return
+            session_id, workflow, after, follow, viewer = opened
+            await self._stream(
+                scope, receive, send, services, session_id, workflow, after, follow, viewer
+            )
+        finally:
+            services.streams.release(principal, address)
 
     async def _open(
         self, scope: Scope, services: Services
@@ -137,37 +157,67 @@ class EventStream:
             feed.wake()
 
         watcher = asyncio.ensure_future(watch())
-        writer = Writer(asyncio.current_task())
+        budget = settings.sse_send_budget_bytes
+        connection = connection_of(send, budget)
+        writer = Writer(
+            asyncio.current_task(), connection.abort if connection is not None else None
+        )
         feed.writers.add(writer)
         metrics.SSE_CONNECTIONS.inc()
         pos = after
+        # Read from the log (a reader behind the window), sent a budget at a time while
+        # the client keeps up, and dropped as soon as it does not: re-read when it does.
+        backlog: list[Event] = []
+        parked = False  # has waited for its client once
+        log_limit = _LOG_BATCH
         half_beat = settings.sse_heartbeat_s / 2
         try:
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
             await send({"type": "http.response.body", "body": _CONNECTED, "more_body": True})
             last_write = time.monotonic()
-            while not gone:
-                if workflow is None and viewer is None:
+            while not gone and not writer.stalled:
+                if connection is not None and connection.buffered() > budget:
+                    # Over budget: nothing more is produced until the client reads. The
+                    # server holds this empty send until its buffer drains (the watchdog
+                    # watches the wait); then the cursor goes on, from the log if the
+                    # window has moved on meanwhile.
+                    backlog = []
+                    if not parked:
+                        parked = True
+                        services.memory.note()
+                    await self._write(send, b"", writer)
+                    continue
+                if backlog:
+                    piece = within(backlog, budget)
+                    backlog = backlog[len(piece) :]
+                    body, ended = self._select(piece, b"", workflow, follow, viewer)
+                    upto = piece[-1].seq
+                elif workflow is None and viewer is None:
                     # The session's whole stream: frames straight from the window.
                     stop_at = None if follow else feed.terminal_seq
                     try:
-                        body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at)
+                        body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at, max_bytes=budget)
                     except Lagged:
-                        body, upto, ended = await self._from_log(
-                            sessions, session_id, pos, None, follow
+                        backlog, log_limit = await self._from_log(
+                            sessions, session_id, pos, log_limit
                         )
+                        if backlog:
+                            continue
+                        body, upto, ended = b"", pos, False
                     else:
                         ended = stop_at is not None and upto >= stop_at
                 else:
                     try:
-                        events, frames = feed.read(pos, _BATCH)
+                        events = within(feed.events_after(pos, _BATCH), budget)
                     except Lagged:
-                        body, upto, ended = await self._from_log(
-                            sessions, session_id, pos, workflow, follow, viewer
+                        backlog, log_limit = await self._from_log(
+                            sessions, session_id, pos, log_limit
                         )
-                    else:
-                        upto = events[-1].seq if events else pos
-                        body, ended = self._select(events, frames, workflow, follow, viewer)
+                        if backlog:
+                            continue
+                        events = []
+                    upto = events[-1].seq if events else pos
+                    body, ended = self._select(events, b"", workflow, follow, viewer)
                 if upto > pos or body:
                     pos = upto
                     if body:
@@ -180,42 +230,41 @@ class EventStream:
                 if not gone and feed.last_seq <= pos and time.monotonic() - last_write >= half_beat:
                     await self._write(send, _HEARTBEAT, writer)
                     last_write = time.monotonic()
-            if not gone:
+            if not gone and not writer.stalled:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            # A stalled one was aborted by the watchdog: the server saw a disconnect, and
+            # its unsent bytes went with the connection. The client resumes by id.
         except asyncio.CancelledError:
             if not writer.stalled:
                 raise
-            # The watchdog found it stuck in one write: drop it, it resumes by id.
-            metrics.SSE_DROPPED.inc()
+            # No transport to abort (not uvicorn): the watchdog cancelled the stuck write.
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
         except OSError:
             pass  # the client went away mid-write
         finally:
+            if writer.stalled:
+                metrics.SSE_DROPPED.inc()
             feed.writers.discard(writer)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             hub.close(feed)
             metrics.SSE_CONNECTIONS.dec()
+            services.memory.note()
 
     async def _from_log(
-        self,
-        sessions: SessionService,
-        session_id: str,
-        pos: int,
-        workflow: str | None,
-        follow: bool,
-        viewer: Viewer | None = None,
-    ) -> tuple[bytes, int, bool]:
-        """A reader behind the live window continues from the durable log."""
+        self, sessions: SessionService, session_id: str, pos: int, limit: int
+    ) -> tuple[list[Event], int]:
+        """The next events from the durable log, for a reader behind the live window,
+        and how many to read next time: about ``_LOG_READ_BYTES`` worth."""
         metrics.SSE_LAGGED.inc()
-        events = await sessions.events_after(session_id, pos, limit=_BATCH * 2)
-        if not events:
-            return b"", pos, False
-        body, ended = self._select(events, b"", workflow, follow, viewer)
-        return body, events[-1].seq, ended
+        events = await sessions.events_after(session_id, pos, limit=limit)
+        if events:
+            size = sum(len(e.frame) for e in events)
+            limit = max(8, min(_LOG_BATCH, _LOG_READ_BYTES * len(events) // max(1, size)))
+        return events, limit
 
     @staticmethod
     def _select(
@@ -248,6 +297,16 @@ class EventStream:
         writer.sending_since = time.monotonic()
         await send({"type": "http.response.body", "body": body, "more_body": True})
         writer.sending_since = 0.0
+
+
+def within(events: list[Event], max_bytes: int) -> list[Event]:
+    """The first events whose frames fit in ``max_bytes`` (at least one)."""
+    total = 0
+    for i, event in enumerate(events):
+        total += len(event.frame)
+        if total > max_bytes:
+            return events[: max(1, i)]
+    return events
 
 
 _SESSION_STREAM = re.compile(r"^/api/sessions/([^/]{1,64})/events$")

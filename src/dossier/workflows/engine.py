@@ -30,6 +30,7 @@ from dossier.core.session_end import SessionEnd
 from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Finding, iso_ms
 from dossier.core.verdict import SessionVerdict
+from dossier.eventlog.wal import WAL_LIMIT_BYTES
 from dossier.settings import Settings
 from dossier.workflows import runtime
 from dossier.workflows.cached import (
@@ -61,6 +62,8 @@ def _sqlite_engine(url: str) -> sa.Engine:
         dbapi_conn.execute("PRAGMA synchronous=NORMAL")
         dbapi_conn.execute("PRAGMA busy_timeout=30000")
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        # A restarted WAL is cut back to this; app.py's WalKeeper truncates it when over.
+        dbapi_conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
 
     return engine
 

@@ -106,3 +106,26 @@ async def test_a_feed_is_dropped_when_its_last_reader_leaves(
     assert "s_1" in hub.feeds
     hub.close(two)
     assert "s_1" not in hub.feeds
+
+
+async def test_a_chunk_keeps_to_its_byte_budget_and_continues_where_it_stopped(
+    wired: tuple[SqliteEventLog, FeedHub],
+) -> None:
+    event_log, hub = wired
+    feed = await hub.open("s_1")
+    await event_log.append(
+        "s_1", [NewEvent(type="e", data={"text": "x" * (100 * (i % 3 + 1))}) for i in range(8)]
+    )
+    whole, upto = feed.chunk(0, 256, stop_at=None)
+    assert upto == 8
+    pieces, pos = [], 0
+    while pos < 8:
+        body, pos_after = feed.chunk(pos, 256, stop_at=None, max_bytes=400)
+        assert pos_after > pos
+        assert len(body) <= 400 or pos_after == pos + 1  # one frame always goes
+        pieces.append(body)
+        pos = pos_after
+    assert b"".join(pieces) == whole  # nothing lost, nothing twice
+    assert len(pieces) > 2
+    one, at = feed.chunk(0, 256, stop_at=None, max_bytes=1)
+    assert at == 1 and one == feed.frames[0]  # a frame over the budget still goes alone

@@ -1,0 +1,100 @@
+"""A stream's handle on its connection's send side: the one place that reaches into the
+server (uvicorn) past ASGI.
+
+ASGI has no flow-control or abort message. uvicorn takes every ``send``, writes it to
+its transport, and pauses the *next* ``send`` once the transport's buffer is over the
+transport's high-water mark (64 KiB by default, after the write that crossed it, however
+large). When an app gives up on a stuck response, uvicorn ``close()``s the transport,
+which waits for that buffer to drain: for a client that never reads, forever (the
+connection stays open and its buffer stays in memory). So a stream takes the transport
+to:
+
+* set the high-water mark to its send budget, so the server pauses the stream's next
+  ``send`` there: what is not sent stays in the log, not in memory (and cap the socket's
+  kernel send buffer, which would otherwise grow to megabytes per silent client);
+* read how much is buffered, to stop producing while over budget;
+* abort the connection when the stall watchdog gives up on it: the buffers (ours and the
+  kernel's) are freed at once, the client sees a reset, and uvicorn sees a disconnect
+  (no half-finished response left behind).
+
+uvicorn's ``send`` is a bound method of its per-request cycle, which holds the transport
+(httptools and h11 alike; pinned by ``tests/unit/transport/test_flow.py``). Under any
+other server there is no handle and a stream falls back to plain ASGI behaviour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+from typing import Any, Protocol
+
+from starlette.types import Send
+
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER: on, 0 s
+KERNEL_SEND_BUFFER_BYTES = 256 * 1024
+
+
+class _Transport(Protocol):
+    def get_write_buffer_size(self) -> int: ...
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+
+
+class Connection:
+    """The send side of one streaming response."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: _Transport) -> None:
+        self._transport = transport
+
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the socket."""
+        return self._transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        """Drop the connection now, unsent bytes included (the client resumes by id).
+
+        A plain close would still be graceful in the kernel: its FIN waits behind the
+        bytes the client is not reading, so the client never learns the connection is
+        gone and the kernel holds the buffer. Lingering zero seconds makes the close a
+        reset: both are over at once."""
+        sock: Any = self._transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+        self._transport.abort()
+
+
+def connection_of(send: Send, budget_bytes: int) -> Connection | None:
+    """The connection behind uvicorn's ``send``, its high-water mark set to the budget
+    (the server then resumes the stream once a quarter of it is left); None elsewhere."""
+    cycle: Any = getattr(send, "__self__", None)
+    transport: Any = getattr(cycle, "transport", None)
+    needed = (
+        "get_write_buffer_size",
+        "set_write_buffer_limits",
+        "abort",
+        "is_closing",
+        "get_extra_info",
+    )
+    if transport is None or not all(callable(getattr(transport, n, None)) for n in needed):
+        return None
+    if transport.is_closing():
+        return None
+    transport.set_write_buffer_limits(high=budget_bytes, low=budget_bytes // 4)
+    sock: Any = transport.get_extra_info("socket")
+    if sock is not None:
+        # The kernel's share too: loopback and LAN sockets autotune their send buffer up
+        # to megabytes, which a client that never reads would hold for as long as the
+        # watchdog lets it. This is plenty for a reader that keeps up (Linux doubles it).
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES)
+    return Connection(transport)
