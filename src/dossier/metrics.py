@@ -58,6 +58,12 @@ class Gauge(_Metric):
         with self._lock:
             self._values[self._key(labels)] = value
 
+    def replace(self, label: str, values: dict[str, float]) -> None:
+        """Every series at once, one per ``label`` value (series not named go: an
+        executor forgotten, a queue emptied)."""
+        with self._lock:
+            self._values = {self._key({label: k}): v for k, v in values.items()}
+
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
@@ -81,6 +87,11 @@ BUS_DROPPED = Counter(
 TAKEOVERS = Counter(
     "dossier_takeovers_total", "Silent executors whose workflows this process handed on"
 )
+HEARTBEAT_AGE = Gauge(
+    "dossier_executor_heartbeat_age_seconds",
+    "Seconds since each executor's last beat (by the database's clock)",
+)
+QUEUE_DEPTH = Gauge("dossier_queue_depth", "Workflows waiting on each DBOS queue")
 CACHE_LOOKUPS = Counter("dossier_cache_lookups_total", "Cache lookups by kind and result")
 
 ALL: tuple[_Metric, ...] = (

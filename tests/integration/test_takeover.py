@@ -9,8 +9,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandleAsync
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, WorkflowHandleAsync
 
+from dossier import metrics
 from dossier.core.events import Event, EventType
 from dossier.core.records import SessionRecord
 from dossier.core.states import SessionStatus
@@ -125,4 +126,44 @@ async def test_joining_a_session_whose_executor_is_gone_hands_its_work_on(
     finally:
         await takeover.close()
         DBOS.destroy(workflow_completion_timeout_sec=0)
+        await heartbeats.close()
+
+
+@pytest.mark.slow
+async def test_metrics_show_each_executors_heartbeat_age_and_each_queues_depth(
+    tmp_path: Path, pg_url: str
+) -> None:
+    heartbeats = PostgresHeartbeats(pg_url)
+    await heartbeats.start()
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, database_url=pg_url, executor_id="me", role="api"
+    )
+    takeover = Takeover(settings, heartbeats, FakeEventLog())
+    try:
+        await takeover.measure()  # no DBOS tables yet: no depth, no error
+        assert metrics.QUEUE_DEPTH.value(queue="waiting") == 0
+        await heartbeats.beat("me", "api")
+        await heartbeats.beat("gone", "worker")
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE dossier_executors SET last_seen = now() - interval '90 seconds' "
+                "WHERE executor_id = 'gone'"
+            )
+        DBOS(config=config(pg_url, "me"))  # DBOS makes its tables, then goes
+        DBOS.launch()
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        client = DBOSClient(system_database_url=pg_url)  # enqueues; nobody runs them
+        try:
+            for _ in range(2):
+                await client.enqueue_async({"queue_name": "waiting", "workflow_name": "x"})
+        finally:
+            client.destroy()
+        await takeover.measure()
+        age = metrics.HEARTBEAT_AGE.value
+        assert age(executor="gone") >= 90 > age(executor="me")
+        assert "\n".join(metrics.QUEUE_DEPTH.render()).endswith(
+            'dossier_queue_depth{queue="waiting"} 2'
+        )
+    finally:
+        await takeover.close()
         await heartbeats.close()

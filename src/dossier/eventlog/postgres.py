@@ -329,6 +329,25 @@ class PostgresHeartbeats:
             )
             return {row[0]: float(row[1]) for row in await cursor.fetchall()}
 
+    async def all_ages(self) -> dict[str, float]:
+        """Seconds since every known executor's last beat (the heartbeat-age metric)."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT executor_id, extract(epoch FROM now() - last_seen)::float8 "
+                "FROM dossier_executors"
+            )
+            return {row[0]: float(row[1]) for row in await cursor.fetchall()}
+
+    async def queue_depths(self) -> dict[str, float]:
+        """Workflows enqueued and not started, per DBOS queue (DBOS's own table, in its
+        default ``dbos`` schema on the same database)."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT queue_name, count(*) FROM dbos.workflow_status "
+                "WHERE status = 'ENQUEUED' AND queue_name IS NOT NULL GROUP BY queue_name"
+            )
+            return {row[0]: float(row[1]) for row in await cursor.fetchall()}
+
     async def forget(self, dead: str, *, claimed_by: str) -> None:
         """Drop a dead executor that holds no work (it beats in again if it comes back)."""
         async with self._pool.connection() as conn:

@@ -14,10 +14,12 @@ dead executor is taken over at once rather than joined as is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import psycopg
 from dbos import DBOS
 
 from dossier import metrics
@@ -63,6 +65,7 @@ class Takeover:
         while True:
             try:
                 await self._beats.beat(self._me, settings.role)
+                await self.measure()
                 if settings.role != "api":
                     after = settings.takeover_after_s
                     for dead in await self._beats.stale(after, exclude=self._me):
@@ -70,6 +73,12 @@ class Takeover:
             except Exception:
                 log.warning("takeover check failed; retrying", exc_info=True)
             await asyncio.sleep(settings.executor_beat_s)
+
+    async def measure(self) -> None:
+        """Heartbeat ages and queue depths for ``/metrics`` (one cheap query each a beat)."""
+        metrics.HEARTBEAT_AGE.replace("executor", await self._beats.all_ages())
+        with contextlib.suppress(psycopg.Error):  # no DBOS tables yet: no depth to show
+            metrics.QUEUE_DEPTH.replace("queue", await self._beats.queue_depths())
 
     async def take_over(self, dead: str) -> bool:
         """Hand ``dead``'s pending workflows to the workflow-running processes, if nobody
