@@ -195,7 +195,7 @@ def make_tools(backend_of: BackendOf, touched: Touched) -> list[Tool]:
         annotations=ToolAnnotations(
             read_only_hint=False,
             destructive_hint=False,
-            idempotent_hint=True,
+            idempotent_hint=False,  # each call records a turn in the session's chat
             open_world_hint=False,
         ),
     )

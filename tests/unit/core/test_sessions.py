@@ -210,3 +210,30 @@ def test_the_account_in_a_request_is_validated() -> None:
     with pytest.raises(ValueError):
         CreateSession.model_validate({"account": {"name": "Stripe", "cik": "abc"}})
     assert Account(name="Stripe").key == "stripe"
+
+
+# -- liveness: a join never attaches to a session nothing will finish
+
+
+async def test_a_session_nothing_will_finish_is_ended_and_a_new_one_starts(wired: Wired) -> None:
+    service, engine, log = wired
+    stuck = await service.open(request("Stripe"), "local")
+    engine.stuck.add(stuck.session_id)
+    fresh = await service.open(request("Stripe, Inc.", refresh=True), "local")
+    assert not fresh.joined and fresh.session_id != stuck.session_id
+    assert engine.started == [stuck.session_id, fresh.session_id]
+    ended = await service.record(stuck.session_id, "local")
+    assert ended.status is SessionStatus.FAILED
+    [end] = [e for e in await log.read_after(stuck.session_id, 0) if e.type == "session.completed"]
+    assert end.data["status"] == "failed" and "nothing was left to run them" in end.data["error"]
+    again = await service.open(request("stripe"), "local")  # the new one is live: joined
+    assert again.joined and again.session_id == fresh.session_id
+
+
+async def test_a_live_session_is_joined(wired: Wired) -> None:
+    service, _, log = wired
+    first = await service.open(request("Stripe"), "local")
+    again = await service.open(request("Stripe"), "local")
+    assert again.joined and again.session_id == first.session_id
+    types = [e.type for e in await log.read_after(first.session_id, 0)]
+    assert EventType.SESSION_COMPLETED not in types
