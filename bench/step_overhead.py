@@ -37,9 +37,9 @@ async def many_steps(n: int) -> int:
     return total
 
 
-async def measure(n: int, runs: int) -> dict[str, object]:
+async def measure(n: int, runs: int, database_url: str | None = None) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(prefix="bench-steps-"))
-    await launch(Settings(_env_file=None, data_dir=data))
+    await launch(Settings(_env_file=None, data_dir=data, database_url=database_url))
     try:
         await (await DBOS.start_workflow_async(many_steps, 10)).get_result()  # warm up
         per_step: list[float] = []
@@ -62,8 +62,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL (DBOS system database)")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.steps, args.runs))
+    result = asyncio.run(measure(args.steps, args.runs, args.database_url))
     print(json.dumps(result) if args.json else f"{result['ms_per_step']:.3f} ms per durable step")
 
 
