@@ -52,7 +52,9 @@ SSE_HEADERS = [
 _ID_RE = re.compile(r"^\d{1,18}$")
 _BATCH = 256
 _LOG_BATCH = 512  # most events read from the log at once (fewer when they are large)
-_LOG_READ_BYTES = 64 * 1024
+_LOG_READ_BYTES = 64 * 1024  # what one log read aims at once the client keeps up
+_LOG_FIRST_EVENTS = 8  # a first read: what the budget holds is not known before it
+_KEEP_READ_AHEAD_S = 1.0  # a parked stream keeps what it read ahead this long
 _CONNECTED = b": connected\n\n"
 _HEARTBEAT = encode_sse_comment("heartbeat")
 
@@ -165,11 +167,13 @@ class EventStream:
         feed.writers.add(writer)
         metrics.SSE_CONNECTIONS.inc()
         pos = after
-        # Read from the log (a reader behind the window), sent a budget at a time while
-        # the client keeps up, and dropped as soon as it does not: re-read when it does.
-        backlog: list[Event] = []
+        # A reader behind the window reads from the log (``behind``), sent a budget at a
+        # time while the client keeps up.
+        piece: list[Event] = []
+        events: list[Event] = []
         parked = False  # has waited for its client once
-        log_limit = _LOG_BATCH
+        behind = Backlog(budget)
+        loop = asyncio.get_running_loop()
         half_beat = settings.sse_heartbeat_s / 2
         try:
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
@@ -179,17 +183,22 @@ class EventStream:
                 if connection is not None and connection.buffered() > budget:
                     # Over budget: nothing more is produced until the client reads. The
                     # server holds this empty send until its buffer drains (the watchdog
-                    # watches the wait); then the cursor goes on, from the log if the
-                    # window has moved on meanwhile.
-                    backlog = []
+                    # watches the wait); then the cursor goes on. What was read ahead from
+                    # the log is kept for a client that is only slower than us, dropped
+                    # for one that stays silent (re-read if it comes back): a parked
+                    # stream then holds nothing but its cursor.
+                    piece, events, body = [], [], b""
                     if not parked:
                         parked = True
                         services.memory.note()
-                    await self._write(send, b"", writer)
+                    release = loop.call_later(_KEEP_READ_AHEAD_S, behind.release)
+                    try:
+                        await self._write(send, b"", writer)
+                    finally:
+                        release.cancel()
                     continue
-                if backlog:
-                    piece = within(backlog, budget)
-                    backlog = backlog[len(piece) :]
+                if behind.events:
+                    piece = behind.take(budget)
                     body, ended = self._select(piece, b"", workflow, follow, viewer)
                     upto = piece[-1].seq
                 elif workflow is None and viewer is None:
@@ -198,10 +207,7 @@ class EventStream:
                     try:
                         body, upto = feed.chunk(pos, _BATCH, stop_at=stop_at, max_bytes=budget)
                     except Lagged:
-                        backlog, log_limit = await self._from_log(
-                            sessions, session_id, pos, log_limit
-                        )
-                        if backlog:
+                        if await behind.read(sessions, session_id, pos):
                             continue
                         body, upto, ended = b"", pos, False
                     else:
@@ -210,10 +216,7 @@ class EventStream:
                     try:
                         events = within(feed.events_after(pos, _BATCH), budget)
                     except Lagged:
-                        backlog, log_limit = await self._from_log(
-                            sessions, session_id, pos, log_limit
-                        )
-                        if backlog:
+                        if await behind.read(sessions, session_id, pos):
                             continue
                         events = []
                     upto = events[-1].seq if events else pos
@@ -254,18 +257,6 @@ class EventStream:
             metrics.SSE_CONNECTIONS.dec()
             services.memory.note()
 
-    async def _from_log(
-        self, sessions: SessionService, session_id: str, pos: int, limit: int
-    ) -> tuple[list[Event], int]:
-        """The next events from the durable log, for a reader behind the live window,
-        and how many to read next time: about ``_LOG_READ_BYTES`` worth."""
-        metrics.SSE_LAGGED.inc()
-        events = await sessions.events_after(session_id, pos, limit=limit)
-        if events:
-            size = sum(len(e.frame) for e in events)
-            limit = max(8, min(_LOG_BATCH, _LOG_READ_BYTES * len(events) // max(1, size)))
-        return events, limit
-
     @staticmethod
     def _select(
         events: list[Event],
@@ -297,6 +288,46 @@ class EventStream:
         writer.sending_since = time.monotonic()
         await send({"type": "http.response.body", "body": body, "more_body": True})
         writer.sending_since = 0.0
+
+
+class Backlog:
+    """A reader behind the live window: the events it read from the durable log and has
+    not sent yet, and how much to read next time: about one send budget at first,
+    doubling while the client keeps up, to ``_LOG_READ_BYTES``."""
+
+    __slots__ = ("_budget", "_bytes", "_frame_bytes", "events")
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._bytes = budget
+        self._frame_bytes = 0.0  # an event's frame, on average (unknown before a read)
+        self.events: list[Event] = []
+
+    def take(self, max_bytes: int) -> list[Event]:
+        """The next events to send, about ``max_bytes`` of frames (at least one)."""
+        piece = within(self.events, max_bytes)
+        self.events = self.events[len(piece) :]
+        return piece
+
+    def release(self) -> None:
+        """The client stopped reading: drop what was read ahead, and read little next."""
+        self.events = []
+        self._bytes = self._budget
+
+    async def read(self, sessions: SessionService, session_id: str, pos: int) -> bool:
+        """Read the next events after ``pos``; False when the log has none yet."""
+        metrics.SSE_LAGGED.inc()
+        limit = (
+            max(8, min(_LOG_BATCH, int(self._bytes / self._frame_bytes)))
+            if self._frame_bytes
+            else _LOG_FIRST_EVENTS
+        )
+        events = await sessions.events_after(session_id, pos, limit=limit)
+        if events:
+            self._frame_bytes = sum(len(e.frame) for e in events) / len(events)
+            self._bytes = min(_LOG_READ_BYTES, self._bytes * 2)
+        self.events = events
+        return bool(events)
 
 
 def within(events: list[Event], max_bytes: int) -> list[Event]:

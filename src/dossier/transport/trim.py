@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 from collections.abc import Callable
 
 AFTER_ENDED = 64  # streams ended (or parked) since the last trim
@@ -49,5 +50,6 @@ class MemoryTrim:
     def _run(self) -> None:
         self._pending = False
         self._ended = 0
+        gc.collect()
         if self._trim is not None:
             self._trim(0)
