@@ -129,6 +129,31 @@ async def test_redis_unreachable_limits_locally_and_says_so_once(
     assert line.exc_info is None  # and no traceback
 
 
+async def test_a_hanging_redis_costs_one_check_a_timeout_not_every_check(prefix: str) -> None:
+    connections = 0
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read()  # accepts, reads, never answers: a Redis that hangs
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    replica = RedisBuckets(f"redis://127.0.0.1:{port}/0", prefix=prefix, retry_every_s=3600)
+    limiter = replica.limiter("question", 6000)
+    try:
+        await limiter.hit("first")  # waits for the timeout, then decides locally
+        tried = connections
+        await asyncio.gather(*(limiter.hit(f"client-{i}") for i in range(20)))
+    finally:
+        await replica.close()
+        server.close()
+    assert replica.outage.down
+    assert 1 <= tried <= 2  # (the client retries once on a new connection)
+    assert connections == tried  # nobody else waited on it
+
+
 class _PrivateRedis:
     """A Redis server of this test's own, to stop and start again (a fresh one forgets
     its scripts, as a restarted or failed-over server does)."""
@@ -220,14 +245,18 @@ async def test_two_apps_sharing_redis_give_a_client_one_budget(
         )
         for name in ("a", "b")
     ]
-    async with contextlib.AsyncExitStack() as stack:
-        first, second = [await stack.enter_async_context(_client_of(app)) for app in apps]
-        used = [
-            (await first.post("/api/sessions", json={"account": {"name": f"C{i}"}})).status_code
-            for i in range(3)
-        ]
-        refused = await second.post("/api/sessions", json={"account": {"name": "Late"}})
-    redis.Redis.from_url(URL).delete("dossier:events")  # what the apps' event bus wrote
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            first, second = [await stack.enter_async_context(_client_of(app)) for app in apps]
+            used = [
+                (await first.post("/api/sessions", json={"account": {"name": f"C{i}"}})).status_code
+                for i in range(3)
+            ]
+            refused = await second.post("/api/sessions", json={"account": {"name": "Late"}})
+    finally:
+        server = redis.Redis.from_url(URL)
+        server.delete("dossier:events")  # what the apps' event bus wrote
+        server.close()
     assert used == [202, 202, 202]
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"

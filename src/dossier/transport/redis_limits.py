@@ -13,7 +13,7 @@ what makes an answer right. Refusing everyone because Redis is away would turn a
 degraded replica (still ready: the cache and the event fan-out degrade the same way)
 into an outage; dropping the limit would leave us unprotected exactly when we are
 weakest. Local buckets keep a limit, N times looser with N replicas, as before Redis
-was configured. While Redis is down only one check a second tries it, so requests do
+was configured. While Redis is down one check a second tries it again, so requests do
 not each wait for a connection to fail.
 """
 
@@ -114,8 +114,13 @@ class RedisBuckets:
     async def take(self, name: str, key: str, rate_per_min: int) -> float | None:
         """Spend a token of the shared bucket: 0.0 if spent, else the seconds until one
         is; None when Redis cannot answer (the caller decides alone)."""
-        if self.outage.down and time.monotonic() < self._retry_at:
-            return None
+        if self.outage.down:
+            now_s = time.monotonic()
+            if now_s < self._retry_at:
+                return None
+            # This check tries Redis again; the others stay local for retry_every_s, so
+            # a Redis that hangs costs one request a timeout, not every request.
+            self._retry_at = now_s + self._retry_every_s
         rate_s = rate_per_min / 60.0
         burst = burst_of(rate_per_min)
         # Empty buckets refill in burst / rate seconds; after that, a missing key and a
