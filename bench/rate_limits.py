@@ -3,7 +3,7 @@ and Redis unreachable (each replica limiting alone). Latency per check, one at a
 with many requests checking at once; every check is allowed (the rate is huge), so this
 measures the check, not refusals.
 
-    python bench/rate_limits.py [--redis redis://127.0.0.1:6379/13] [--checks 5000] [--json]
+    python bench/rate_limits.py [--redis redis://127.0.0.1:6379/12] [--checks 5000] [--json]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def closed_port() -> int:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--checks", type=int, default=5000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -21,12 +21,13 @@ from fastapi import FastAPI
 from dossier import metrics
 from dossier.app import Overrides, create_app
 from dossier.errors import RateLimited
+from dossier.eventlog.redis_bus import STREAM_KEY
 from dossier.settings import Settings
 from dossier.transport.redis_limits import RedisBuckets
 from tests.e2e.conftest import free_port
 from tests.fakes import FakeEngine
 
-URL = "redis://127.0.0.1:6379/13"  # this file's; every test also has a prefix of its own
+URL = "redis://127.0.0.1:6379/12"  # every test keeps to keys of its own (a prefix)
 LOGGER = "dossier.transport.redis_limits"
 
 
@@ -236,6 +237,7 @@ async def test_two_apps_sharing_redis_give_a_client_one_budget(
             settings.model_copy(
                 update={
                     "data_dir": tmp_path / name,
+                    "executor_id": f"{prefix}{name}",
                     "redis_url": URL,
                     "rate_limit_prefix": prefix,
                     "session_rate_per_min": 3,  # a burst of 3
@@ -254,13 +256,36 @@ async def test_two_apps_sharing_redis_give_a_client_one_budget(
             ]
             refused = await second.post("/api/sessions", json={"account": {"name": "Late"}})
     finally:
-        server = redis.Redis.from_url(URL)
-        server.delete("dossier:events")  # what the apps' event bus wrote
-        server.close()
+        _forget_published(origins={f"{prefix}a", f"{prefix}b"})
     assert used == [202, 202, 202]
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def _forget_published(origins: set[str]) -> None:
+    """Remove what the apps' event bus published, only theirs (the stream is shared), and
+    the stream if that emptied it; in one script, as another writer may be near."""
+    server = redis.Redis.from_url(URL)
+    try:
+        server.eval(_FORGET, 1, STREAM_KEY, *sorted(origins))
+    finally:
+        server.close()
+
+
+_FORGET = """
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'o' then
+      for _, origin in ipairs(ARGV) do
+        if fields[i + 1] == origin then redis.call('XDEL', KEYS[1], entry[1]) end
+      end
+    end
+  end
+end
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+"""
 
 
 @contextlib.asynccontextmanager
