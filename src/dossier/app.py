@@ -45,9 +45,10 @@ from dossier.mcp.http import McpEndpoint
 from dossier.providers.base import ProviderDeps, answer_stream, load_provider
 from dossier.settings import Settings
 from dossier.transport import api, bench, chat_http, errors
-from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware, RateLimiter
+from dossier.transport.auth import AuthMiddleware, BodyLimitMiddleware
 from dossier.transport.counting import counted
 from dossier.transport.deps import Services
+from dossier.transport.limits import LocalRateLimiter, RateLimiter
 from dossier.transport.peers import HostPolicy
 from dossier.transport.sse import stream_fast_path
 from dossier.transport.stream_limits import StreamLimits
@@ -226,12 +227,13 @@ async def open_services(
         )
         stack.push_async_callback(chat.close)
         hub.observers.append(chat.observe)
+        session_limiter, question_limiter = _rate_limiters(settings, stack)
         services = Services(
             settings=settings,
             hub=hub,
             sessions=sessions,
-            session_limiter=RateLimiter(settings.session_rate_per_min),
-            question_limiter=RateLimiter(settings.question_rate_per_min),
+            session_limiter=session_limiter,
+            question_limiter=question_limiter,
             chat=chat,
             streams=StreamLimits(
                 per_principal=settings.sse_max_streams_per_principal,
@@ -269,6 +271,25 @@ async def open_services(
         finally:
             services.ready = False
             await cancel_all(background)
+
+
+def _rate_limiters(
+    settings: Settings, stack: contextlib.AsyncExitStack
+) -> tuple[RateLimiter, RateLimiter]:
+    """Session and question limits: in this process, or shared by replicas via Redis."""
+    if not settings.redis_url:
+        return (
+            LocalRateLimiter(settings.session_rate_per_min),
+            LocalRateLimiter(settings.question_rate_per_min),
+        )
+    from dossier.transport.redis_limits import RedisBuckets
+
+    buckets = RedisBuckets(settings.redis_url, prefix=settings.rate_limit_prefix)
+    stack.push_async_callback(buckets.close)
+    return (
+        buckets.limiter("session", settings.session_rate_per_min),
+        buckets.limiter("question", settings.question_rate_per_min),
+    )
 
 
 async def _takeover(

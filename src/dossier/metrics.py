@@ -93,6 +93,10 @@ HEARTBEAT_AGE = Gauge(
 )
 QUEUE_DEPTH = Gauge("dossier_queue_depth", "Workflows waiting on each DBOS queue")
 CACHE_LOOKUPS = Counter("dossier_cache_lookups_total", "Cache lookups by kind and result")
+RATE_LIMIT_FALLBACKS = Counter(
+    "dossier_rate_limit_fallbacks_total",
+    "Rate-limit checks this process decided alone (Redis unreachable), by limiter",
+)
 
 ALL: tuple[_Metric, ...] = (
     HTTP_REQUESTS,
@@ -108,6 +112,7 @@ ALL: tuple[_Metric, ...] = (
     BUS_ERRORS,
     BUS_DROPPED,
     CACHE_LOOKUPS,
+    RATE_LIMIT_FALLBACKS,
 )
 
 

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     # -- scale-out
     database_url: str | None = None
     redis_url: str | None = None
+    rate_limit_prefix: str = Field(
+        default="dossier:rate:",
+        min_length=1,
+        description="Start of the Redis keys of the shared rate limits (with redis_url); "
+        "deployments sharing one Redis need one each.",
+    )
     role: Role = Field(
         default="all",
         description="all: serve and run workflows; api: serve, hand workflows to workers "

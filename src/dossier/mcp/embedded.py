@@ -92,7 +92,7 @@ class ServicesBackend:
             )
         except ValidationError as exc:
             raise invalid_input(exc) from exc
-        self._services.session_limiter.hit(self._client_key)
+        await self._services.session_limiter.hit(self._client_key)
         opened = await self._services.sessions.open(body, self._principal)
         return {
             "session_id": opened.session_id,
@@ -122,7 +122,7 @@ class ServicesBackend:
     ) -> None:
         services = self._services
         record = await services.sessions.record(session_id, self._principal)
-        services.question_limiter.hit(self._client_key + ":" + session_id)
+        await services.question_limiter.hit(self._client_key + ":" + session_id)
         question_id = "q_" + secrets.token_hex(4)
         revised: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 

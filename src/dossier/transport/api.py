@@ -54,7 +54,7 @@ def _summary(record: SessionRecord) -> dict[str, Any]:
 async def create_session(body: CreateSession, request: Request) -> JSONResponse:
     """Start (or join, or serve from cache) the research of an account."""
     services = services_of(request)
-    services.session_limiter.hit(client_key(request))
+    await services.session_limiter.hit(client_key(request))
     opened = await services.sessions.open(body, principal_of_conn(request))
     how = "joined" if opened.joined else "cached" if opened.cached else "new"
     metrics.SESSIONS_OPENED.inc(how=how)

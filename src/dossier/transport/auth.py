@@ -1,4 +1,6 @@
-"""Bearer-token access and per-client rate limits (pure ASGI middleware + helpers).
+"""Bearer-token access and body size limits (pure ASGI middleware + helpers).
+
+Per-client rate limits live in ``limits.py``.
 
 With no token configured (loopback only) every caller is the ``local`` principal. With
 tokens, every ``/api``, ``/ws`` and ``/mcp`` call and ``/metrics`` needs one: ``Authorization:
@@ -10,16 +12,14 @@ route checks for itself. The principal (a hash of the token) lands in ``scope["s
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dossier.core.sessions import LOCAL_PRINCIPAL, principal_of
-from dossier.errors import PayloadTooLarge, RateLimited, Unauthorized
+from dossier.errors import PayloadTooLarge, Unauthorized
 from dossier.transport.errors import error_response
 
 _PROTECTED = ("/api/", "/ws/", "/metrics", "/mcp")
@@ -103,33 +103,3 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited, send)
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
-class RateLimiter:
-    """Token bucket per client key: ``rate_per_min`` with a burst of a fifth of it."""
-
-    def __init__(self, rate_per_min: int, *, clock: object = time.monotonic) -> None:
-        self._rate_s = rate_per_min / 60.0
-        self._burst = max(3.0, rate_per_min / 5.0)
-        self._buckets: dict[str, _Bucket] = {}
-        self._clock = clock
-
-    def hit(self, key: str) -> None:
-        now = self._clock()  # type: ignore[operator]
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _Bucket(self._burst, now)
-            if len(self._buckets) > 10_000:  # forget idle clients
-                self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < 600}
-        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.at) * self._rate_s)
-        bucket.at = now
-        if bucket.tokens < 1.0:
-            wait = (1.0 - bucket.tokens) / self._rate_s
-            raise RateLimited("too many requests; slow down", retry_after_s=wait)
-        bucket.tokens -= 1.0

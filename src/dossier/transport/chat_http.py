@@ -56,7 +56,7 @@ async def ask(session_id: str, body: QuestionBody, request: Request) -> Streamin
     principal = principal_of_conn(request)
     record = await services.sessions.record(session_id, principal)
     viewer = services.sessions.viewer(record, principal)
-    services.question_limiter.hit(client_key(request) + ":" + session_id)
+    await services.question_limiter.hit(client_key(request) + ":" + session_id)
     question_id = body.id or "q_" + secrets.token_hex(4)
     # A used id (409 duplicate_id) or one question too many (409 too_many_turns) is refused
     # before the answer stream starts, so the status says it.

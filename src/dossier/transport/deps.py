@@ -11,7 +11,7 @@ from dossier.core.chat import ChatService
 from dossier.core.feed import FeedHub
 from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
 from dossier.settings import Settings
-from dossier.transport.auth import RateLimiter
+from dossier.transport.limits import RateLimiter
 from dossier.transport.stream_limits import StreamLimits
 from dossier.transport.trim import MemoryTrim
 

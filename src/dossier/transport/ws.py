@@ -190,7 +190,7 @@ class ChatConnection:
             await self.error("too_many_questions", "too many questions in flight; wait", qid)
             return
         try:
-            self.services.question_limiter.hit(self.principal + ":" + self.session_id)
+            await self.services.question_limiter.hit(self.principal + ":" + self.session_id)
         except RateLimited as exc:
             await self.error(exc.code, exc.message, qid)
             return

@@ -11,8 +11,8 @@ import anyio
 
 from dossier.core.events import Event, EventType, NewEvent
 from dossier.mcp.embedded import ServicesBackend, SessionChanges
-from dossier.transport.auth import RateLimiter
 from dossier.transport.deps import Services
+from dossier.transport.limits import LocalRateLimiter
 
 
 def event(seq: int, kind: str, data: dict[str, Any]) -> Event:
@@ -55,7 +55,7 @@ class StubChat:
 
 def backend(changes: SessionChanges | None = None) -> tuple[ServicesBackend, SimpleNamespace]:
     services = SimpleNamespace(
-        sessions=StubSessions(), chat=StubChat(), question_limiter=RateLimiter(1000)
+        sessions=StubSessions(), chat=StubChat(), question_limiter=LocalRateLimiter(1000)
     )
     made = ServicesBackend(cast(Services, services), changes or SessionChanges(), "local", "k")
     return made, services
