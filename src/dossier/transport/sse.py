@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import re
 import time
+from typing import Protocol
 from urllib.parse import parse_qs
 
 from starlette.responses import Response
@@ -290,6 +291,10 @@ class EventStream:
         writer.sending_since = 0.0
 
 
+class _Log(Protocol):
+    async def events_after(self, session_id: str, after: int, limit: int) -> list[Event]: ...
+
+
 class Backlog:
     """A reader behind the live window: the events it read from the durable log and has
     not sent yet, and how much to read next time: about one send budget at first,
@@ -314,7 +319,7 @@ class Backlog:
         self.events = []
         self._bytes = self._budget
 
-    async def read(self, sessions: SessionService, session_id: str, pos: int) -> bool:
+    async def read(self, sessions: _Log, session_id: str, pos: int) -> bool:
         """Read the next events after ``pos``; False when the log has none yet."""
         metrics.SSE_LAGGED.inc()
         limit = (

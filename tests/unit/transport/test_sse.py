@@ -58,7 +58,7 @@ async def test_a_reader_behind_the_window_reads_little_first_and_more_while_it_k
     behind = Backlog(budget=8 * 1024)
     pos = 0
     for _ in range(8):
-        assert await behind.read(log, "s_1", pos)  # type: ignore[arg-type]
+        assert await behind.read(log, "s_1", pos)
         while behind.events:
             pos = behind.take(8 * 1024)[-1].seq
     assert log.limits[0] == 8  # a client that never reads costs one small read
