@@ -38,7 +38,7 @@ from dossier import metrics
 from dossier.core.events import SESSION_TERMINAL, WORKFLOW_TERMINAL, Event, encode_sse_comment
 from dossier.core.feed import Lagged, Writer
 from dossier.core.privacy import Viewer, frames_for
-from dossier.core.sessions import LOCAL_PRINCIPAL, SessionService
+from dossier.core.sessions import LOCAL_PRINCIPAL
 from dossier.errors import DossierError, InvalidInput
 from dossier.transport.auth import check_token, token_from_scope
 from dossier.transport.deps import Services
