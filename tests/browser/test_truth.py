@@ -16,8 +16,15 @@ from tests.fakes import OfflineTransport
 class TestOffline:
     @pytest.fixture
     async def app(self, app_settings: Settings) -> ASGIApp:
+        # As `make run` starts: live sources, no vendor named.
         live = app_settings.model_copy(
-            update={"sources": "live", "http_retries": 0, "replay_latency_ms": 0}
+            update={
+                "sources": "live",
+                "http_retries": 0,
+                "replay_latency_ms": 0,
+                "vendor_name": None,
+                "vendor_description": None,
+            }
         )
         return create_app(live, Overrides(source_transport=OfflineTransport()))
 
@@ -32,6 +39,12 @@ class TestOffline:
         await expect(hint).to_contain_text("Cannot reach the internet from this machine")
         await expect(hint).to_have_attribute("data-kind", "error")
         await expect(page.locator('[data-role="demo-banner"]')).to_be_hidden()
+        # No vendor named: our side had nothing to research, which is not "Done".
+        vendor = page.locator('[data-workflow="vendor_context"]')
+        await expect(vendor.locator('[data-role="wf-status"]')).to_have_text("Nothing to do")
+        await expect(vendor.locator('[data-role="wf-summary"]')).to_have_text(
+            "Nothing to research: no vendor configured (add yours with We are…)"
+        )
         resolve = page.locator('[data-workflow="customer_intelligence"] [data-step="resolve"]')
         await expect(resolve).to_have_attribute("data-status", "failed")
         coverage = page.locator('[data-role="coverage"] .coverage-row')

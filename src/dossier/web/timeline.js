@@ -22,6 +22,7 @@ const STATUS_LABEL = {
   cancelled: "Cancelled",
   partial: "Partial",
   not_recorded: "Not recorded",
+  not_applicable: "Nothing to do",
 };
 
 /** What a step's row says it is: a step that ended with some lookups failed is "partial"
@@ -134,9 +135,11 @@ function renderWorkflow(card, wf, model) {
     }));
   }
   const parts = [];
-  if (!finished || mode === "none") parts.push(progressWords(steps));
+  const idle = status === "not_applicable" ? idleReason(wf) : "";
+  if (idle) parts.push(`Nothing to research: ${idle}${wf.kind === "vendor_context" ? " (add yours with We are…)" : ""}`);
+  else if (!finished || mode === "none") parts.push(progressWords(steps));
   else if (foldable) parts.push(`${foldable} of ${plural(steps.length, "step")} done`);
-  if (typeof wf.result.found === "number") parts.push(plural(wf.result.found, "finding"));
+  if (!idle && typeof wf.result.found === "number") parts.push(plural(wf.result.found, "finding"));
   if (typeof wf.result.duration_ms === "number") parts.push(`in ${fmtMs(wf.result.duration_ms)}`);
   if (wf.result.cached) parts.push("served from cache");
   card.querySelector('[data-role="wf-summary"]').textContent = parts.join(" · ");
@@ -155,9 +158,18 @@ export function workflowStatus(wf, steps = [...wf.steps.values()]) {
   const causes = Array.isArray(wf.result.causes) ? wf.result.causes : [];
   // nothing answered because nothing was recorded: a demo's gap, not a broken source
   if (wf.result.verdict === "failed" && causes.length && causes.every((c) => c === "not_recorded")) return "not_recorded";
+  // nothing applied (no vendor set): not a research that was done and found nothing
+  if (idleReason(wf)) return "not_applicable";
   if (wf.result.verdict) return wf.result.verdict;
   if (steps.some((s) => stepStatus(s) !== "completed" && stepStatus(s) !== "skipped")) return "partial";
   return wf.status;
+}
+
+/** Why a finished workflow had nothing to look up ("no vendor configured"), or "". */
+function idleReason(wf) {
+  const coverage = Object.values(wf.result.coverage || {});
+  if (!coverage.length || !coverage.every((c) => c && c.state === "not_applicable")) return "";
+  return coverage[0].reason || "nothing applies";
 }
 
 /** "working", "stuck", "waiting" (retry scheduled) or "idle" (not running). */
