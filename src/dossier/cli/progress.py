@@ -10,6 +10,7 @@ report (summary, coverage, the analysis with its citation markers and sources).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,6 +151,9 @@ class ResearchProgress:
                 parts.append(_seconds(data.get("duration_ms")))
             return [_note("✓", "green", where, " · ".join(parts))]
         elif steps and kind in (EventType.WORKFLOW_COMPLETED, EventType.WORKFLOW_FAILED):
+            idle = idle_reason(data)
+            if idle:
+                return [_note("·", "dim", where, f"nothing to research: {idle}")]
             verdict = str(data.get("verdict") or "failed")
             icon, style = _VERDICT_STYLE.get(verdict, ("✗", "red"))
             return [_note(icon, style, where, f"{verdict} · {data.get('found', 0)} found")]
@@ -288,8 +292,12 @@ class ResearchProgress:
             icon, style = _workflow_style(workflow)
             line = Text(f"  {icon} ", style=style)
             line.append(workflow.kind, style="bold")
-            line.append(f"  {_workflow_word(workflow)}", style=style)
-            line.append(f" · {workflow.result.get('found', 0)} found", style="dim")
+            idle = idle_reason(workflow.result)
+            if idle:
+                line.append(f"  nothing to research: {idle}", style="dim")
+            else:
+                line.append(f"  {_workflow_word(workflow)}", style=style)
+                line.append(f" · {workflow.result.get('found', 0)} found", style="dim")
             parts.append(line)
         parts.append(self.findings_by_kind())
         about_us = self.state.vendor_finding_ids - self.state.customer_finding_ids
@@ -373,7 +381,21 @@ def _countdown(next_in_s: object, since: str | None) -> float:
     return max(0.0, wait - (datetime.now(UTC) - at).total_seconds())
 
 
+def idle_reason(result: Mapping[str, Any]) -> str | None:
+    """Why a finished workflow had nothing to look up (no vendor named), or None: such a
+    workflow is not "completed · 0 found", which reads as researched and empty."""
+    coverage = result.get("coverage")
+    if not isinstance(coverage, Mapping) or not coverage:
+        return None
+    entries = list(coverage.values())
+    if not all(isinstance(e, Mapping) and e.get("state") == "not_applicable" for e in entries):
+        return None
+    return str(entries[0].get("reason") or "nothing applies")
+
+
 def _workflow_style(workflow: WorkflowState) -> tuple[str, str]:
+    if idle_reason(workflow.result):
+        return ("·", "dim")
     verdict = workflow.result.get("verdict")
     if workflow.status is WorkflowStatus.COMPLETED and isinstance(verdict, str):
         return _VERDICT_STYLE.get(verdict, ("·", "dim"))
