@@ -220,3 +220,60 @@ class TestCaps:
         assert over.status_code == 409 and over.json()["error"]["code"] == "too_many_turns"
         chat = (await live.get(f"/api/sessions/{session_id}")).json()["chat"]
         assert [t["id"] for t in chat] == ["h1", "w1"]
+
+
+async def test_a_member_who_leaves_is_let_go_from_the_stream_and_chat_he_had_open(
+    server: str, two: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    alice, bob = two
+    session_id = (await alice.post("/api/sessions", json={"account": {"name": "NVIDIA"}})).json()[
+        "session_id"
+    ]
+    joined = (await bob.post("/api/sessions", json={"account": {"name": "Nvidia Corp"}})).json()
+    assert joined["joined"] is True
+
+    async def bob_stream() -> str:
+        text = ""
+        with pytest.raises(httpx.HTTPError):  # reset by the server: he is no longer a member
+            async with bob.stream(
+                "GET", f"/api/sessions/{session_id}/events?follow=true"
+            ) as response:
+                assert response.status_code == 200
+                async for chunk in response.aiter_text():
+                    text += chunk
+        return text
+
+    async def alice_stream() -> str:
+        text = ""
+        async with alice.stream(
+            "GET", f"/api/sessions/{session_id}/events?follow=true"
+        ) as response:
+            async for chunk in response.aiter_text():
+                text += chunk
+                if "session.completed" in text:
+                    return text
+        return text
+
+    async with websockets.connect(chat_url(server, session_id, "bob-token")) as ws:
+        await frames_until(ws, lambda f: f["type"] == "suggestions")
+        streaming = asyncio.create_task(bob_stream())
+        watching = asyncio.create_task(alice_stream())
+        await asyncio.sleep(0.3)  # both streams are open
+        left = await bob.post(f"/api/sessions/{session_id}/cancel")
+        assert left.json()["detached"] is True
+        told = await frames_until(ws, lambda f: f["type"] == "error")
+        assert told[-1]["code"] == "forbidden" and "you left this session" in told[-1]["message"]
+        async with asyncio.timeout(10):
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        async with asyncio.timeout(10):
+            await streaming
+    # Alice's stream is untouched: it goes on to her own cancel's end.
+    assert not watching.done()
+    await alice.post(f"/api/sessions/{session_id}/cancel")
+    async with asyncio.timeout(10):
+        assert "session.completed" in await watching
+    # and Bob cannot come back in
+    again = await bob.get(f"/api/sessions/{session_id}/events")
+    assert again.status_code == 404

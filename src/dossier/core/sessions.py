@@ -25,6 +25,7 @@ from dossier.core import keys
 from dossier.core.events import Event, EventType, NewEvent
 from dossier.core.live import LiveStates
 from dossier.core.ports import EventLog, WorkflowEngine
+from dossier.core.presence import Presence
 from dossier.core.privacy import Viewer
 from dossier.core.records import WORKFLOW_KINDS, SessionRecord, split_workflow_id
 from dossier.core.session_end import SessionEnd
@@ -99,8 +100,11 @@ class SessionService:
         auth_enabled: bool,
         steer_targets: frozenset[str] = frozenset(),
         stop_grace_s: float = 2.0,
+        presence: Presence | None = None,
     ) -> None:
         self._log = log
+        # the streams and chat sockets open here, let go when their member leaves
+        self.presence = presence if presence is not None else Presence()
         self._engine = engine
         self._states = states
         self._default_vendor = default_vendor
@@ -284,6 +288,7 @@ class SessionService:
             raise Conflict(f"session {session_id} is already {record.status.value}")
         if not self.owns(record, principal):
             await self._log.remove_member(session_id, principal)
+            self.presence.leave(session_id, principal)
             return Cancelled(record.status, detached=True)
         # The end goes on the log first: that is what stops running steps in every process
         # (and makes a workflow's own end, should it get there, a no-op); then the engine

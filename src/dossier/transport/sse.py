@@ -111,7 +111,16 @@ class EventStream:
                 return
             session_id, workflow, after, follow, viewer = opened
             await self._stream(
-                scope, receive, send, services, session_id, workflow, after, follow, viewer
+                scope,
+                receive,
+                send,
+                services,
+                session_id,
+                workflow,
+                after,
+                follow,
+                viewer,
+                principal,
             )
         finally:
             services.streams.release(principal, address)
@@ -146,6 +155,7 @@ class EventStream:
         after: int,
         follow: bool,
         viewer: Viewer | None,
+        principal: str,
     ) -> None:
         settings = services.settings
         hub, sessions = services.hub, services.sessions
@@ -166,6 +176,8 @@ class EventStream:
             asyncio.current_task(), connection.abort if connection is not None else None
         )
         feed.writers.add(writer)
+        # A member who leaves the session is let go at once (core/presence.py).
+        unhold = sessions.presence.hold(session_id, principal, writer.give_up)
         metrics.SSE_CONNECTIONS.inc()
         pos = after
         # A reader behind the window reads from the log (``behind``), sent a budget at a
@@ -251,6 +263,7 @@ class EventStream:
             if writer.stalled:
                 metrics.SSE_DROPPED.inc()
             feed.writers.discard(writer)
+            unhold()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher

@@ -88,7 +88,10 @@ class ChatConnection:
         self.services = services
         self.chat = chat
         self.state = ConnectionState.CONNECTING
-        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=OUTBOX_FRAMES)
+        # frames to send; an int is a close code, None the end
+        self.outbox: asyncio.Queue[dict[str, Any] | int | None] = asyncio.Queue(
+            maxsize=OUTBOX_FRAMES
+        )
         self.inflight: dict[str, asyncio.Task[None]] = {}
         self.cancelled: set[str] = set()
         self.asked: set[str] = set()
@@ -116,10 +119,21 @@ class ChatConnection:
             with contextlib.suppress(Exception):
                 await self.ws.close(code)
 
+    def let_go(self) -> None:
+        """Its principal left the session: say so, then close (they are no longer a member).
+        Both go through the outbox, so the frame is sent before the close."""
+        frame = frames.error("forbidden", "you left this session; it runs on for its owner")
+        with contextlib.suppress(asyncio.QueueFull):
+            self.outbox.put_nowait(frame)
+            self.outbox.put_nowait(_CLOSE_POLICY)
+
     async def writer(self) -> None:
         while True:
             frame = await self.outbox.get()
             if frame is None or self.ws.application_state != WebSocketState.CONNECTED:
+                return
+            if isinstance(frame, int):  # a close code, after what was queued before it
+                await self.close(frame)
                 return
             try:
                 await self.ws.send_text(dumps(frame))
@@ -294,6 +308,8 @@ async def chat_endpoint(websocket: WebSocket) -> None:
             await websocket.close(_CLOSE_POLICY)
             return
         stop_listening = chat.listen(session_id, conn.on_revision, conn.viewer)
+        # A member who leaves the session is let go at once (core/presence.py).
+        unhold = services.sessions.presence.hold(session_id, conn.principal, conn.let_go)
         async with asyncio.TaskGroup() as tg:
             writer = tg.create_task(conn.writer())
             await conn.suggest()
@@ -301,6 +317,7 @@ async def chat_endpoint(websocket: WebSocket) -> None:
                 await conn.reader(tg)
             finally:
                 stop_listening()
+                unhold()
                 for task in conn.inflight.values():
                     task.cancel()
                 try:
