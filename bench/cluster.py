@@ -5,7 +5,8 @@
 - ``append``: event append rate, PostgreSQL against SQLite (``append_rate.py``);
 - ``fan2``: SSE fan-out across two API replicas (session produced on one, every
   subscriber reading from the other: delivery crosses the Redis Stream) against one
-  process on SQLite, at 200 and 1,000 subscribers;
+  process on SQLite, at 200 and 1,000 subscribers; and one process on PostgreSQL +
+  Redis, which tells the log's commit from the hop between replicas;
 - ``takeover``: a worker SIGKILLed mid-session, until its session goes on on the other
   worker (``takeover_time.py``).
 
@@ -169,8 +170,22 @@ def fan_two(subscribers: int) -> dict[str, Any]:
         return tool("sseload.py", url, *_fan_args(subscribers), "--pid", str(b.pid))
 
 
+@not_ok_on_error
+def fan_one_pg(subscribers: int) -> dict[str, Any]:
+    """One replica on PostgreSQL + Redis, every subscriber on it: what the log's commit
+    costs, apart from the hop between replicas."""
+    with scratch_database() as pg_url, replica(pg_url, fresh_redis(), "bench-a") as a:
+        sid = bench_session(a, FAN_EVENTS, FAN_RATE, subscribers)
+        url = f"{a.base}/api/sessions/{sid}/events"
+        return tool("sseload.py", url, *_fan_args(subscribers), "--pid", str(a.pid))
+
+
 def fan2_step(subscribers: int) -> dict[str, dict[str, Any]]:
-    return {"baseline": fan_single(subscribers), "product": fan_two(subscribers)}
+    return {
+        "baseline": fan_single(subscribers),
+        "pg1": fan_one_pg(subscribers),
+        "product": fan_two(subscribers),
+    }
 
 
 @not_ok_on_error
@@ -218,6 +233,15 @@ _ROWS: tuple[tuple[str, tuple[str, str, str], tuple[str, str, str], str], ...] =
         )
         for n in FAN_SUBSCRIBERS
         for q in ("p99", "p50")
+    ),
+    *(
+        (
+            f"… 1 process on PostgreSQL + Redis (vs SQLite), {n:,} subscribers, delivery p99 ms",
+            (f"fan2_{n}", "baseline", "lat_p99_ms"),
+            (f"fan2_{n}", "pg1", "lat_p99_ms"),
+            "(info)",
+        )
+        for n in FAN_SUBSCRIBERS
     ),
 )
 _TAKEOVER_ROWS = (
