@@ -71,8 +71,9 @@ def _sqlite_engine(url: str) -> sa.Engine:
 # DBOS's system-database pool on PostgreSQL. Every durable step is two transactions on it
 # (read the checkpoint; lock the workflow row and insert the result), 8 round trips; DBOS's
 # defaults add a pre-ping round trip to each checkout (10). Measured with
-# bench/step_overhead.py on loopback (2 cores): 4.1 ms/step with DBOS's defaults, 3.8
-# without the pings, 3.7 with a LIFO pool, 2.9 with synchronous_commit off as well.
+# bench/step_overhead.py on loopback (2 shared cores; medians of 4-5 interleaved runs, two
+# sessions): DBOS's defaults 4.1 / 5.3 ms a step, these settings 3.7 / 4.9, with
+# synchronous_commit off as well 2.9 / 4.3 (SQLite: 2.1 / 2.8).
 _PG_POOL_SIZE = 20  # DBOS's default: a checkout lasts one transaction (~1 ms)
 # Without pre-ping a connection the server closed (restart, failover, idle kill) fails on
 # its next use; SQLAlchemy then invalidates the whole pool and DBOS retries the call on a
@@ -98,8 +99,8 @@ def _postgres_engine_kwargs(settings: Settings) -> dict[str, Any]:
         "pool_pre_ping": False,
         "pool_recycle": _PG_POOL_RECYCLE_S,
         # The most recently used connection first: a few hot connections serve the steps
-        # (their statements get prepared after psycopg's 5 uses; FIFO spread the work over
-        # all 20 and never warmed any), and the rest idle.
+        # (psycopg prepares a statement on its 5th use on a connection; FIFO spreads the
+        # uses over all 20) and the rest stay idle.
         "pool_use_lifo": True,
         "connect_args": connect_args,
     }
