@@ -1,7 +1,9 @@
 """Durable-step overhead: a DBOS workflow of N trivial steps vs the same calls undecorated.
 
-Uses dossier's own DBOS configuration (SQLite, WAL, synchronous=NORMAL) in a temp dir.
-Prints ms per step (median of several workflows).
+Uses dossier's own DBOS configuration: SQLite (WAL, synchronous=NORMAL) in a temp dir, or
+PostgreSQL with ``--database-url`` (its pool as engine.py sets it; ``--no-sync-commit``
+measures ``DOSSIER_STEP_SYNCHRONOUS_COMMIT=false``). Prints ms per step (median of
+several workflows).
 """
 
 from __future__ import annotations
@@ -37,9 +39,17 @@ async def many_steps(n: int) -> int:
     return total
 
 
-async def measure(n: int, runs: int, database_url: str | None = None) -> dict[str, object]:
+async def measure(
+    n: int, runs: int, database_url: str | None = None, *, sync_commit: bool = True
+) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(prefix="bench-steps-"))
-    await launch(Settings(_env_file=None, data_dir=data, database_url=database_url))
+    settings = Settings(
+        _env_file=None,
+        data_dir=data,
+        database_url=database_url,
+        step_synchronous_commit=sync_commit,
+    )
+    await launch(settings)
     try:
         await (await DBOS.start_workflow_async(many_steps, 10)).get_result()  # warm up
         per_step: list[float] = []
@@ -63,8 +73,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--database-url", default=None, help="PostgreSQL (DBOS system database)")
+    parser.add_argument(
+        "--no-sync-commit", action="store_true", help="PostgreSQL: synchronous_commit=off"
+    )
     args = parser.parse_args()
-    result = asyncio.run(measure(args.steps, args.runs, args.database_url))
+    result = asyncio.run(
+        measure(args.steps, args.runs, args.database_url, sync_commit=not args.no_sync_commit)
+    )
     print(json.dumps(result) if args.json else f"{result['ms_per_step']:.3f} ms per durable step")
 
 

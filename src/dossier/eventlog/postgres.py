@@ -131,7 +131,7 @@ class PostgresEventLog:
         return await self._appends.submit(Append(session_id, list(events)))
 
     async def _commit_appends(self, batch: Sequence[Op[Append, list[Event]]]) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             await write_appends(conn, batch)
         # Before the engine wakes the appenders: they resume with their events published.
         publish(self._on_logged, [e for op in batch if op.ok for e in op.result])

@@ -299,3 +299,42 @@ async def test_postgres_an_append_the_database_refuses_fails_alone_in_its_group(
         assert await event_log.last_seq("s_2") == 1
     finally:
         await event_log.close()
+
+
+@pytest.mark.integration
+async def test_postgres_an_append_the_server_refuses_mid_pipeline_fails_alone_in_its_group(
+    pg_url: str,
+) -> None:
+    import secrets
+
+    import psycopg
+
+    from dossier.eventlog.postgres import PostgresEventLog
+
+    # Refused by the server, not the driver: only the pipeline's last round trip hears it.
+    too_long_for_its_index = secrets.token_urlsafe(9000)
+    event_log = PostgresEventLog(pg_url)
+    await event_log.start()
+    try:
+        await event_log.create_session(record())
+        await event_log.create_session(record("s_2", "Other Co"))
+        results = await asyncio.gather(
+            event_log.append("s_1", [NewEvent(type="a", dedup="k1")]),
+            event_log.append("s_2", [NewEvent(type="b", dedup=too_long_for_its_index)]),
+            event_log.append("s_1", [NewEvent(type="a again", dedup="k1"), NewEvent(type="c")]),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], psycopg.errors.ProgramLimitExceeded)
+        logged = [r for r in results if not isinstance(r, BaseException)]
+        assert [[(e.session, e.seq, e.type) for e in batch] for batch in logged] == [
+            [("s_1", 1, "a")],
+            [("s_1", 2, "c")],  # the dedup of the group still held in the retry
+        ]
+        assert [e.type for e in await event_log.read_after("s_1", 0)] == ["a", "c"]
+        assert await event_log.last_seq("s_2") == 0
+        # and the connection it happened on serves the next append
+        for _ in range(3):
+            await event_log.append("s_2", [NewEvent(type="d")])
+        assert await event_log.last_seq("s_2") == 3
+    finally:
+        await event_log.close()
