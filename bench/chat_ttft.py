@@ -72,7 +72,9 @@ async def measure(rounds: int) -> dict[str, Any]:
                     if cold:
                         chat._cache = None  # compose every answer
                     try:
-                        await chat.answer(session_id, f"{label}-{r}-{i}", question, emit)
+                        await chat.answer(
+                            session_id, f"{label}-{r}-{i}", question, emit, asker="bench"
+                        )
                     finally:
                         chat._cache = cache
                     timings += first

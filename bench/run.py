@@ -181,7 +181,8 @@ def ws_step(which: str) -> dict[str, Any]:
         url = (
             srv.base.replace("http://", "ws://") + f"/ws/sessions/{sessions[0]['session_id']}/chat"
         )
-        return tool("wsload.py", url, *args, "--pid", str(srv.pid))
+        # the reference client, its question ids made unique in the session (see the file)
+        return tool("wsload_ids.py", url, *args, "--pid", str(srv.pid), folder=ROOT / "bench")
 
 
 def chat_step() -> dict[str, Any]:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from starlette.types import Send
 
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER: on, 0 s
-KERNEL_SEND_BUFFER_BYTES = 256 * 1024
+KERNEL_SEND_BUFFER_BYTES = 64 * 1024
 
 
 class _Transport(Protocol):
