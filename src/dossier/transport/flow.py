@@ -33,6 +33,11 @@ from starlette.types import Send
 
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER: on, 0 s
 KERNEL_SEND_BUFFER_BYTES = 64 * 1024
+# Once the client has shown it reads (it drained a full buffer): measured on loopback, a
+# single fast reader moved 84k events/s with 64 KiB and 141k with 256 KiB, while 2,000
+# silent readers cost 63 KiB each with 64 KiB and 90 KiB with 256 KiB. A client earns
+# the larger buffer by reading; one that never reads keeps the small one.
+KERNEL_SEND_BUFFER_READER_BYTES = 256 * 1024
 
 
 class _Transport(Protocol):
@@ -50,10 +55,23 @@ class _Transport(Protocol):
 class Connection:
     """The send side of one streaming response."""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("_grown", "_transport")
 
     def __init__(self, transport: _Transport) -> None:
         self._transport = transport
+        self._grown = False
+
+    def reads(self) -> None:
+        """The client drained a full buffer: give it the larger kernel send buffer."""
+        if self._grown:
+            return
+        self._grown = True
+        sock: Any = self._transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_READER_BYTES
+                )
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the socket."""

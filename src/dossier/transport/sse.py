@@ -209,6 +209,8 @@ class EventStream:
                         await self._write(send, b"", writer)
                     finally:
                         release.cancel()
+                    if not gone and not writer.stalled:
+                        connection.reads()  # it drained the buffer: it reads (flow.py)
                     continue
                 if behind.events:
                     piece = behind.take(budget)
