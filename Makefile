@@ -7,7 +7,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 
 .PHONY: install install-dev run run-cluster demo test check lint fmt type unit integration e2e browser \
-        browser-deps bench lock record-fixtures clean
+        browser-deps e2e-deps bench lock record-fixtures clean
 
 $(VENV)/.base: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ demo: install
 	  $(VENV)/bin/dossier serve
 
 ## test: everything CI runs: lint, types, unit + integration + e2e + browser tests
-test: install-dev browser-deps lint type
+test: install-dev browser-deps e2e-deps lint type
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 check: lint type
@@ -60,7 +60,7 @@ unit: install-dev
 integration: install-dev
 	$(PY) -m pytest -q -m integration $(PYTEST_ARGS)
 
-e2e: install-dev
+e2e: install-dev e2e-deps
 	$(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 browser: install-dev browser-deps
@@ -72,6 +72,14 @@ browser-deps:
 	  echo "installing Debian chromium for browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## e2e-deps: Debian nginx for the test of deploy/nginx.conf (its system service is stopped)
+e2e-deps:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "installing Debian nginx-light for the load-balancer test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx-light >/dev/null; \
+	  $$SUDO service nginx stop >/dev/null 2>&1 || true; }
 
 ## bench: performance as ratios against the raw baseline measured in the same run
 bench: install-dev
