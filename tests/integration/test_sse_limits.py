@@ -27,7 +27,13 @@ from dossier.core.states import SessionStatus
 from dossier.core.types import Account, Vendor, iso_ms, utcnow
 from dossier.settings import Settings
 from dossier.transport.deps import Services
-from dossier.transport.flow import Connection, connection_of
+from dossier.transport.flow import (
+    KERNEL_SEND_BUFFER_BYTES,
+    KERNEL_SEND_BUFFER_READER_BYTES,
+    READER_ACKED_BYTES,
+    Connection,
+    connection_of,
+)
 from tests.fakes import FakeEngine
 from tests.sse import SSEParser, running_server
 
@@ -133,6 +139,36 @@ async def test_a_silent_reader_holds_the_budget_and_then_gets_the_rest_from_the_
     parser = SSEParser()
     events = parser.feed(_dechunk(body).decode())
     assert [e.seq for e in events] == list(range(1, EVENTS + 1))
+
+
+def kernel_send_buffer(stream: Writer) -> int:
+    sock = connection(stream)._transport.get_extra_info("socket")
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+
+async def test_a_client_earns_the_larger_kernel_send_buffer_by_reading(
+    settings: Settings,
+) -> None:
+    """A silent client keeps the small kernel buffer, though the kernel takes our writes
+    into its buffers; one that reads gets the larger (Linux reports twice what was set)."""
+    async with serving(budget_settings(settings)) as live:
+        session_id = await big_session(live.services)
+        reader, writer = await silent_reader(live.base, f"/api/sessions/{session_id}/events")
+        try:
+            await until(lambda: session_id in live.services.hub.feeds, "the stream opened")
+            stream = the_writer(live.services, session_id)
+            await until(lambda: stream.sending_since > 0, "the stream waits for the client")
+            for _ in range(10):
+                assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_BYTES
+                await asyncio.sleep(0.05)
+            await reader.readexactly(READER_ACKED_BYTES + 64 * 1024)  # it reads
+            await until(
+                lambda: kernel_send_buffer(stream) > 2 * KERNEL_SEND_BUFFER_BYTES,
+                "the reader's buffer grew",
+            )
+            assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_READER_BYTES
+        finally:
+            writer.close()
 
 
 async def test_the_watchdog_disconnects_a_silent_reader_and_frees_what_it_held(

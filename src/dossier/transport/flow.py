@@ -33,11 +33,18 @@ from starlette.types import Send
 
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER: on, 0 s
 KERNEL_SEND_BUFFER_BYTES = 64 * 1024
-# Once the client has shown it reads (it drained a full buffer): measured on loopback, a
-# single fast reader moved 84k events/s with 64 KiB and 141k with 256 KiB, while 2,000
-# silent readers cost 63 KiB each with 64 KiB and 90 KiB with 256 KiB. A client earns
-# the larger buffer by reading; one that never reads keeps the small one.
+# Once the client has shown it reads: measured on loopback, a single fast reader moved
+# 84k events/s with 64 KiB and 141k with 256 KiB, while 2,000 silent readers cost 63 KiB
+# each with 64 KiB and 90 KiB with 256 KiB. A client earns the larger buffer by reading;
+# one that never reads keeps the small one.
 KERNEL_SEND_BUFFER_READER_BYTES = 256 * 1024
+# "It reads" = its kernel acknowledged this much. Our own buffer draining proves nothing
+# (the kernel takes a write into its buffers whether or not the client reads), and a
+# client's kernel acknowledges what fits in its receive buffer without the application
+# reading: Linux starts that at 128 KiB and grows it only as the application reads.
+READER_ACKED_BYTES = 1024 * 1024
+_TCPI_BYTES_ACKED = struct.Struct("=Q")  # struct tcp_info's tcpi_bytes_acked (Linux 4.1+)
+_TCPI_BYTES_ACKED_AT = 120
 
 
 class _Transport(Protocol):
@@ -61,17 +68,17 @@ class Connection:
         self._transport = transport
         self._grown = False
 
-    def reads(self) -> None:
-        """The client drained a full buffer: give it the larger kernel send buffer."""
+    def drained(self) -> None:
+        """Our buffer drained after a wait: if the client has shown it reads, give it the
+        larger kernel send buffer (once)."""
         if self._grown:
             return
-        self._grown = True
         sock: Any = self._transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_READER_BYTES
-                )
+        if sock is None or acked_bytes(sock) < READER_ACKED_BYTES:
+            return
+        self._grown = True
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_READER_BYTES)
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the socket."""
@@ -89,6 +96,21 @@ class Connection:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
         self._transport.abort()
+
+
+def acked_bytes(sock: Any) -> int:
+    """How many bytes the peer's kernel acknowledged on this TCP socket; 0 when the
+    platform does not say (the connection then keeps the small buffer)."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is None:
+        return 0
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 256)
+    except OSError:  # not TCP (a Unix socket), or no such option
+        return 0
+    if len(info) < _TCPI_BYTES_ACKED_AT + _TCPI_BYTES_ACKED.size:
+        return 0
+    return int(_TCPI_BYTES_ACKED.unpack_from(info, _TCPI_BYTES_ACKED_AT)[0])
 
 
 def connection_of(send: Send, budget_bytes: int) -> Connection | None:

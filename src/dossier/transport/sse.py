@@ -210,7 +210,7 @@ class EventStream:
                     finally:
                         release.cancel()
                     if not gone and not writer.stalled:
-                        connection.reads()  # it drained the buffer: it reads (flow.py)
+                        connection.drained()  # a reader earns a larger buffer (flow.py)
                     continue
                 if behind.events:
                     piece = behind.take(budget)
