@@ -18,7 +18,7 @@ to:
   (no half-finished response left behind).
 
 uvicorn's ``send`` is a bound method of its per-request cycle, which holds the transport
-(httptools and h11 alike; pinned by ``tests/unit/transport/test_flow.py``). Under any
+(httptools and h11 alike; pinned by ``tests/integration/test_sse_limits.py``). Under any
 other server there is no handle and a stream falls back to plain ASGI behaviour.
 """
 
