@@ -26,7 +26,7 @@ import websockets
 
 from tests.e2e.conftest import ServerProcess, free_port
 from tests.e2e.test_crash_and_resume import check_exactly_once
-from tests.e2e.test_scale_out import _resume, env_for, follow
+from tests.e2e.test_scale_out import _resume, api_replica, follow, worker_process
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 # `make test` installs Debian's nginx-light when it is missing (as it does chromium).
@@ -96,15 +96,11 @@ async def answer_of(url: str, question: str) -> list[dict[str, Any]]:
 async def test_the_shipped_nginx_conf_streams_live_resumes_on_the_survivor_and_passes_chat(
     tmp_path: Path, server_factory: type[ServerProcess], pg_url: str, redis_url: str
 ) -> None:
-    worker = server_factory(tmp_path / "w", 0, env=env_for(pg_url, redis_url, "worker-1"))
-    worker.command = "worker"
-    worker.start(DOSSIER_REPLAY_LATENCY_MS="700")
+    worker_process(server_factory, tmp_path / "w", pg_url, redis_url, "worker-1").start(
+        DOSSIER_REPLAY_LATENCY_MS="700"
+    )
     apis = [
-        server_factory(
-            tmp_path / name,
-            free_port(),
-            env=env_for(pg_url, redis_url, name, DOSSIER_ROLE="api"),
-        ).start()
+        api_replica(server_factory, tmp_path / name, pg_url, redis_url, name).start()
         for name in ("api-1", "api-2")
     ]
     with nginx(tmp_path / "nginx", [api.port for api in apis]) as base:

@@ -30,6 +30,22 @@ def env_for(pg_url: str, redis_url: str, executor: str, **extra: str) -> dict[st
     }
 
 
+def api_replica(
+    factory: type[ServerProcess], data: Path, pg_url: str, redis_url: str, name: str
+) -> ServerProcess:
+    """An API-only replica (not started)."""
+    return factory(data, free_port(), env=env_for(pg_url, redis_url, name, DOSSIER_ROLE="api"))
+
+
+def worker_process(
+    factory: type[ServerProcess], data: Path, pg_url: str, redis_url: str, name: str
+) -> ServerProcess:
+    """A ``dossier worker`` (not started), without an ops port."""
+    worker = factory(data, 0, env=env_for(pg_url, redis_url, name))
+    worker.command = "worker"
+    return worker
+
+
 async def follow(client: httpx.AsyncClient, url: str, *, until_collecting: bool) -> list[SSEEvent]:
     """Read a stream; stop early once both workflows are collecting (if asked)."""
     events: list[SSEEvent] = []
@@ -81,12 +97,10 @@ async def _resume(client: httpx.AsyncClient, url: str, after: int) -> tuple[list
 async def test_an_api_only_replica_hands_sessions_to_a_worker(
     tmp_path: Path, server_factory: type[ServerProcess], pg_url: str, redis_url: str
 ) -> None:
-    worker = server_factory(tmp_path / "w", 0, env=env_for(pg_url, redis_url, "worker-1"))
-    worker.command = "worker"
-    worker.start(DOSSIER_REPLAY_LATENCY_MS="50")
-    api = server_factory(
-        tmp_path / "api", free_port(), env=env_for(pg_url, redis_url, "api-1", DOSSIER_ROLE="api")
-    ).start()
+    worker_process(server_factory, tmp_path / "w", pg_url, redis_url, "worker-1").start(
+        DOSSIER_REPLAY_LATENCY_MS="50"
+    )
+    api = api_replica(server_factory, tmp_path / "api", pg_url, redis_url, "api-1").start()
     async with httpx.AsyncClient(timeout=30) as client:
         opened = (
             await client.post(f"{api.url}/api/sessions", json={"account": {"name": "Stripe"}})

@@ -114,26 +114,38 @@ def budget_settings(settings: Settings, **more: Any) -> Settings:
     )
 
 
+@contextlib.asynccontextmanager
+async def parked_silent_stream(
+    live: Live,
+) -> AsyncIterator[tuple[asyncio.StreamReader, Writer]]:
+    """A silent client on a big session, once its stream is parked waiting for it to read:
+    the client's reader and the server's writer of that stream."""
+    session_id = await big_session(live.services)
+    reader, writer = await silent_reader(live.base, f"/api/sessions/{session_id}/events")
+    try:
+        await until(lambda: session_id in live.services.hub.feeds, "the stream opened")
+        stream = the_writer(live.services, session_id)
+        # It stops producing: parked in a send that waits for the client to read.
+        await until(lambda: stream.sending_since > 0, "the stream waits for the client")
+        yield reader, stream
+    finally:
+        writer.close()
+
+
 async def test_a_silent_reader_holds_the_budget_and_then_gets_the_rest_from_the_log_exactly(
     settings: Settings,
 ) -> None:
-    async with serving(budget_settings(settings)) as live:
-        session_id = await big_session(live.services)
-        reader, writer = await silent_reader(live.base, f"/api/sessions/{session_id}/events")
-        try:
-            await until(lambda: session_id in live.services.hub.feeds, "the stream opened")
-            stream = the_writer(live.services, session_id)
-            # It stops producing: parked in a send that waits for the client to read.
-            await until(lambda: stream.sending_since > 0, "the stream waits for the client")
-            for _ in range(10):
-                # It wrote while under the budget, at most a budget at a time.
-                assert connection(stream).buffered() <= 2 * (BUDGET + CHUNKED)
-                await asyncio.sleep(0.05)
-            assert stream.sending_since > 0  # still parked: nothing more was produced
-            # The client reads: every event, in order, once, from where it stopped.
-            raw = await asyncio.wait_for(reader.read(-1), 30)
-        finally:
-            writer.close()
+    async with (
+        serving(budget_settings(settings)) as live,
+        parked_silent_stream(live) as (reader, stream),
+    ):
+        for _ in range(10):
+            # It wrote while under the budget, at most a budget at a time.
+            assert connection(stream).buffered() <= 2 * (BUDGET + CHUNKED)
+            await asyncio.sleep(0.05)
+        assert stream.sending_since > 0  # still parked: nothing more was produced
+        # The client reads: every event, in order, once, from where it stopped.
+        raw = await asyncio.wait_for(reader.read(-1), 30)
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     parser = SSEParser()
@@ -151,24 +163,19 @@ async def test_a_client_earns_the_larger_kernel_send_buffer_by_reading(
 ) -> None:
     """A silent client keeps the small kernel buffer, though the kernel takes our writes
     into its buffers; one that reads gets the larger (Linux reports twice what was set)."""
-    async with serving(budget_settings(settings)) as live:
-        session_id = await big_session(live.services)
-        reader, writer = await silent_reader(live.base, f"/api/sessions/{session_id}/events")
-        try:
-            await until(lambda: session_id in live.services.hub.feeds, "the stream opened")
-            stream = the_writer(live.services, session_id)
-            await until(lambda: stream.sending_since > 0, "the stream waits for the client")
-            for _ in range(10):
-                assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_BYTES
-                await asyncio.sleep(0.05)
-            await reader.readexactly(READER_ACKED_BYTES + 64 * 1024)  # it reads
-            await until(
-                lambda: kernel_send_buffer(stream) > 2 * KERNEL_SEND_BUFFER_BYTES,
-                "the reader's buffer grew",
-            )
-            assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_READER_BYTES
-        finally:
-            writer.close()
+    async with (
+        serving(budget_settings(settings)) as live,
+        parked_silent_stream(live) as (reader, stream),
+    ):
+        for _ in range(10):
+            assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_BYTES
+            await asyncio.sleep(0.05)
+        await reader.readexactly(READER_ACKED_BYTES + 64 * 1024)  # it reads
+        await until(
+            lambda: kernel_send_buffer(stream) > 2 * KERNEL_SEND_BUFFER_BYTES,
+            "the reader's buffer grew",
+        )
+        assert kernel_send_buffer(stream) <= 2 * KERNEL_SEND_BUFFER_READER_BYTES
 
 
 async def test_the_watchdog_disconnects_a_silent_reader_and_frees_what_it_held(
